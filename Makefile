@@ -1,0 +1,35 @@
+# Two commands: `make run` (local stack) and `make test`. Both set themselves up.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench invoke template clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m local run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/cold_start.py
+
+# make invoke FUNCTION=release_due_notifications EVENT=events/release_due_notifications.json
+invoke: $(STAMP)
+	$(BIN)/python -m local invoke $(FUNCTION) -e $(EVENT)
+
+template: $(STAMP)
+	$(BIN)/python -m infra.template > infra/template.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Marketplace backend: everything deployed to Lambda lives in this package."""

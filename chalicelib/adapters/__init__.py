@@ -1,0 +1,1 @@
+"""Adapters: the only modules that talk to AWS services other than DynamoDB."""

@@ -1,0 +1,30 @@
+"""SQS: queue URLs are looked up once per container and cached."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.resources import Queue
+
+_urls: dict[str, str] = {}
+
+
+def url(queue: Queue) -> str:
+    found = _urls.get(queue.name)
+    if found is None:
+        found = aws.client("sqs").get_queue_url(QueueName=queue.name)["QueueUrl"]
+        _urls[queue.name] = found
+    return found
+
+
+def send_batch(queue: Queue, payloads: list[dict[str, Any]]) -> None:
+    """Send payloads in batches of 10; raise if any entry failed so the caller retries."""
+    for start in range(0, len(payloads), 10):
+        chunk = payloads[start : start + 10]
+        reply = aws.client("sqs").send_message_batch(
+            QueueUrl=url(queue),
+            Entries=[{"Id": str(i), "MessageBody": json.dumps(p, sort_keys=True)} for i, p in enumerate(chunk)],
+        )
+        if reply.get("Failed"):
+            raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {queue.logical}")

@@ -1,0 +1,51 @@
+"""Domain errors. Plain Python: services raise these, the HTTP layer maps them.
+
+`code` is the API's error `Code`; `details` never carries personal data.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    status = 400
+    code = "BadRequestError"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class BadRequest(AppError):
+    status, code = 400, "BadRequestError"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "UnauthorizedError"
+
+
+class Forbidden(AppError):
+    status, code = 403, "ForbiddenError"
+
+
+class NotFound(AppError):
+    status, code = 404, "NotFoundError"
+
+
+class Conflict(AppError):
+    status, code = 409, "ConflictError"
+
+
+class Unprocessable(AppError):
+    status, code = 422, "UnprocessableEntityError"
+
+
+class TooManyRequests(AppError):
+    status, code = 429, "TooManyRequests"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "ServiceUnavailable"

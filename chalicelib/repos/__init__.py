@@ -1,0 +1,1 @@
+"""Repositories: data access on the PynamoDB models, one module per aggregate."""

@@ -1,0 +1,141 @@
+"""Notifications: a transactional outbox on the main table.
+
+A service that must tell someone something writes a `notification` item (alone or in
+the DynamoDB transaction that made the change). The table stream hands it to the
+notifications queue; the queue's handler sends it through SES or SNS and then strips
+the address and text from the item, which expires (TTL) after `KEEP_DAYS`.
+A notification with a future `send_at` waits in a sparse index until the
+`release_due_notifications` schedule queues it.
+"""
+from __future__ import annotations
+
+import uuid
+import zlib
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from chalicelib import clock
+from chalicelib.db import Entity
+
+KEEP_DAYS = 30
+DUE_SHARDS = 4
+QUEUED, SCHEDULED, SENT = "queued", "scheduled", "sent"
+
+
+class NotificationItem(Entity, discriminator="notification"):
+    notification_id = UnicodeAttribute()
+    channel = UnicodeAttribute()  # email | sms
+    to = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    send_at = NumberAttribute()
+    sent_at = NumberAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+    purpose = UnicodeAttribute(null=True)
+
+
+def _due_shard(notification_id: str) -> str:
+    return f"DUE#{zlib.crc32(notification_id.encode()) % DUE_SHARDS}"
+
+
+def _due_sort(send_at: float, notification_id: str) -> str:
+    return f"{send_at:016.3f}#{notification_id}"
+
+
+def new(
+    channel: str,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    user_id: str | None = None,
+    purpose: str | None = None,
+    send_at: float | None = None,
+) -> NotificationItem:
+    """Build (not save) a notification, so that callers can put it in a transaction."""
+    if channel not in ("email", "sms"):
+        raise ValueError(f"unknown channel {channel}")
+    now = clock.now_ts()
+    nid = uuid.uuid4().hex
+    item = NotificationItem(
+        pk=f"NOTIF#{nid}",
+        sk="NOTIF",
+        notification_id=nid,
+        channel=channel,
+        to=to,
+        subject=subject,
+        body=body,
+        user_id=user_id,
+        purpose=purpose,
+        send_at=send_at or now,
+        status=QUEUED,
+        expires_at=int(max(now, send_at or now) + KEEP_DAYS * 86400),
+    )
+    if user_id:
+        item.gsi1pk, item.gsi1sk = f"USER#{user_id}", f"NOTIF#{nid}"
+    if send_at is not None and send_at > now:
+        item.status = SCHEDULED
+        item.gsi2pk, item.gsi2sk = _due_shard(nid), _due_sort(send_at, nid)
+    return item
+
+
+def get(notification_id: str) -> NotificationItem | None:
+    try:
+        return NotificationItem.get(f"NOTIF#{notification_id}", "NOTIF")
+    except DoesNotExist:
+        return None
+
+
+def mark_sent(item: NotificationItem) -> bool:
+    """Queued -> sent, dropping address and text. False if someone else got there first."""
+    try:
+        item.update(
+            actions=[
+                NotificationItem.status.set(SENT),
+                NotificationItem.sent_at.set(clock.now_ts()),
+                NotificationItem.to.remove(),
+                NotificationItem.subject.remove(),
+                NotificationItem.body.remove(),
+            ],
+            condition=NotificationItem.status == QUEUED,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def due_ids(now: float, limit: int = 500) -> list[str]:
+    """Ids of scheduled notifications whose time has come (a Query per shard)."""
+    found: list[str] = []
+    upper = _due_sort(now, "~")
+    for shard in range(DUE_SHARDS):
+        for item in NotificationItem.gsi2.query(f"DUE#{shard}", NotificationItem.gsi2sk <= upper, limit=limit):
+            found.append(item.notification_id)
+    return found
+
+
+def release(notification_id: str) -> bool:
+    """Scheduled -> queued; the MODIFY record on the stream then queues it."""
+    item = NotificationItem(pk=f"NOTIF#{notification_id}", sk="NOTIF")
+    try:
+        item.update(
+            actions=[
+                NotificationItem.status.set(QUEUED),
+                NotificationItem.gsi2pk.remove(),
+                NotificationItem.gsi2sk.remove(),
+            ],
+            condition=NotificationItem.status == SCHEDULED,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def save(item: NotificationItem) -> None:
+    item.save(condition=NotificationItem.pk.does_not_exist())

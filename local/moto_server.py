@@ -1,0 +1,48 @@
+"""The embedded moto: one process-wide server on 127.0.0.1, bound to the local clock."""
+from __future__ import annotations
+
+import logging
+import socket
+import types
+
+from chalicelib import clock
+
+
+class PortInUse(RuntimeError):
+    pass
+
+
+def ensure_free(port: int, what: str) -> None:
+    """Fail with a clear message instead of a traceback when a port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise PortInUse(
+                f"Port {port} on 127.0.0.1 is already in use, so the {what} cannot start. "
+                f"Stop whatever holds it (`lsof -i :{port}`) or choose another port "
+                f"({'LOCAL_API_PORT' if 'API' in what else 'LOCAL_AWS_PORT'}=...)."
+            ) from None
+
+
+def bind_to_clock() -> None:
+    """Tokens that moto's Cognito issues carry the local clock's time, so that after
+    `POST /_dev/clock` old tokens are expired and a fresh login still works."""
+    import moto.cognitoidp.models as cognito_models
+
+    cognito_models.time = types.SimpleNamespace(time=clock.now_ts)  # type: ignore[attr-defined]
+
+
+def start(port: int):
+    from moto.server import ThreadedMotoServer
+
+    from local import outbox
+
+    ensure_free(port, "local AWS (moto)")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per AWS call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    bind_to_clock()
+    outbox.install()
+    return server

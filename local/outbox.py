@@ -1,0 +1,53 @@
+"""Every email (SES) and SMS (SNS) that reaches the embedded moto, exactly as it went
+out, with the local clock's time. Served by `GET /_dev/outbox`.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from chalicelib import clock
+
+_lock = threading.Lock()
+_messages: list[dict[str, Any]] = []
+_installed = False
+
+
+def _record(channel: str, to: str, subject: str | None, body: str) -> None:
+    with _lock:
+        _messages.append({"channel": channel, "to": to, "subject": subject, "body": body, "sent_at": clock.iso()})
+
+
+def install() -> None:
+    """Wrap moto's SES and SNS backends so that each accepted message is recorded."""
+    global _installed
+    if _installed:
+        return
+    from moto.ses.models import SESBackend
+    from moto.sns.models import SNSBackend
+
+    original_send_email = SESBackend.send_email
+    original_publish = SNSBackend.publish
+
+    def send_email(self: Any, source: str, subject: str, body: str, destinations: dict) -> Any:
+        message = original_send_email(self, source, subject, body, destinations)
+        for kind in ("ToAddresses", "CcAddresses", "BccAddresses"):
+            for to in destinations.get(kind, []):
+                _record("email", to, subject, body)
+        return message
+
+    def publish(self: Any, message: str, *args: Any, **kwargs: Any) -> Any:
+        result = original_publish(self, message, *args, **kwargs)
+        phone = kwargs.get("phone_number")
+        if phone:
+            _record("sms", phone, None, message)
+        return result
+
+    SESBackend.send_email = send_email  # type: ignore[method-assign]
+    SNSBackend.publish = publish  # type: ignore[method-assign]
+    _installed = True
+
+
+def messages(to: str | None = None) -> list[dict[str, Any]]:
+    with _lock:
+        return [dict(m) for m in _messages if to is None or m["to"].lower() == to.lower()]

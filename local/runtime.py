@@ -1,0 +1,349 @@
+"""Drives the app's non-HTTP functions the way AWS would, against the embedded moto.
+
+- Stream pump: one iterator per (function, shard), records in the Lambda event shape,
+  in order; a failed batch is retried (same records, same order) up to
+  `STREAM_MAX_ATTEMPTS` times, then skipped and reported, like an event source
+  mapping with MaximumRetryAttempts and an on-failure destination.
+- Queue poller: receives with the queue's visibility timeout, deletes on success;
+  failures are redelivered and, after the queue's maxReceiveCount, moto's redrive
+  moves the message to the DLQ.
+- Scheduler: fires each `@app.schedule` function when the local clock reaches its
+  next time (after a jump of the clock it fires once, as EventBridge does not
+  backfill missed runs).
+- TTL reaper: deletes items whose TTL attribute is in the past, as DynamoDB's TTL
+  process does, and marks their REMOVE stream records with the service principal.
+  It emulates DynamoDB itself, which is why it alone may read a table by Scan.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from chalicelib import clock, resources
+from local.schedule_expr import Expression, parse
+
+STREAM_MAX_ATTEMPTS = 3
+TTL_PRINCIPAL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+def _client(service: str) -> Any:
+    return boto3.session.Session().client(service)
+
+
+def _context(name: str) -> Any:
+    from chalice.local import LambdaContext
+
+    return LambdaContext(function_name=name, memory_size=512, max_runtime_ms=60000)
+
+
+def _invoke(handler: Callable[..., Any], name: str, event: dict[str, Any]) -> tuple[bool, str | None]:
+    try:
+        handler(event, _context(name))
+        return True, None
+    except Exception as exc:  # the function failed: the event source retries
+        traceback.print_exc()
+        return False, type(exc).__name__
+
+
+@dataclass
+class StreamSubscription:
+    name: str
+    handler: Callable[..., Any]
+    table: str
+    batch_size: int
+    starting_position: str
+    stream_arn: str | None = None
+    iterator: str | None = None
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    attempts: int = 0
+    ttl_keys: set[str] = field(default_factory=set)  # keys the reaper deleted, not yet seen
+
+
+@dataclass
+class QueueSubscription:
+    name: str
+    handler: Callable[..., Any]
+    queue: str
+    batch_size: int
+    url: str | None = None
+    arn: str | None = None
+
+
+@dataclass
+class Job:
+    name: str
+    handler: Callable[..., Any]
+    expression: Expression
+    next_run: float
+    runs: int = 0
+    last_run: float | None = None
+    last_status: str | None = None
+    last_result: Any = None
+
+
+def _keys_id(keys: dict[str, Any]) -> str:
+    return json.dumps(keys, sort_keys=True)
+
+
+class LocalRuntime:
+    def __init__(self, app: Any):
+        self.app = app
+        self.lock = threading.RLock()
+        self.streams: list[StreamSubscription] = []
+        self.queues: list[QueueSubscription] = []
+        self.jobs: dict[str, Job] = {}
+        self.failures: deque[dict[str, Any]] = deque(maxlen=200)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
+
+        now = clock.now_ts()
+        for source in app.event_sources:
+            handler = app.handler_map[source.name]
+            if isinstance(source, DynamoDBEventConfig):
+                self.streams.append(
+                    StreamSubscription(
+                        source.name, handler, resources.table_of_stream_arn(source.stream_arn),
+                        source.batch_size, source.starting_position,
+                    )
+                )
+            elif isinstance(source, SQSEventConfig):
+                self.queues.append(QueueSubscription(source.name, handler, source.queue, source.batch_size))
+            elif isinstance(source, ScheduledEventConfig):
+                expression = parse(source.schedule_expression)
+                self.jobs[source.name] = Job(source.name, handler, expression, expression.next_after(now))
+
+    # --- streams ---------------------------------------------------------------
+
+    def _open(self, sub: StreamSubscription) -> bool:
+        if sub.iterator is not None:
+            return True
+        table = _client("dynamodb").describe_table(TableName=sub.table)["Table"]
+        sub.stream_arn = table.get("LatestStreamArn")
+        if not sub.stream_arn:
+            return False
+        streams = _client("dynamodbstreams")
+        shard = streams.describe_stream(StreamArn=sub.stream_arn)["StreamDescription"]["Shards"][0]
+        sub.iterator = streams.get_shard_iterator(
+            StreamArn=sub.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=sub.starting_position
+        )["ShardIterator"]
+        return True
+
+    def _lambda_record(self, sub: StreamSubscription, record: dict[str, Any]) -> dict[str, Any]:
+        out = json.loads(json.dumps(record, default=lambda v: v.timestamp() if hasattr(v, "timestamp") else str(v)))
+        out["eventSourceARN"] = sub.stream_arn
+        if out["eventName"] == "REMOVE":
+            key = _keys_id(out["dynamodb"]["Keys"])
+            if key in sub.ttl_keys:
+                sub.ttl_keys.discard(key)
+                out["userIdentity"] = dict(TTL_PRINCIPAL)
+        return out
+
+    def pump_streams(self) -> list[dict[str, Any]]:
+        ran = []
+        for sub in self.streams:
+            if not sub.pending:
+                if not self._open(sub):
+                    continue
+                reply = _client("dynamodbstreams").get_records(ShardIterator=sub.iterator, Limit=sub.batch_size)
+                sub.iterator = reply["NextShardIterator"]
+                sub.pending = [self._lambda_record(sub, r) for r in reply["Records"]]
+                sub.attempts = 0
+            if not sub.pending:
+                continue
+            ok, error = _invoke(sub.handler, sub.name, {"Records": sub.pending})
+            sub.attempts += 1
+            ran.append({"function": sub.name, "source": "stream", "records": len(sub.pending), "ok": ok, "attempt": sub.attempts})
+            if ok or sub.attempts >= STREAM_MAX_ATTEMPTS:
+                if not ok:
+                    self.failures.append({"function": sub.name, "source": "stream", "records": len(sub.pending), "error": error, "at": clock.iso()})
+                sub.pending = []
+                sub.attempts = 0
+        return ran
+
+    # --- queues ----------------------------------------------------------------
+
+    def poll_queues(self, retry_now: bool = False) -> list[dict[str, Any]]:
+        ran = []
+        sqs = _client("sqs")
+        for sub in self.queues:
+            if sub.url is None:
+                sub.url = sqs.get_queue_url(QueueName=sub.queue)["QueueUrl"]
+                sub.arn = sqs.get_queue_attributes(QueueUrl=sub.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            messages = sqs.receive_message(
+                QueueUrl=sub.url, MaxNumberOfMessages=min(sub.batch_size, 10), WaitTimeSeconds=0,
+                AttributeNames=["All"], MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                continue
+            event = {
+                "Records": [
+                    {
+                        "messageId": m["MessageId"],
+                        "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"],
+                        "attributes": m.get("Attributes", {}),
+                        "messageAttributes": m.get("MessageAttributes", {}),
+                        "md5OfBody": m["MD5OfBody"],
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": sub.arn,
+                        "awsRegion": "us-east-1",
+                    }
+                    for m in messages
+                ]
+            }
+            ok, error = _invoke(sub.handler, sub.name, event)
+            ran.append({"function": sub.name, "source": "queue", "records": len(messages), "ok": ok})
+            if ok:
+                sqs.delete_message_batch(
+                    QueueUrl=sub.url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
+            else:
+                self.failures.append({"function": sub.name, "source": "queue", "records": len(messages), "error": error, "at": clock.iso()})
+                if retry_now:  # drain: do not wait out the visibility timeout
+                    for m in messages:
+                        sqs.change_message_visibility(QueueUrl=sub.url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+        return ran
+
+    def queue_backlog(self) -> int:
+        sqs = _client("sqs")
+        total = 0
+        for sub in self.queues:
+            if sub.url:
+                attrs = sqs.get_queue_attributes(QueueUrl=sub.url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+                total += int(attrs.get("ApproximateNumberOfMessages", 0))
+        return total
+
+    # --- TTL ---------------------------------------------------------------------
+
+    def reap_ttl(self) -> list[dict[str, Any]]:
+        ran = []
+        ddb = _client("dynamodb")
+        now = int(clock.now_ts())
+        for table in resources.TABLES:
+            if not table.ttl_attribute:
+                continue
+            expired = []
+            kwargs: dict[str, Any] = {
+                "TableName": table.name,
+                "FilterExpression": "#t < :now",
+                "ExpressionAttributeNames": {"#t": table.ttl_attribute},
+                "ExpressionAttributeValues": {":now": {"N": str(now)}},
+                "ProjectionExpression": f"{table.hash_key}, {table.range_key}, #t",
+            }
+            while True:
+                page = ddb.scan(**kwargs)  # emulates DynamoDB's own TTL process: allow-scan
+                expired += page.get("Items", [])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for item in expired:
+                keys = {table.hash_key: item[table.hash_key], table.range_key: item[table.range_key]}
+                try:
+                    ddb.delete_item(
+                        TableName=table.name, Key=keys,
+                        ConditionExpression="#t = :was",
+                        ExpressionAttributeNames={"#t": table.ttl_attribute},
+                        ExpressionAttributeValues={":was": item[table.ttl_attribute]},
+                    )
+                except ddb.exceptions.ConditionalCheckFailedException:
+                    continue  # changed since: no longer expired
+                for sub in self.streams:
+                    if sub.table == table.name:
+                        sub.ttl_keys.add(_keys_id(keys))
+            if expired:
+                ran.append({"function": "dynamodb-ttl", "source": "ttl", "table": table.logical, "records": len(expired), "ok": True})
+        return ran
+
+    # --- schedules ---------------------------------------------------------------
+
+    def _fire(self, job: Job) -> dict[str, Any]:
+        now = clock.now_ts()
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "time": clock.iso(now),
+            "region": "us-east-1",
+            "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{job.name}"],
+            "detail": {},
+        }
+        ok, error = _invoke(job.handler, job.name, event)
+        job.runs += 1
+        job.last_run = now
+        job.last_status = "ok" if ok else f"failed: {error}"
+        job.next_run = job.expression.next_after(now)
+        if not ok:
+            self.failures.append({"function": job.name, "source": "schedule", "error": error, "at": clock.iso()})
+        return {"function": job.name, "source": "schedule", "ok": ok}
+
+    def run_due_schedules(self) -> list[dict[str, Any]]:
+        with self.lock:
+            now = clock.now_ts()
+            return [self._fire(job) for job in self.jobs.values() if job.next_run <= now]
+
+    def run_job(self, name: str) -> dict[str, Any]:
+        with self.lock:
+            return self._fire(self.jobs[name])
+
+    def job_list(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": j.name,
+                "schedule": j.expression.text,
+                "next_run": clock.iso(j.next_run),
+                "last_run": clock.iso(j.last_run) if j.last_run else None,
+                "last_status": j.last_status,
+                "runs": j.runs,
+            }
+            for j in self.jobs.values()
+        ]
+
+    def advance_clock(self, seconds: float) -> list[dict[str, Any]]:
+        with self.lock:
+            clock.advance(seconds)
+            return self.run_due_schedules()
+
+    # --- driving -------------------------------------------------------------------
+
+    def tick(self, retry_now: bool = False) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.reap_ttl() + self.pump_streams() + self.poll_queues(retry_now) + self.run_due_schedules()
+
+    def drain(self, max_rounds: int = 200) -> dict[str, Any]:
+        """Deliver until a full round finds nothing to do."""
+        ran: list[dict[str, Any]] = []
+        with self.lock:
+            for rounds in range(1, max_rounds + 1):
+                step = self.reap_ttl() + self.pump_streams() + self.poll_queues(retry_now=True)
+                ran += step
+                if not step and not any(s.pending for s in self.streams) and self.queue_backlog() == 0:
+                    return {"ran": ran, "rounds": rounds, "complete": True}
+        return {"ran": ran, "rounds": max_rounds, "complete": False}
+
+    def start(self, interval: float = 0.5) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.tick()
+                except Exception:
+                    traceback.print_exc()
+
+        self._thread = threading.Thread(target=loop, name="local-event-sources", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,93 @@
+"""Starts the whole local cloud in one process (moto, resources, API, event sources)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from local import env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LocalStack:
+    def __init__(self, api_port: int | None = None, aws_port: int | None = None):
+        self.api_port = api_port or env.api_port()
+        self.aws_port = aws_port or env.aws_port()
+        self.moto: Any = None
+        self.http: Any = None
+        self.runtime: Any = None
+        self.app: Any = None
+
+    def start(self, background: bool = True) -> None:
+        from local import moto_server
+
+        moto_server.ensure_free(self.api_port, "API server")
+        env.configure(self.aws_port)
+        self.moto = moto_server.start(self.aws_port)
+        from local import outbox, provision, seed
+
+        provision.everything()
+        from app import app  # only now: every client must point at the running moto
+
+        self.app = app
+        seed.local_admin()
+        from chalicelib import devtools
+        from local.runtime import LocalRuntime
+
+        self.runtime = LocalRuntime(app)
+        devtools.attach(self.runtime, outbox)
+        if background:
+            self.runtime.start()
+        self.http = _http_server(app, self.api_port)
+        threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True).start()
+
+    def stop(self) -> None:
+        if self.runtime is not None:
+            self.runtime.stop()
+        if self.http is not None:
+            self.http.shutdown()
+        if self.moto is not None:
+            self.moto.stop()
+
+
+def _http_server(app: Any, port: int) -> Any:
+    from chalice.config import Config
+    from chalice.local import LocalDevServer, create_local_server
+
+    config_file = ROOT / ".chalice" / "config.json"
+    config = Config(chalice_stage="local", config_from_disk=json.loads(config_file.read_text()))
+    server: LocalDevServer = create_local_server(app, config, "127.0.0.1", port)
+    return server.server  # the ThreadingHTTPServer: serve_forever/shutdown
+
+
+def main() -> int:
+    from local.moto_server import PortInUse
+
+    started = time.monotonic()
+    stack = LocalStack()
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Local stack ready in {time.monotonic() - started:.1f}s\n"
+        f"  API        http://127.0.0.1:{stack.api_port}   (try /health, /openapi.json)\n"
+        f"  AWS (moto) http://127.0.0.1:{stack.aws_port}   aws --endpoint-url http://127.0.0.1:{stack.aws_port} dynamodb list-tables\n"
+        f"  admin      {os.environ.get('LOCAL_ADMIN_EMAIL', 'admin@local.test')}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nStopping the local stack...", flush=True)
+    finally:
+        stack.stop()
+    return 0
