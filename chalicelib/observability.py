@@ -14,13 +14,23 @@ import uuid
 import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.tracing import Tracer
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "marketplace")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Marketplace"), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+_tracer: Tracer | None = None
+
+
+def tracer() -> Tracer:
+    """The Tracer, built on first use: the X-Ray SDK creates its sampling client when
+    it is imported, and importing the app must create no AWS client (cold start)."""
+    global _tracer
+    if _tracer is None:
+        _tracer = Tracer(service=SERVICE)
+    return _tracer
 
 _MAX_CORRELATION_ID = 128
 # a function that recorded no metric is normal; do not warn on every invocation
@@ -66,10 +76,11 @@ def install(app: Any) -> None:
         logger.append_keys(function=function)
         metrics.add_dimension(name="function", value=function if not is_http else "api")
         try:
-            with tracer.provider.in_subsegment(f"## {function}"):
+            with tracer().provider.in_subsegment(f"## {function}"):
                 response = get_response(event)
         finally:
             metrics.flush_metrics(raise_on_empty_metrics=False)
+            metrics.clear_metrics()  # an empty flush keeps dimensions; start clean
             logger.remove_keys(["function"])
         if is_http and isinstance(response, Response):
             response.headers["X-Correlation-Id"] = cid

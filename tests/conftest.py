@@ -46,9 +46,9 @@ def app(cloud):
 @pytest.fixture(scope="session")
 def runtime(app):
     """The local event-source runtime for the app, driven by the tests (no thread)."""
+    from chalicelib import devtools
     from local import outbox
     from local.runtime import LocalRuntime
-    from chalicelib import devtools
 
     rt = LocalRuntime(app)
     devtools.attach(rt, outbox)
