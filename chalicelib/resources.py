@@ -40,6 +40,23 @@ class Table:
             names += [index.hash_key, index.range_key]
         return list(dict.fromkeys(names))
 
+    def key_spec(self) -> dict:
+        """Attributes, key schema and indexes, in the shape both the DynamoDB API and
+        CloudFormation take."""
+        def schema(hash_key: str, range_key: str) -> list[dict]:
+            return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+
+        spec: dict = {
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in self.key_attributes],
+            "KeySchema": schema(self.hash_key, self.range_key),
+        }
+        if self.indexes:
+            spec["GlobalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": schema(i.hash_key, i.range_key), "Projection": {"ProjectionType": "ALL"}}
+                for i in self.indexes
+            ]
+        return spec
+
 
 @dataclass(frozen=True)
 class Key:

@@ -25,25 +25,9 @@ def table(definition: r.Table) -> None:
     spec: dict[str, Any] = {
         "TableName": definition.name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in definition.key_attributes],
-        "KeySchema": [
-            {"AttributeName": definition.hash_key, "KeyType": "HASH"},
-            {"AttributeName": definition.range_key, "KeyType": "RANGE"},
-        ],
         "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
+        **definition.key_spec(),
     }
-    if definition.indexes:
-        spec["GlobalSecondaryIndexes"] = [
-            {
-                "IndexName": i.name,
-                "KeySchema": [
-                    {"AttributeName": i.hash_key, "KeyType": "HASH"},
-                    {"AttributeName": i.range_key, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for i in definition.indexes
-        ]
     if definition.stream_view:
         spec["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": definition.stream_view}
     ddb.create_table(**spec)

@@ -1,0 +1,157 @@
+"""The real local stack, started as `python -m local run` in its own process, over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def _call(base: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.load(reply)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.api_port, self.aws_port = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.api_port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE", "STREAM_ARN", "COGNITO", "DATA_KEY"))}
+        self.env.update(LOCAL_API_PORT=str(self.api_port), LOCAL_AWS_PORT=str(self.aws_port), PYTHONUNBUFFERED="1")
+        self.process: subprocess.Popen | None = None
+        self.startup_seconds = 0.0
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "local", "run"], cwd=ROOT, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = started + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.process.stderr.read()
+            try:
+                if _call(self.base, "GET", "/health")[0] == 200:
+                    self.startup_seconds = time.monotonic() - started
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError("the local stack did not serve /health within 60 s")
+
+    def aws(self, service: str):
+        return boto3.client(
+            service, endpoint_url=f"http://127.0.0.1:{self.aws_port}", region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="module")
+def stack():
+    s = Stack()
+    s.start()
+    yield s
+    if s.process.poll() is None:
+        s.process.kill()
+        s.process.wait()
+
+
+def test_health_and_the_generated_openapi_document(stack):
+    assert stack.startup_seconds < 60
+    status, body = _call(stack.base, "GET", "/health")
+    assert status == 200 and body["status"] == "ok"
+    status, document = _call(stack.base, "GET", "/openapi.json")
+    assert status == 200
+    from openapi_spec_validator import validate
+
+    validate(document)
+    assert "/health" in document["paths"] and "/_dev/drain" in document["paths"]
+
+
+def test_the_aws_cli_endpoint_lists_the_provisioned_table(stack):
+    tables = stack.aws("dynamodb").list_tables()["TableNames"]
+    assert "marketplace-local-main" in tables
+
+
+def test_a_streamed_record_reaches_its_handler_and_drain_waits_for_it(stack):
+    address = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    nid = uuid.uuid4().hex
+    stack.aws("dynamodb").put_item(
+        TableName="marketplace-local-main",
+        Item={
+            "pk": {"S": f"NOTIF#{nid}"}, "sk": {"S": "NOTIF"}, "kind": {"S": "notification"},
+            "notification_id": {"S": nid}, "status": {"S": "queued"}, "channel": {"S": "email"},
+            "to": {"S": address}, "subject": {"S": "Hello"}, "body": {"S": "Through the stream"},
+            "send_at": {"N": "0"},
+        },
+    )
+    status, drained = _call(stack.base, "POST", "/_dev/drain")
+    assert status == 200 and drained["complete"] is True
+    # after drain nothing is pending: the queue is empty and the mail has gone out
+    sqs = stack.aws("sqs")
+    url = sqs.get_queue_url(QueueName="marketplace-local-notifications")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    status, outbox = _call(stack.base, "GET", f"/_dev/outbox?to={address}")
+    assert [(m["channel"], m["subject"], m["body"]) for m in outbox["items"]] == [("email", "Hello", "Through the stream")]
+
+
+def test_a_scheduled_job_fires_when_the_clock_advances(stack):
+    def runs() -> int:
+        items = _call(stack.base, "GET", "/_dev/jobs")[1]["items"]
+        return next(j["runs"] for j in items if j["name"] == "release_due_notifications")
+
+    before = runs()
+    status, moved = _call(stack.base, "POST", "/_dev/clock", {"advance_seconds": 600})
+    assert status == 200
+    assert any(f["function"] == "release_due_notifications" and f["ok"] for f in moved["fired"])
+    assert runs() > before
+    status, error = _call(stack.base, "POST", "/_dev/clock", {"advance_seconds": -5})
+    assert status == 400 and error["Code"] == "BadRequestError"
+
+
+def test_invoke_runs_one_function_with_an_event_file(stack):
+    for name in ("release_due_notifications", "queue_notifications", "deliver_notifications"):
+        out = subprocess.run(
+            [sys.executable, "-m", "local", "invoke", name, "-e", f"events/{name}.json"],
+            cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode == 0, out.stderr
+    assert '"released"' in subprocess.run(
+        [sys.executable, "-m", "local", "invoke", "release_due_notifications", "-e", "events/release_due_notifications.json"],
+        cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
+    ).stdout
+
+
+def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
+    second = subprocess.run(
+        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
+    )
+    assert second.returncode == 2
+    assert str(stack.api_port) in second.stderr and "Traceback" not in second.stderr
+
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=20) == 0
+    assert "Traceback" not in stack.process.stderr.read()
+    with pytest.raises(OSError):
+        _call(stack.base, "GET", "/health")
