@@ -46,7 +46,8 @@ def main() -> int:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     modules = json.loads(_run(LIST_DEPENDENCIES))
     # import every module the app loads that is not ours, in the order the app loaded them
-    deps_code = TIMED.format(imports="import importlib\nfor m in %r:\n    try: importlib.import_module(m)\n    except Exception: pass" % modules)
+    loader = f"import importlib\nfor m in {modules!r}:\n    try: importlib.import_module(m)\n    except Exception: pass"
+    deps_code = TIMED.format(imports=loader)
     app_code = TIMED.format(imports="import app")
     _run(app_code)  # warm the bytecode caches once
     app_times, dep_times = [], []

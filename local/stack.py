@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -83,10 +84,12 @@ def main() -> int:
         "Ctrl-C stops everything.",
         flush=True,
     )
+    stopping = threading.Event()
+    # SIGINT explicitly too: a shell starts background jobs with SIGINT ignored
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stopping.set())
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
+        stopping.wait()
         print("\nStopping the local stack...", flush=True)
     finally:
         stack.stop()
