@@ -1,13 +1,17 @@
 """The Chalice application: one Blueprint per area of `chalicelib/`."""
 from chalice import Chalice
 
-from chalicelib import notify, observability, platform, settings
+from chalicelib import accounts, notify, observability, platform, policies, privacy, settings
+
+privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
 app = Chalice(app_name="marketplace")
 observability.install(app)
 
 app.register_blueprint(platform.bp)
 app.register_blueprint(notify.bp)
+app.register_blueprint(accounts.bp)
+app.register_blueprint(policies.bp)
 
 if settings.is_local():
     from chalicelib import devtools

@@ -51,3 +51,18 @@ class Entity(Model):
 
     gsi1 = _Gsi1()
     gsi2 = _Gsi2()
+
+
+_connection = None
+
+
+def transaction(token: str | None = None):
+    """A DynamoDB transaction (`with transaction() as tx: tx.save(...)`), across tables.
+    `token` makes a retried transaction idempotent for ten minutes."""
+    global _connection
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+    if _connection is None:
+        _connection = Connection(region=settings.region(), max_retry_attempts=3)
+    return TransactWrite(connection=_connection, client_request_token=token)

@@ -49,3 +49,21 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, code = 503, "ServiceUnavailable"
+
+
+# --- named codes of the API contract ---------------------------------------------------
+
+def age_requirement_not_met(message: str) -> Forbidden:
+    return Forbidden(message, code="AgeRequirementNotMet")
+
+
+def policy_version_mismatch(current: str) -> Conflict:
+    return Conflict(f"The current policy version is {current}; read and accept it to sign up", code="PolicyVersionMismatch")
+
+
+def phone_not_verified() -> Forbidden:
+    return Forbidden("Verify your phone number with the code we sent before signing in", code="PhoneNotVerified")
+
+
+def identity_not_verified() -> Forbidden:
+    return Forbidden("Your identity must be verified first", code="IdentityNotVerified")

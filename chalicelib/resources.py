@@ -148,7 +148,12 @@ MAIN_TABLE = Table(
     ttl_attribute="expires_at",
 )
 
-TABLES: tuple[Table, ...] = (MAIN_TABLE,)
+# Wrapped per-user data keys, apart from the data and deliberately WITHOUT backups:
+# deleting a user's key here makes every copy of their ciphertext unreadable, the
+# main table's point-in-time backups included (crypto-shredding).
+KEYS_TABLE = Table(logical="keys", hash_key="pk", range_key="sk", stream_view=None, point_in_time_recovery=False)
+
+TABLES: tuple[Table, ...] = (MAIN_TABLE, KEYS_TABLE)
 
 DATA_KEY = Key("data", "Wraps per-user data keys and encrypts every bucket")
 KEYS: tuple[Key, ...] = (DATA_KEY,)

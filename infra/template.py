@@ -198,7 +198,7 @@ def build() -> dict[str, Any]:
         "UserPoolId": {"Value": {"Ref": "UserPool"}},
         "UserPoolClientId": {"Value": {"Ref": "UserPoolClient"}},
     }
-    for t in r.TABLES:
+    for t in (t for t in r.TABLES if t.stream_view):
         outputs[f"StreamArn{_logical(t.logical)}"] = {"Value": {"Fn::GetAtt": [_logical(t.logical, "table"), "StreamArn"]}}
     for b in r.BUCKETS:
         outputs[_logical(b.logical, "bucket")] = {"Value": {"Ref": _logical(b.logical, "bucket")}}

@@ -67,13 +67,15 @@ def _http_server(app: Any, port: int) -> Any:
 
 
 def main() -> int:
+    from chalicelib.privacy import ProfileError, active
     from local.moto_server import PortInUse
 
     started = time.monotonic()
     stack = LocalStack()
     try:
+        active()  # check the privacy profile before starting anything
         stack.start()
-    except PortInUse as exc:
+    except (PortInUse, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
@@ -81,6 +83,7 @@ def main() -> int:
         f"  API        http://127.0.0.1:{stack.api_port}   (try /health, /openapi.json)\n"
         f"  AWS (moto) http://127.0.0.1:{stack.aws_port}   aws --endpoint-url http://127.0.0.1:{stack.aws_port} dynamodb list-tables\n"
         f"  admin      {os.environ.get('LOCAL_ADMIN_EMAIL', 'admin@local.test')}\n"
+        f"  privacy    profile '{active().name}' (PRIVACY_PROFILE)\n"
         "Ctrl-C stops everything.",
         flush=True,
     )

@@ -59,5 +59,5 @@ def runtime(app):
 def client(app, runtime):
     from chalice.test import Client
 
-    with Client(app) as c:
+    with Client(app, stage_name="local") as c:
         yield c.http

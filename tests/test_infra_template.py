@@ -32,15 +32,21 @@ def test_tables_in_the_template_match_the_provisioned_tables(cloud):
         declared = _resource(doc, "AWS::DynamoDB::Table", TableName=table.name)
         live = ddb.describe_table(TableName=table.name)["Table"]
         assert declared["KeySchema"] == live["KeySchema"]
-        assert {i["IndexName"]: i["KeySchema"] for i in declared["GlobalSecondaryIndexes"]} == {
-            i["IndexName"]: i["KeySchema"] for i in live["GlobalSecondaryIndexes"]
+        assert {i["IndexName"]: i["KeySchema"] for i in declared.get("GlobalSecondaryIndexes", [])} == {
+            i["IndexName"]: i["KeySchema"] for i in live.get("GlobalSecondaryIndexes", [])
         }
-        assert declared["StreamSpecification"]["StreamViewType"] == live["StreamSpecification"]["StreamViewType"]
+        declared_stream = declared.get("StreamSpecification", {}).get("StreamViewType")
+        assert declared_stream == live.get("StreamSpecification", {}).get("StreamViewType") == table.stream_view
         ttl = ddb.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]
-        assert declared["TimeToLiveSpecification"]["AttributeName"] == ttl["AttributeName"] and ttl["TimeToLiveStatus"] == "ENABLED"
+        if table.ttl_attribute:
+            assert declared["TimeToLiveSpecification"]["AttributeName"] == ttl["AttributeName"] and ttl["TimeToLiveStatus"] == "ENABLED"
+        else:
+            assert "TimeToLiveSpecification" not in declared and ttl["TimeToLiveStatus"] == "DISABLED"
         backups = ddb.describe_continuous_backups(TableName=table.name)["ContinuousBackupsDescription"]
-        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-        assert declared["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        assert pitr == ("ENABLED" if table.point_in_time_recovery else "DISABLED")
+        assert declared["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is table.point_in_time_recovery
+    assert r.MAIN_TABLE.point_in_time_recovery and r.MAIN_TABLE.stream_view and r.MAIN_TABLE.ttl_attribute
 
 
 def test_buckets_are_private_versioned_and_sse_kms_under_our_key_in_both(cloud):

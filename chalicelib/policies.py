@@ -1,0 +1,109 @@
+"""Privacy policy versions and the privacy profile, as the platform publishes them.
+
+The first version is written with the stack (`ensure_first_version`, idempotent;
+the local stack and tests call it when they provision, deployed stages on first
+read). Its text is rendered from the active privacy profile, so the policy users
+accept says what the code enforces. Publishing later versions is an admin route of
+a later change.
+"""
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel
+
+from chalicelib import clock, crypto, privacy
+from chalicelib.http import Call, endpoint
+from chalicelib.repos import policies as repo
+
+bp = Blueprint(__name__)
+
+FIRST_VERSION = "1.0"
+FIRST_EFFECTIVE_AT = 1767225600.0  # 2026-01-01T00:00:00Z
+_current = crypto.TtlCache(4, 60, clock.now_ts)  # per container; a new version shows within a minute
+
+
+def render(profile: privacy.Profile) -> tuple[str, str]:
+    summary = (
+        "We collect what running the marketplace needs, encrypt your personal details, never sell your data, "
+        "and let you see, correct, export and delete it."
+    )
+    blockers = ", ".join(b.replace("_", " ") for b in profile.deletion_blockers) or "none"
+    lines = [
+        "Privacy policy",
+        "",
+        f"Who may join: freelancers from age {profile.minimum_age.freelancer}, employers from age {profile.minimum_age.employer}"
+        + (
+            f" (from {profile.guardian_consent_minimum_age.employer} with a guardian's consent, supervised)."
+            if profile.guardian_consent_minimum_age.employer is not None else "."
+        ),
+        "Your phone number is verified with a one-time code." if profile.phone_otp_required else "",
+        "Identity is verified before you post projects or bid." if profile.identity_verification_required else "",
+        "Your phone, date of birth, address and identity numbers are encrypted with a key of your own.",
+        f"Sign-in records (time, IP address, device) are kept {profile.usage_data_keep_days} days.",
+        f"Identity documents are kept {profile.identity_documents_keep_days} days after the decision."
+        if profile.identity_documents_keep_days is not None else "",
+        "Contact details are shared with the other party only once you are hired.",
+        f"Marketing messages: {'only if you opt in' if profile.marketing_default == 'opt_in' else 'on unless you opt out'}.",
+        f"Deletion: {profile.self_service_deletion.replace('_', ' ')}; blocked while any of these is open: {blockers}; "
+        f"grace period {profile.erasure_grace_days} days.",
+        f"Changes to this policy are announced {profile.policy_notice_days} days before they take effect.",
+        "We never sell your data.",
+    ]
+    return summary, "\n".join(lines[:2] + [line for line in lines[2:] if line])
+
+
+def ensure_first_version() -> None:
+    summary, text = render(privacy.active())
+    repo.put_if_absent(repo.build(FIRST_VERSION, FIRST_EFFECTIVE_AT, summary, text))
+
+
+def current() -> repo.PolicyVersion:
+    found = _current.get("current")
+    if found is not None:
+        return found
+    found = repo.in_effect(clock.now_ts())
+    if found is None:
+        ensure_first_version()
+        found = repo.in_effect(clock.now_ts())
+    _current.put("current", found)
+    return found
+
+
+class PolicyOut(BaseModel):
+    version: str
+    effective_at: str
+    summary: str
+    text: str
+    material: bool
+    in_effect: bool
+
+
+class PolicyList(BaseModel):
+    items: list[PolicyOut]
+    next_cursor: str | None = None
+
+
+def _out(item: repo.PolicyVersion) -> PolicyOut:
+    return PolicyOut(
+        version=item.version, effective_at=clock.iso(item.effective_at), summary=item.summary, text=item.text,
+        material=item.material, in_effect=item.effective_at <= clock.now_ts(),
+    )
+
+
+@endpoint(bp, "/policies/current", auth=None, response=PolicyOut, tags=("privacy",), summary="The privacy policy in effect")
+def get_current(call: Call) -> PolicyOut:
+    return _out(current())
+
+
+@endpoint(bp, "/policies", auth=None, response=PolicyList, tags=("privacy",), summary="Every policy version, upcoming ones included")
+def list_policies(call: Call) -> PolicyList:
+    items = repo.all_versions()
+    if not items:
+        ensure_first_version()
+        items = repo.all_versions()
+    return PolicyList(items=[_out(i) for i in items])
+
+
+@endpoint(bp, "/policies/profile", auth=None, tags=("privacy",), summary="The active privacy profile: what the platform promises, as data")
+def get_profile(call: Call) -> dict:
+    return privacy.active().model_dump(mode="json")

@@ -1,0 +1,51 @@
+"""Wrapped per-user data keys, in the keys table (no backups: see `resources.KEYS_TABLE`)."""
+from __future__ import annotations
+
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.models import Model
+
+from chalicelib import clock, settings
+from chalicelib.resources import KEYS_TABLE
+
+
+class WrappedKey(Model):
+    class Meta:
+        table_name = KEYS_TABLE.name
+        region = settings.region()
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True)  # OWNER#<owner>
+    sk = UnicodeAttribute(range_key=True)  # DATA_KEY
+    wrapped = BinaryAttribute(legacy_encoding=False)
+    created_at = NumberAttribute()
+
+
+def _pk(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def build(owner: str, wrapped: bytes) -> WrappedKey:
+    return WrappedKey(pk=_pk(owner), sk="DATA_KEY", wrapped=wrapped, created_at=clock.now_ts())
+
+
+def put_new(owner: str, wrapped: bytes) -> bool:
+    """Store a key unless one exists; False if it did."""
+    try:
+        build(owner, wrapped).save(condition=WrappedKey.pk.does_not_exist())
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def get(owner: str) -> bytes | None:
+    try:
+        return WrappedKey.get(_pk(owner), "DATA_KEY", consistent_read=True).wrapped
+    except DoesNotExist:
+        return None
+
+
+def delete(owner: str) -> None:
+    WrappedKey(pk=_pk(owner), sk="DATA_KEY").delete()

@@ -1,0 +1,202 @@
+"""Accounts on the main table. Everything a user owns lives in partition `USER#<id>`.
+
+Personal fields are stored sealed (`*_enc`, see `chalicelib.vault`); lookups go
+through keyed hashes: `EMAIL#<hash>` is the unique claim of an address, and the
+account is indexed by `PHONE#<hash>` on gsi1.
+"""
+from __future__ import annotations
+
+import uuid
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import clock
+from chalicelib.db import Entity
+
+PENDING, ACTIVE, CLOSED, ERASED = "pending_verification", "active", "closed", "erased"
+CLAIM_PENDING_SECONDS = 15 * 60  # an unfinished signup frees its address after this
+
+
+class UserItem(Entity, discriminator="user"):
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    email_enc = UnicodeAttribute()
+    email_hash = UnicodeAttribute()
+    full_name_enc = UnicodeAttribute()
+    phone_enc = UnicodeAttribute(null=True)
+    phone_hash = UnicodeAttribute(null=True)
+    date_of_birth_enc = UnicodeAttribute(null=True)
+    address_enc = UnicodeAttribute(null=True)
+    guardian_enc = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="UTC")
+    language = UnicodeAttribute(default="en")
+    phone_verified = BooleanAttribute(default=False)
+    supervised = BooleanAttribute(default=False)
+    anonymous = BooleanAttribute(default=False)
+    marketing = BooleanAttribute(default=False)
+    identity_status = UnicodeAttribute(default="none")
+    policy_version = UnicodeAttribute()
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    # access tokens signed out before they expire: {jti: exp}
+    revoked = MapAttribute(default=dict)
+
+
+class EmailClaim(Entity, discriminator="email_claim"):
+    """One per address (by keyed hash): makes addresses unique across signups."""
+
+    status = UnicodeAttribute()  # pending | taken
+    claim_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+
+
+class OtpItem(Entity, discriminator="otp"):
+    code_hash = UnicodeAttribute()
+    phone_hash = UnicodeAttribute()
+    valid_until = NumberAttribute()
+    attempts = NumberAttribute(default=0)
+    sends = ListAttribute(of=NumberAttribute, default=list)
+
+
+class LedgerEntry(Entity, discriminator="consent"):
+    """The consent ledger: every acceptance of a policy version and consent change."""
+
+    user_id = UnicodeAttribute()
+    subject = UnicodeAttribute()  # policy | marketing | analytics | ...
+    decision = UnicodeAttribute()  # accept | reject | on | off
+    version = UnicodeAttribute(null=True)
+    at = NumberAttribute()
+
+
+class SignIn(Entity, discriminator="signin"):
+    """Usage data: kept for the profile's `usage_data_keep_days`, then TTL removes it."""
+
+    user_id = UnicodeAttribute()
+    at = NumberAttribute()
+    ip_enc = UnicodeAttribute(null=True)
+    user_agent_enc = UnicodeAttribute(null=True)
+
+
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _claim_pk(email_hash: str) -> str:
+    return f"EMAIL#{email_hash}"
+
+
+# --- accounts --------------------------------------------------------------------
+
+def get(user_id: str) -> UserItem | None:
+    try:
+        return UserItem.get(user_pk(user_id), "ACCOUNT")
+    except DoesNotExist:
+        return None
+
+
+def new_user(user_id: str, **fields: object) -> UserItem:
+    now = clock.now_ts()
+    item = UserItem(pk=user_pk(user_id), sk="ACCOUNT", user_id=user_id, created_at=now, updated_at=now, **fields)
+    if item.phone_hash:
+        item.gsi1pk, item.gsi1sk = f"PHONE#{item.phone_hash}", user_pk(user_id)
+    return item
+
+
+def index_phone(item: UserItem) -> None:
+    if item.phone_hash:
+        item.gsi1pk, item.gsi1sk = f"PHONE#{item.phone_hash}", user_pk(item.user_id)
+
+
+# --- email claims ------------------------------------------------------------------
+
+def claim_email(email_hash: str) -> str | None:
+    """Reserve an address for a signup in progress. Returns the claim id, or None if
+    the address is taken (or another signup for it is in progress)."""
+    now = clock.now_ts()
+    claim_id = uuid.uuid4().hex
+    item = EmailClaim(
+        pk=_claim_pk(email_hash), sk="EMAIL", status="pending", claim_id=claim_id,
+        expires_at=int(now + CLAIM_PENDING_SECONDS),
+    )
+    stale = (EmailClaim.status == "pending") & (EmailClaim.expires_at < int(now))
+    try:
+        item.save(condition=EmailClaim.pk.does_not_exist() | stale)
+        return claim_id
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+
+
+def finish_claim(transaction: TransactWrite, email_hash: str, claim_id: str, user_id: str) -> None:
+    transaction.update(
+        EmailClaim(pk=_claim_pk(email_hash), sk="EMAIL"),
+        actions=[EmailClaim.status.set("taken"), EmailClaim.user_id.set(user_id), EmailClaim.expires_at.remove()],
+        condition=(EmailClaim.claim_id == claim_id) & (EmailClaim.status == "pending"),
+    )
+
+
+def release_claim(email_hash: str, claim_id: str) -> None:
+    try:
+        EmailClaim(pk=_claim_pk(email_hash), sk="EMAIL").delete(condition=EmailClaim.claim_id == claim_id)
+    except Exception:  # noqa: S110 - best effort: the claim expires on its own
+        pass
+
+
+def user_id_by_email(email_hash: str) -> str | None:
+    try:
+        claim = EmailClaim.get(_claim_pk(email_hash), "EMAIL")
+    except DoesNotExist:
+        return None
+    return claim.user_id if claim.status == "taken" else None
+
+
+# --- one-time codes -----------------------------------------------------------------
+
+def get_otp(user_id: str) -> OtpItem | None:
+    try:
+        return OtpItem.get(user_pk(user_id), "OTP", consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def new_otp(user_id: str, code_hash: str, phone_hash: str, valid_until: float, sends: list[float]) -> OtpItem:
+    return OtpItem(
+        pk=user_pk(user_id), sk="OTP", code_hash=code_hash, phone_hash=phone_hash, valid_until=valid_until,
+        attempts=0, sends=sends, expires_at=int(valid_until + 86400),
+    )
+
+
+def count_failed_attempt(otp: OtpItem, limit: int) -> int:
+    """Atomically count one wrong try; returns the tries made so far."""
+    otp.update(actions=[OtpItem.attempts.add(1)], condition=OtpItem.attempts < limit)
+    return otp.attempts
+
+
+# --- ledger and usage ----------------------------------------------------------------
+
+def ledger_entry(user_id: str, subject: str, decision: str, version: str | None = None) -> LedgerEntry:
+    now = clock.now_ts()
+    return LedgerEntry(
+        pk=user_pk(user_id), sk=f"CONSENT#{now:017.6f}#{uuid.uuid4().hex[:8]}",
+        user_id=user_id, subject=subject, decision=decision, version=version, at=now,
+    )
+
+
+def ledger(user_id: str) -> list[LedgerEntry]:
+    return list(LedgerEntry.query(user_pk(user_id), LedgerEntry.sk.startswith("CONSENT#")))
+
+
+def sign_in(user_id: str, ip_enc: str | None, user_agent_enc: str | None, keep_days: int) -> SignIn:
+    now = clock.now_ts()
+    return SignIn(
+        pk=user_pk(user_id), sk=f"SIGNIN#{now:017.6f}#{uuid.uuid4().hex[:8]}", user_id=user_id, at=now,
+        ip_enc=ip_enc, user_agent_enc=user_agent_enc, expires_at=int(now + keep_days * 86400),
+    )
+
+
+def sign_ins(user_id: str) -> list[SignIn]:
+    return list(SignIn.query(user_pk(user_id), SignIn.sk.startswith("SIGNIN#")))

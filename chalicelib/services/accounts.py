@@ -1,0 +1,336 @@
+"""Accounts: signup, phone verification, sign-in, tokens, and the caller's own data.
+
+Signup never leaves half an account. The address is claimed first (a conditional put
+that expires if the signup dies), then the Cognito user is made, then one DynamoDB
+transaction writes the account, its wrapped data key, the first consent-ledger entry,
+the one-time code and the SMS that carries it, and marks the claim taken. If the
+transaction fails the Cognito user is deleted again. A signup retried after a crash
+finds its own stale Cognito user (the claim was never taken) and replaces it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib import clock, crypto, db, errors, privacy, vault
+from chalicelib.adapters import cognito
+from chalicelib.db import Entity
+from chalicelib.domain import accounts as rules
+from chalicelib.observability import logger
+from chalicelib.repos import notifications
+from chalicelib.repos import users as repo
+from chalicelib.tokens import Claims, InvalidToken, verify
+
+ROLES = ("freelancer", "employer")
+
+
+@dataclass
+class Caller:
+    user_id: str
+    role: str
+    claims: Claims
+    token: str
+    user: repo.UserItem
+
+
+def email_hash(email: str) -> str:
+    return vault.lookup_hash("email", email.strip().lower())
+
+
+def phone_hash(phone: str) -> str:
+    return vault.lookup_hash("phone", phone)
+
+
+def _otp_items(user_id: str, phone: str, sends: list[float]) -> list[Entity]:
+    code = rules.new_code()
+    now = clock.now_ts()
+    otp = repo.new_otp(
+        user_id, vault.lookup_hash(f"otp:{user_id}", code), phone_hash(phone), now + rules.OTP_SECONDS,
+        [t for t in sends if now - t < 3600] + [now],
+    )
+    sms = notifications.new(
+        "sms", phone, "", f"Your verification code is {code}. It expires in {rules.OTP_SECONDS // 60} minutes.",
+        user_id=user_id, purpose="phone_verification",
+    )
+    return [otp, sms]
+
+
+# --- signup ----------------------------------------------------------------------------
+
+def signup(data: Any, current_policy: str) -> dict[str, Any]:
+    profile = privacy.active()
+    if data.accepted_policy_version != current_policy:
+        raise errors.policy_version_mismatch(current_policy)
+    age = rules.age_on(data.date_of_birth, clock.now().date())
+    guardian_consent = bool(data.guardian and data.guardian.consent)
+    decision = profile.age_decision(data.role, age, guardian_consent)
+    if decision == "refused":
+        raise errors.age_requirement_not_met(f"{data.role.capitalize()}s must be at least {profile.minimum_age.of(data.role)} years old")
+    if decision == "guardian_required":
+        raise errors.age_requirement_not_met(
+            f"{data.role.capitalize()}s under {profile.minimum_age.of(data.role)} need a guardian's consent (field 'guardian')"
+        )
+    email = data.email.lower()
+    e_hash = email_hash(email)
+    claim = repo.claim_email(e_hash)
+    if claim is None:
+        raise errors.Conflict("An account with this email already exists")
+    try:
+        try:
+            user_id = cognito.create_user(email, data.password, data.role)
+        except cognito.UserExists:
+            # a signup that died after creating the Cognito user: the claim was free, so no account uses it
+            cognito.delete_user(email)
+            user_id = cognito.create_user(email, data.password, data.role)
+        try:
+            _write_new_account(user_id, email, e_hash, claim, data, profile, supervised=decision == "supervised")
+        except Exception:
+            cognito.delete_user(email)
+            raise
+    except Exception:
+        repo.release_claim(e_hash, claim)
+        raise
+    status = repo.PENDING if profile.phone_otp_required else repo.ACTIVE
+    logger.info("account created", extra={"user_id": user_id, "role": data.role})
+    return {"user_id": user_id, "status": status}
+
+
+def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: Any, profile: privacy.Profile, supervised: bool) -> None:
+    _, key_item = vault.create(user_id)
+    marketing = data.marketing_opt_in if data.marketing_opt_in is not None else profile.marketing_default == "opt_out"
+    guardian = data.guardian.model_dump(mode="json") if data.guardian else None
+    user = repo.new_user(
+        user_id,
+        role=data.role,
+        status=repo.PENDING if profile.phone_otp_required else repo.ACTIVE,
+        email_enc=vault.seal(user_id, "email", email),
+        email_hash=e_hash,
+        full_name_enc=vault.seal(user_id, "full_name", data.full_name),
+        phone_enc=vault.seal(user_id, "phone", data.phone),
+        phone_hash=phone_hash(data.phone),
+        date_of_birth_enc=vault.seal(user_id, "date_of_birth", data.date_of_birth.isoformat()),
+        guardian_enc=vault.seal(user_id, "guardian", json.dumps(guardian)) if guardian else None,
+        phone_verified=False,
+        supervised=supervised,
+        marketing=marketing,
+        policy_version=data.accepted_policy_version,
+    )
+    items: list[Any] = [
+        user,
+        repo.ledger_entry(user_id, "policy", "accept", data.accepted_policy_version),
+        repo.ledger_entry(user_id, "marketing", "on" if marketing else "off"),
+    ]
+    if profile.phone_otp_required:
+        items += _otp_items(user_id, data.phone, [])
+    with db.transaction() as tx:
+        tx.save(key_item, condition=type(key_item).pk.does_not_exist())
+        for item in items:
+            tx.save(item, condition=type(item).pk.does_not_exist())
+        repo.finish_claim(tx, e_hash, claim, user_id)
+
+
+def create_admin(email: str, password: str) -> str:
+    """The operator's admin account (never through signup): Cognito group `admin`."""
+    email = email.lower()
+    e_hash = email_hash(email)
+    existing = repo.user_id_by_email(e_hash)
+    if existing:
+        return existing
+    claim = repo.claim_email(e_hash)
+    if claim is None:
+        raise errors.Conflict("The admin address is being claimed by another process")
+    try:
+        user_id = cognito.create_user(email, password, "admin")
+    except cognito.UserExists:
+        cognito.delete_user(email)
+        user_id = cognito.create_user(email, password, "admin")
+    _, key_item = vault.create(user_id)
+    user = repo.new_user(
+        user_id, role="admin", status=repo.ACTIVE, email_enc=vault.seal(user_id, "email", email), email_hash=e_hash,
+        full_name_enc=vault.seal(user_id, "full_name", "Administrator"), phone_verified=True, policy_version="",
+    )
+    with db.transaction() as tx:
+        tx.save(key_item)
+        tx.save(user, condition=repo.UserItem.pk.does_not_exist())
+        repo.finish_claim(tx, e_hash, claim, user_id)
+    return user_id
+
+
+# --- one-time codes ---------------------------------------------------------------------
+
+def verify_phone(email: str, code: str) -> None:
+    user_id = repo.user_id_by_email(email_hash(email))
+    user = repo.get(user_id) if user_id else None
+    otp = repo.get_otp(user_id) if user else None
+    if user is None or otp is None:
+        raise errors.BadRequest("The code is wrong or has expired; ask for a new one", details={"field": "code"})
+    if otp.attempts >= rules.OTP_MAX_ATTEMPTS:
+        raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
+    if otp.valid_until <= clock.now_ts():
+        raise errors.BadRequest("The code has expired; ask for a new one", details={"field": "code"})
+    if not crypto.same(vault.lookup_hash(f"otp:{user_id}", code), otp.code_hash):
+        try:
+            tries = repo.count_failed_attempt(otp, rules.OTP_MAX_ATTEMPTS)
+        except UpdateError:
+            raise errors.TooManyRequests("Too many wrong codes; ask for a new one") from None
+        if tries >= rules.OTP_MAX_ATTEMPTS:
+            raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
+        raise errors.BadRequest(
+            f"The code is wrong ({rules.OTP_MAX_ATTEMPTS - tries} tries left)", details={"field": "code"}
+        )
+    actions = [repo.UserItem.phone_verified.set(True), repo.UserItem.updated_at.set(clock.now_ts())]
+    if user.status == repo.PENDING:
+        actions.append(repo.UserItem.status.set(repo.ACTIVE))
+    with db.transaction() as tx:
+        tx.update(user, actions=actions, condition=repo.UserItem.phone_hash == otp.phone_hash)
+        tx.delete(otp, condition=repo.OtpItem.code_hash == otp.code_hash)
+    logger.info("phone verified", extra={"user_id": user_id})
+
+
+def resend_code(email: str) -> None:
+    """Send a new code. Unknown or already verified addresses get the same answer."""
+    user_id = repo.user_id_by_email(email_hash(email))
+    user = repo.get(user_id) if user_id else None
+    if user is None or user.phone_verified or not user.phone_enc:
+        return
+    otp = repo.get_otp(user_id)
+    sends = list(otp.sends) if otp else []
+    refusal = rules.resend_refusal(sends, clock.now_ts())
+    if refusal:
+        raise errors.TooManyRequests(refusal)
+    phone = vault.unseal(user_id, "phone", user.phone_enc)
+    new_otp, sms = _otp_items(user_id, phone, sends)
+    with db.transaction() as tx:
+        tx.save(new_otp)  # replaces the old code and its tries
+        tx.save(sms)
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+def _usable(user: repo.UserItem | None) -> repo.UserItem:
+    if user is None or user.status in (repo.CLOSED, repo.ERASED):
+        raise errors.Unauthorized("Email or password is wrong")
+    return user
+
+
+def login(email: str, password: str, ip: str | None, user_agent: str | None) -> dict[str, Any]:
+    try:
+        result = cognito.login(email.lower(), password)
+    except cognito.AuthFailed:
+        raise errors.Unauthorized("Email or password is wrong") from None
+    claims = verify(result["AccessToken"])
+    user = _usable(repo.get(claims.sub))
+    if privacy.active().phone_otp_required and not user.phone_verified:
+        raise errors.phone_not_verified()
+    profile = privacy.active()
+    repo.sign_in(
+        user.user_id, vault.seal(user.user_id, "sign_in.ip", ip), vault.seal(user.user_id, "sign_in.user_agent", user_agent),
+        profile.usage_data_keep_days,
+    ).save()
+    return {
+        "token": result["AccessToken"],
+        "refresh_token": result["RefreshToken"],
+        "expires_in": result["ExpiresIn"],
+        "user_id": user.user_id,
+        "role": user.role,
+    }
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    try:
+        result = cognito.refresh(refresh_token)
+    except cognito.AuthFailed:
+        raise errors.Unauthorized("The refresh token is not valid; sign in again") from None
+    claims = verify(result["AccessToken"])
+    _usable(repo.get(claims.sub))
+    return {"token": result["AccessToken"], "expires_in": result["ExpiresIn"]}
+
+
+def logout(caller: Caller) -> None:
+    """This token stops working now; refresh tokens are revoked at Cognito."""
+    now = clock.now_ts()
+    remembered = rules.prune_revoked(dict(caller.user.revoked or {}), now)
+    remembered[caller.claims.jti] = caller.claims.exp
+    caller.user.update(actions=[repo.UserItem.revoked.set(remembered)])
+    cognito.sign_out(caller.token)
+
+
+def authenticate(authorization: str | None) -> Caller:
+    if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 8192:
+        raise errors.Unauthorized("Sign in: send 'Authorization: Bearer <token>'")
+    token = authorization[len("Bearer "):].strip()
+    try:
+        claims = verify(token)
+    except InvalidToken as exc:
+        logger.info("token refused", extra={"reason": str(exc)})
+        raise errors.Unauthorized("The token is not valid; sign in again") from None
+    user = repo.get(claims.sub)
+    if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
+        raise errors.Unauthorized("The token is not valid; sign in again")
+    role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
+    return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user)
+
+
+# --- the caller's own data ------------------------------------------------------------
+
+def me(user: repo.UserItem, current_policy: str, explicit_acceptance: bool) -> dict[str, Any]:
+    uid = user.user_id
+    return {
+        "user_id": uid,
+        "email": vault.unseal(uid, "email", user.email_enc),
+        "role": user.role,
+        "full_name": vault.unseal(uid, "full_name", user.full_name_enc),
+        "phone": vault.unseal(uid, "phone", user.phone_enc),
+        "date_of_birth": vault.unseal(uid, "date_of_birth", user.date_of_birth_enc),
+        "address": vault.unseal(uid, "address", user.address_enc),
+        "timezone": user.timezone,
+        "language": user.language,
+        "status": user.status,
+        "phone_verified": user.phone_verified,
+        "supervised": user.supervised,
+        "anonymous": user.anonymous,
+        "identity": {"status": user.identity_status},
+        "policy": {
+            "accepted_version": user.policy_version or None,
+            "restricted": explicit_acceptance and user.role != "admin" and user.policy_version != current_policy,
+        },
+    }
+
+
+def update_me(user: repo.UserItem, changes: dict[str, Any]) -> repo.UserItem:
+    """Correct one's own data. A new phone number must be verified again."""
+    uid = user.user_id
+    actions = [repo.UserItem.updated_at.set(clock.now_ts())]
+    extra: list[Entity] = []
+    for field in ("full_name", "address"):
+        if field in changes:
+            value = changes[field]
+            setattr(user, f"{field}_enc", vault.seal(uid, field, value))
+            attribute = getattr(repo.UserItem, f"{field}_enc")
+            actions.append(attribute.set(getattr(user, f"{field}_enc")) if value is not None else attribute.remove())
+    for field in ("timezone", "language"):
+        if field in changes:
+            setattr(user, field, changes[field])
+            actions.append(getattr(repo.UserItem, field).set(changes[field]))
+    new_phone = changes.get("phone")
+    if new_phone and new_phone != vault.unseal(uid, "phone", user.phone_enc):
+        user.phone_enc, user.phone_hash, user.phone_verified = vault.seal(uid, "phone", new_phone), phone_hash(new_phone), False
+        repo.index_phone(user)
+        actions += [
+            repo.UserItem.phone_enc.set(user.phone_enc), repo.UserItem.phone_hash.set(user.phone_hash),
+            repo.UserItem.phone_verified.set(False), repo.UserItem.gsi1pk.set(user.gsi1pk), repo.UserItem.gsi1sk.set(user.gsi1sk),
+        ]
+        if privacy.active().phone_otp_required:
+            otp = repo.get_otp(uid)
+            extra = _otp_items(uid, new_phone, list(otp.sends) if otp else [])
+    try:
+        with db.transaction() as tx:
+            tx.update(user, actions=actions, condition=repo.UserItem.status.is_in(repo.ACTIVE, repo.PENDING))
+            for item in extra:
+                tx.save(item)
+    except TransactWriteError:
+        raise errors.Conflict("The account changed or is closed; reload and try again") from None
+    return user
