@@ -150,7 +150,7 @@ http.set_authenticator(_authenticate)
 @endpoint(bp, "/auth/signup", "POST", body=Signup, response=SignupOut, status=201, auth=None, tags=TAGS,
           errors_=(403, 409), summary="Create a freelancer or employer account; an SMS code goes to the phone")
 def signup(call: Call) -> dict:
-    return service.signup(call.body, policies.current().version)
+    return service.signup(call.body, policies.current_version())
 
 
 @endpoint(bp, "/auth/verify-phone", "POST", body=VerifyPhone, auth=None, tags=TAGS, errors_=(429,),
@@ -187,7 +187,7 @@ def logout(call: Call) -> dict:
 
 
 def _me(caller: service.Caller) -> dict:
-    return service.me(caller.user, policies.current().version, privacy.active().policy_explicit_acceptance)
+    return service.me(caller.user, policies.current_version(), privacy.active().policy_explicit_acceptance)
 
 
 @endpoint(bp, "/me", response=Me, tags=TAGS, summary="The caller's own account, every field in clear")

@@ -19,7 +19,7 @@ bp = Blueprint(__name__)
 
 FIRST_VERSION = "1.0"
 FIRST_EFFECTIVE_AT = 1767225600.0  # 2026-01-01T00:00:00Z
-_current = crypto.TtlCache(4, 60, clock.now_ts)  # per container; a new version shows within a minute
+_index = crypto.TtlCache(4, 60, clock.now_ts)  # per container; a new version shows within a minute
 
 
 def render(profile: privacy.Profile) -> tuple[str, str]:
@@ -54,18 +54,41 @@ def render(profile: privacy.Profile) -> tuple[str, str]:
 
 def ensure_first_version() -> None:
     summary, text = render(privacy.active())
-    repo.put_if_absent(repo.build(FIRST_VERSION, FIRST_EFFECTIVE_AT, summary, text))
+    repo.put_first(repo.build(FIRST_VERSION, FIRST_EFFECTIVE_AT, summary, text))
+
+
+def cached_index() -> repo.PolicyIndex | None:
+    return _index.get("index")
+
+
+def remember_index(index: repo.PolicyIndex) -> None:
+    _index.put("index", index)
+
+
+def index() -> repo.PolicyIndex:
+    found = cached_index()
+    if found is None:
+        found = repo.get_index()
+        if found is None:
+            ensure_first_version()
+            found = repo.get_index()
+        remember_index(found)
+    return found
+
+
+def current_version() -> str:
+    """The version in effect now (from the cached index: usually no AWS call)."""
+    return index().in_effect(clock.now_ts()) or FIRST_VERSION
 
 
 def current() -> repo.PolicyVersion:
-    found = _current.get("current")
-    if found is not None:
-        return found
-    found = repo.in_effect(clock.now_ts())
+    import json
+
+    versions = dict((v, e) for v, e in json.loads(index().versions))
+    version = current_version()
+    found = repo.get_version(version, versions[version])
     if found is None:
-        ensure_first_version()
-        found = repo.in_effect(clock.now_ts())
-    _current.put("current", found)
+        raise RuntimeError("the policy index names a version that is not stored")
     return found
 
 
@@ -97,10 +120,8 @@ def get_current(call: Call) -> PolicyOut:
 
 @endpoint(bp, "/policies", auth=None, response=PolicyList, tags=("privacy",), summary="Every policy version, upcoming ones included")
 def list_policies(call: Call) -> PolicyList:
+    index()  # writes the first version if the stack has none yet
     items = repo.all_versions()
-    if not items:
-        ensure_first_version()
-        items = repo.all_versions()
     return PolicyList(items=[_out(i) for i in items])
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+PROFILE_DIR = Path(os.environ.get("PRIVACY_PROFILE_DIR") or Path(__file__).resolve().parent / "profiles")
 DEFAULT_PROFILE = "strict"
 
 Role = Literal["employer", "freelancer"]

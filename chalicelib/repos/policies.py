@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import clock
 from chalicelib.db import Entity
@@ -19,6 +19,32 @@ class PolicyVersion(Entity, discriminator="policy"):
     published_at = NumberAttribute()
 
 
+class PolicyIndex(Entity, discriminator="policy_index"):
+    """Every version's number and effective time in one small item, so the version in
+    effect is one Get (or rides along in the authenticator's batch read)."""
+
+    versions = UnicodeAttribute()  # JSON [[version, effective_at], ...] sorted by effective_at
+
+    def in_effect(self, at: float) -> str | None:
+        import json
+
+        current = None
+        for version, effective_at in json.loads(self.versions):
+            if effective_at <= at:
+                current = version
+        return current
+
+
+INDEX_KEY = (PK, "INDEX")
+
+
+def get_index() -> PolicyIndex | None:
+    try:
+        return PolicyIndex.get(*INDEX_KEY)
+    except DoesNotExist:
+        return None
+
+
 def _sk(effective_at: float, version: str) -> str:
     return f"VERSION#{effective_at:017.3f}#{version}"
 
@@ -30,20 +56,28 @@ def build(version: str, effective_at: float, summary: str, text: str, material: 
     )
 
 
-def put_if_absent(item: PolicyVersion) -> None:
+def put_first(item: PolicyVersion) -> None:
+    """Write the first version and the index, unless a first version exists already."""
+    import json
+
+    from chalicelib import db
+
+    index = PolicyIndex(pk=PK, sk="INDEX", versions=json.dumps([[item.version, item.effective_at]]))
     try:
-        item.save(condition=PolicyVersion.pk.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
+        with db.transaction() as tx:
+            tx.save(index, condition=PolicyIndex.pk.does_not_exist())
+            tx.save(item, condition=PolicyVersion.pk.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+        if not reasons or any(code != "ConditionalCheckFailed" for code in reasons):
             raise
 
 
-def in_effect(at: float) -> PolicyVersion | None:
-    """The newest version whose effective time has come (one Query, one item)."""
-    upper = f"VERSION#{at:017.3f}~"
-    for item in PolicyVersion.query(PK, PolicyVersion.sk <= upper, scan_index_forward=False, limit=1):
-        return item
-    return None
+def get_version(version: str, effective_at: float) -> PolicyVersion | None:
+    try:
+        return PolicyVersion.get(PK, _sk(effective_at, version))
+    except DoesNotExist:
+        return None
 
 
 def all_versions() -> list[PolicyVersion]:

@@ -15,12 +15,13 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import clock, crypto, db, errors, privacy, vault
+from chalicelib import clock, crypto, db, errors, policies, privacy, vault
 from chalicelib.adapters import cognito
 from chalicelib.db import Entity
 from chalicelib.domain import accounts as rules
 from chalicelib.observability import logger
 from chalicelib.repos import notifications
+from chalicelib.repos import policies as policy_repo
 from chalicelib.repos import users as repo
 from chalicelib.tokens import Claims, InvalidToken, verify
 
@@ -267,11 +268,25 @@ def authenticate(authorization: str | None) -> Caller:
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})
         raise errors.Unauthorized("The token is not valid; sign in again") from None
-    user = repo.get(claims.sub)
+    user = _user_and_policy_index(claims.sub)
     if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
         raise errors.Unauthorized("The token is not valid; sign in again")
     role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
     return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user)
+
+
+def _user_and_policy_index(user_id: str) -> repo.UserItem | None:
+    """The caller's account; in a container that has not cached the policy index yet,
+    read both in one BatchGetItem, so a request costs one DynamoDB read either way."""
+    if policies.cached_index() is not None:
+        return repo.get(user_id)
+    user = None
+    for item in Entity.batch_get([(repo.user_pk(user_id), "ACCOUNT"), policy_repo.INDEX_KEY]):
+        if isinstance(item, policy_repo.PolicyIndex):
+            policies.remember_index(item)
+        elif isinstance(item, repo.UserItem):
+            user = item
+    return user
 
 
 # --- the caller's own data ------------------------------------------------------------
