@@ -1,7 +1,7 @@
 """The Chalice application: one Blueprint per area of `chalicelib/`."""
 from chalice import Chalice
 
-from chalicelib import accounts, notify, observability, platform, policies, privacy, settings
+from chalicelib import accounts, identity, notify, observability, platform, policies, privacy, settings
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -12,6 +12,7 @@ app.register_blueprint(platform.bp)
 app.register_blueprint(notify.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(policies.bp)
+app.register_blueprint(identity.bp)
 
 if settings.is_local():
     from chalicelib import devtools

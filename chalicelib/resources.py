@@ -197,20 +197,25 @@ def table_of_stream_arn(arn: str) -> str:
     return arn.split(":table/", 1)[1].split("/", 1)[0]
 
 
-def bucket_policy(bucket: Bucket, key_arn: str) -> dict:
-    """Refuse plain HTTP, and refuse puts that are not SSE-KMS under our key."""
+def bucket_policy(bucket: Bucket, key_arn: str, require_tls: bool = True) -> dict:
+    """Refuse plain HTTP, and refuse puts that are not SSE-KMS under our key.
+
+    The local cloud serves plain HTTP on 127.0.0.1, so it provisions the policy
+    without the TLS statement (moto would otherwise refuse every request)."""
     arn = f"arn:aws:s3:::{bucket.name}"
+    tls = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ] if require_tls else []
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [arn, f"{arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+        "Statement": tls + [
             {
                 "Sid": "DenyNonKmsPuts",
                 "Effect": "Deny",

@@ -83,7 +83,7 @@ def bucket(definition: r.Bucket, key_arn: str) -> None:
             ]
         },
     )
-    s3.put_bucket_policy(Bucket=definition.name, Policy=json.dumps(r.bucket_policy(definition, key_arn)))
+    s3.put_bucket_policy(Bucket=definition.name, Policy=json.dumps(r.bucket_policy(definition, key_arn, require_tls=False)))
     s3.put_bucket_lifecycle_configuration(
         Bucket=definition.name,
         LifecycleConfiguration={

@@ -61,6 +61,8 @@ class StreamSubscription:
     batch_size: int
     starting_position: str
     stream_arn: str | None = None
+    shard_id: str | None = None
+    last_sequence: str | None = None
     iterator: str | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
@@ -124,17 +126,23 @@ class LocalRuntime:
     # --- streams ---------------------------------------------------------------
 
     def _open(self, sub: StreamSubscription) -> bool:
-        if sub.iterator is not None:
-            return True
-        table = _client("dynamodb").describe_table(TableName=sub.table)["Table"]
-        sub.stream_arn = table.get("LatestStreamArn")
-        if not sub.stream_arn:
-            return False
+        """A fresh iterator after the last record delivered. Taken anew on every read:
+        moto replaces a table object (stream shard included) when it rolls back a
+        failed transaction, and an old iterator would keep reading the dead shard."""
         streams = _client("dynamodbstreams")
-        shard = streams.describe_stream(StreamArn=sub.stream_arn)["StreamDescription"]["Shards"][0]
-        sub.iterator = streams.get_shard_iterator(
-            StreamArn=sub.stream_arn, ShardId=shard["ShardId"], ShardIteratorType=sub.starting_position
-        )["ShardIterator"]
+        if sub.stream_arn is None:
+            table = _client("dynamodb").describe_table(TableName=sub.table)["Table"]
+            sub.stream_arn = table.get("LatestStreamArn")
+            if not sub.stream_arn:
+                return False
+            sub.shard_id = streams.describe_stream(StreamArn=sub.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        if sub.last_sequence is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sub.last_sequence}
+        elif sub.iterator is not None:
+            return True  # nothing read yet: keep the position first taken (LATEST stays where it was)
+        else:
+            position = {"ShardIteratorType": sub.starting_position}
+        sub.iterator = streams.get_shard_iterator(StreamArn=sub.stream_arn, ShardId=sub.shard_id, **position)["ShardIterator"]
         return True
 
     def _lambda_record(self, sub: StreamSubscription, record: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +162,9 @@ class LocalRuntime:
                 if not self._open(sub):
                     continue
                 reply = _client("dynamodbstreams").get_records(ShardIterator=sub.iterator, Limit=sub.batch_size)
-                sub.iterator = reply["NextShardIterator"]
+                sub.iterator = reply.get("NextShardIterator")
+                if reply["Records"]:
+                    sub.last_sequence = reply["Records"][-1]["dynamodb"]["SequenceNumber"]
                 sub.pending = [self._lambda_record(sub, r) for r in reply["Records"]]
                 sub.attempts = 0
             if not sub.pending:

@@ -53,9 +53,11 @@ def signup_payload(role: str = "freelancer", **over: Any) -> dict[str, Any]:
 
 
 def otp_from_outbox(client: Any, runtime: Any, phone: str) -> str:
-    runtime.drain()
+    drained = runtime.drain()
     status, outbox = call(client, "GET", f"/_dev/outbox?to={phone.replace('+', '%2B')}")
-    assert status == 200 and outbox["items"], f"no SMS for {phone}"
+    from local import outbox as sent
+
+    assert status == 200 and outbox["items"], f"no SMS for {phone}: {list(runtime.failures)[-3:]} {sent.messages(None)[-2:]} {drained}"
     return re.search(r"\b(\d{6})\b", outbox["items"][-1]["body"]).group(1)
 
 

@@ -62,6 +62,8 @@ def put_first(item: PolicyVersion) -> None:
 
     from chalicelib import db
 
+    if get_index() is not None:
+        return
     index = PolicyIndex(pk=PK, sk="INDEX", versions=json.dumps([[item.version, item.effective_at]]))
     try:
         with db.transaction() as tx:

@@ -1,0 +1,54 @@
+"""S3: presigned uploads that must be SSE-KMS under our key, short-lived downloads,
+and the checks the backend makes on what was really uploaded."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.adapters.keys import key_arn
+
+
+def presigned_post(bucket: str, key: str, content_type_prefix: str, max_bytes: int, expires: int) -> dict[str, Any]:
+    arn = key_arn()
+    fields = {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": arn}
+    conditions: list[Any] = [
+        {"x-amz-server-side-encryption": "aws:kms"},
+        {"x-amz-server-side-encryption-aws-kms-key-id": arn},
+        ["starts-with", "$Content-Type", content_type_prefix],
+        ["content-length-range", 1, max_bytes],
+    ]
+    post = aws.client("s3").generate_presigned_post(Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires)
+    return {"url": post["url"], "fields": post["fields"]}
+
+
+def presigned_get(bucket: str, key: str, expires: int) -> str:
+    return aws.client("s3").generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires)
+
+
+def head(bucket: str, key: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return aws.client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def first_bytes(bucket: str, key: str, count: int) -> bytes:
+    return aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{count - 1}")["Body"].read()
+
+
+def delete_every_version(bucket: str, key: str) -> int:
+    """Delete an object and all its versions (the buckets are versioned)."""
+    s3 = aws.client("s3")
+    listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])
+        if v["Key"] == key
+    ]
+    if doomed:
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
+    return len(doomed)

@@ -1,0 +1,162 @@
+"""Identity verification (KYC): uploads, submit, the admin queue and decisions.
+
+S3 enforces a presigned POST's conditions in AWS, moto does not, and neither looks at
+the bytes. So an upload counts only after `submit` has checked what is really there:
+SSE-KMS under our key, within the size cap, and an image by its signature. Anything
+else is deleted (every version) and the submit is refused.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, db, errors, pagination, privacy, vault
+from chalicelib.adapters import storage
+from chalicelib.adapters.keys import key_arn
+from chalicelib.domain import identity as rules
+from chalicelib.observability import logger
+from chalicelib.repos import audit, users
+from chalicelib.repos import identity as repo
+from chalicelib.resources import DOCUMENTS_BUCKET
+
+
+def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
+    profile = privacy.active()
+    if id_type not in profile.identity_document_types:
+        allowed = ", ".join(profile.identity_document_types)
+        raise errors.BadRequest(f"Invalid body field 'id_type': accepted here are {allowed}", details={"field": "id_type"})
+    current = repo.get(user.user_id)
+    if current and current.status in (repo.SUBMITTED, repo.APPROVED):
+        raise errors.Conflict(f"Identity verification is already {current.status}")
+    upload_id = uuid.uuid4().hex
+    item = repo.IdentityItem(
+        pk=repo.pk(user.user_id), sk="IDENTITY", user_id=user.user_id, status=repo.PENDING_UPLOAD, id_type=id_type,
+        id_number_enc=vault.seal(user.user_id, "id_number", id_number), upload_id=upload_id,
+    )
+    with db.transaction() as tx:
+        tx.save(item)
+        tx.update(user, actions=[users.UserItem.identity_status.set(repo.PENDING_UPLOAD)])
+    uploads = {
+        which: storage.presigned_post(
+            DOCUMENTS_BUCKET.name, repo.object_key(user.user_id, upload_id, which), "image/", rules.MAX_BYTES, rules.UPLOAD_SECONDS,
+        )
+        for which in repo.UPLOADS
+    }
+    return {"uploads": uploads, "max_bytes": rules.MAX_BYTES, "expires_in": rules.UPLOAD_SECONDS}
+
+
+def _check_upload(key: str, which: str) -> None:
+    meta = storage.head(DOCUMENTS_BUCKET.name, key)
+    if meta is None:
+        raise errors.Conflict(f"The {which} has not been uploaded yet", details={"field": which})
+    problem = None
+    if meta.get("ServerSideEncryption") != "aws:kms" or meta.get("SSEKMSKeyId") not in (key_arn(), key_arn().split("/")[-1]):
+        problem = "is not encrypted with the platform key"
+    elif meta.get("ContentLength", 0) > rules.MAX_BYTES:
+        problem = f"is larger than {rules.MAX_BYTES} bytes"
+    elif rules.sniff_image(storage.first_bytes(DOCUMENTS_BUCKET.name, key, rules.SNIFF_BYTES)) is None:
+        problem = "is not a JPEG, PNG or WebP image"
+    if problem:
+        storage.delete_every_version(DOCUMENTS_BUCKET.name, key)
+        raise errors.Unprocessable(f"The {which} {problem}; it was deleted, upload it again", details={"field": which})
+
+
+def submit(user: users.UserItem) -> dict[str, str]:
+    item = repo.get(user.user_id)
+    if item is None or item.status != repo.PENDING_UPLOAD:
+        raise errors.Conflict("Start identity verification first (POST /me/identity)")
+    for which in repo.UPLOADS:
+        _check_upload(repo.object_key(user.user_id, item.upload_id, which), which)
+    now = clock.now_ts()
+    gsi2pk, gsi2sk = repo.queue_keys(repo.SUBMITTED, now, user.user_id)
+    try:
+        with db.transaction() as tx:
+            tx.update(
+                item,
+                actions=[repo.IdentityItem.status.set(repo.SUBMITTED), repo.IdentityItem.submitted_at.set(now),
+                         repo.IdentityItem.gsi2pk.set(gsi2pk), repo.IdentityItem.gsi2sk.set(gsi2sk)],
+                condition=(repo.IdentityItem.status == repo.PENDING_UPLOAD) & (repo.IdentityItem.upload_id == item.upload_id),
+            )
+            tx.update(user, actions=[users.UserItem.identity_status.set(repo.SUBMITTED)])
+    except TransactWriteError:
+        raise errors.Conflict("The verification changed meanwhile; reload and try again") from None
+    return {"status": repo.SUBMITTED}
+
+
+def status_of(user_id: str) -> dict[str, Any]:
+    item = repo.get(user_id)
+    if item is None:
+        return {"status": "none", "id_type": None, "id_number_last4": None}
+    return {"status": item.status, "id_type": item.id_type, "id_number_last4": rules.last4(vault.unseal(user_id, "id_number", item.id_number_enc))}
+
+
+def queue(status: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, last = repo.page(status, limit, pagination.decode(cursor))
+    return {
+        "items": [
+            {
+                "user_id": i.user_id, "status": i.status, "id_type": i.id_type,
+                "id_number_last4": rules.last4(vault.unseal(i.user_id, "id_number", i.id_number_enc)),
+                "submitted_at": clock.iso(i.submitted_at) if i.submitted_at else None,
+            }
+            for i in items
+        ],
+        "next_cursor": pagination.encode(last),
+    }
+
+
+def documents(admin_id: str, user_id: str) -> dict[str, Any]:
+    item = repo.get(user_id)
+    if item is None or item.status == repo.PENDING_UPLOAD:
+        raise errors.NotFound("No submitted identity documents for this user")
+    urls = {}
+    with db.transaction() as tx:
+        for which in repo.UPLOADS:
+            urls[which] = storage.presigned_get(DOCUMENTS_BUCKET.name, repo.object_key(user_id, item.upload_id, which), rules.VIEW_SECONDS)
+            tx.save(audit.build(admin_id, "identity.document_viewed", user_id, {"document": which}))
+    return {"documents": urls, "expires_in": rules.VIEW_SECONDS}
+
+
+def decide(admin_id: str, user_id: str, decision: str, reason: str | None) -> dict[str, Any]:
+    item = repo.get(user_id)
+    if item is None:
+        raise errors.NotFound("No identity verification for this user")
+    if item.status != repo.SUBMITTED:
+        raise errors.Conflict(f"The verification is {item.status}, not submitted")
+    now = clock.now_ts()
+    status = repo.APPROVED if decision == "approve" else repo.REJECTED
+    keep = privacy.active().identity_documents_keep_days
+    gsi2pk, gsi2sk = repo.queue_keys(status, now, user_id)
+    actions = [
+        repo.IdentityItem.status.set(status), repo.IdentityItem.decided_at.set(now), repo.IdentityItem.decided_by.set(admin_id),
+        repo.IdentityItem.gsi2pk.set(gsi2pk), repo.IdentityItem.gsi2sk.set(gsi2sk),
+    ]
+    if reason:
+        actions.append(repo.IdentityItem.reason_enc.set(vault.seal(user_id, "identity.reason", reason)))
+    if keep is not None:
+        actions.append(repo.IdentityItem.documents_delete_after.set(now + keep * 86400))
+    try:
+        with db.transaction() as tx:
+            tx.update(item, actions=actions, condition=repo.IdentityItem.status == repo.SUBMITTED)
+            tx.update(users.UserItem(pk=users.user_pk(user_id), sk="ACCOUNT"), actions=[users.UserItem.identity_status.set(status)])
+            tx.save(audit.build(admin_id, f"identity.{status}", user_id))
+    except TransactWriteError:
+        raise errors.Conflict("Another administrator decided meanwhile") from None
+    logger.info("identity decided", extra={"user_id": user_id, "decision": status})
+    return {"user_id": user_id, "status": status}
+
+
+def audit_page(user_id: str | None, action: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    import json
+
+    items, last = audit.page(user_id, action, limit, pagination.decode(cursor))
+    return {
+        "items": [
+            {"entry_id": e.entry_id, "at": clock.iso(e.at), "actor_id": e.actor_id, "action": e.action,
+             "subject_id": e.subject_id, "details": json.loads(e.details) if e.details else {}}
+            for e in items
+        ],
+        "next_cursor": pagination.encode(last),
+    }

@@ -1,0 +1,121 @@
+"""Identity verification over HTTP: SSE-KMS uploads checked for what they really are,
+the admin queue, audited document views and decisions; only the last 4 characters of
+the id number ever come back."""
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+import requests
+
+from chalicelib.resources import DOCUMENTS_BUCKET
+from tests.helpers import call, register
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+ID_NUMBER = "35202-1234567-1"
+
+
+@pytest.fixture(scope="module")
+def admin(app, cloud):
+    from local import seed
+    from tests.helpers import PASSWORD  # noqa: F401
+
+    seed.local_admin()
+    return seed.admin_credentials()
+
+
+def admin_token(client, admin) -> str:
+    status, session = call(client, "POST", "/auth/login", {"email": admin[0], "password": admin[1]})
+    assert status == 200 and session["role"] == "admin"
+    return session["token"]
+
+
+def upload(target: dict, content: bytes, content_type: str) -> int:
+    fields = {**target["fields"], "Content-Type": content_type}
+    return requests.post(target["url"], data=fields, files={"file": ("upload", content, content_type)}, timeout=10).status_code
+
+
+def start(client, user) -> dict:
+    status, started = call(client, "POST", "/me/identity", {"id_type": "cnic", "id_number": ID_NUMBER}, token=user["token"])
+    assert status == 201, started
+    return started["uploads"]
+
+
+def test_uploads_are_sse_kms_under_our_key_and_submit_checks_them(client, runtime, cloud):
+    user = register(client, runtime)
+    uploads = start(client, user)
+    assert uploads["document"]["fields"]["x-amz-server-side-encryption"] == "aws:kms"
+    assert user["user_id"] in uploads["document"]["fields"]["key"]
+    status, error = call(client, "POST", "/me/identity/submit", token=user["token"])
+    assert status == 409 and error["Details"]["field"] == "document"
+
+    assert upload(uploads["document"], JPEG, "image/jpeg") in (200, 204)
+    assert upload(uploads["selfie"], b"#!/bin/sh\necho not an image\n", "image/png") in (200, 204)
+    status, error = call(client, "POST", "/me/identity/submit", token=user["token"])
+    assert status == 422 and error["Details"]["field"] == "selfie"
+    s3 = boto3.client("s3")
+    selfie_key = uploads["selfie"]["fields"]["key"]
+    assert s3.list_object_versions(Bucket=DOCUMENTS_BUCKET.name, Prefix=selfie_key).get("Versions", []) == []
+
+    assert upload(uploads["selfie"], PNG, "image/png") in (200, 204)
+    status, submitted = call(client, "POST", "/me/identity/submit", token=user["token"])
+    assert status == 200 and submitted == {"status": "submitted"}
+    for target in uploads.values():
+        meta = s3.head_object(Bucket=DOCUMENTS_BUCKET.name, Key=target["fields"]["key"])
+        assert meta["ServerSideEncryption"] == "aws:kms" and meta["SSEKMSKeyId"] == cloud["DATA_KEY_ARN"]
+    status, mine = call(client, "GET", "/me/identity", token=user["token"])
+    assert mine == {"status": "submitted", "id_type": "cnic", "id_number_last4": "67-1"}
+    assert call(client, "GET", "/me", token=user["token"])[1]["identity"] == {"status": "submitted"}
+    status, error = call(client, "POST", "/me/identity", {"id_type": "cnic", "id_number": ID_NUMBER}, token=user["token"])
+    assert status == 409
+
+
+def test_bad_identity_input_is_400(client, runtime):
+    user = register(client, runtime)
+    status, error = call(client, "POST", "/me/identity", {"id_type": "library_card", "id_number": "1234"}, token=user["token"])
+    assert status == 400 and error["Details"]["field"] == "id_type"
+    status, error = call(client, "POST", "/me/identity", {"id_type": "passport", "id_number": "x" * 500}, token=user["token"])
+    assert status == 400 and error["Details"]["field"] == "id_number"
+    assert call(client, "POST", "/me/identity", {"id_type": "passport", "id_number": "AB123456"})[0] == 401
+
+
+def test_admins_review_view_audited_and_decide(client, runtime, admin):
+    user = register(client, runtime)
+    uploads = start(client, user)
+    upload(uploads["document"], PNG, "image/png")
+    upload(uploads["selfie"], JPEG, "image/jpeg")
+    assert call(client, "POST", "/me/identity/submit", token=user["token"])[0] == 200
+    token = admin_token(client, admin)
+
+    assert call(client, "GET", "/admin/identity", token=user["token"])[0] == 403
+    cursor, found = None, None
+    while found is None:
+        path = "/admin/identity?status=submitted&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        status, page = call(client, "GET", path, token=token)
+        assert status == 200
+        found = next((i for i in page["items"] if i["user_id"] == user["user_id"]), None)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert found and found["id_number_last4"] == "67-1"
+
+    status, docs = call(client, "GET", f"/admin/identity/{user['user_id']}/documents", token=token)
+    assert status == 200 and docs["expires_in"] <= 60
+    assert requests.get(docs["documents"]["document"], timeout=10).content == PNG
+    status, log = call(client, "GET", f"/admin/audit?user_id={user['user_id']}", token=token)
+    views = [e for e in log["items"] if e["action"] == "identity.document_viewed"]
+    assert sorted(e["details"]["document"] for e in views) == ["document", "selfie"]
+
+    status, decided = call(client, "POST", f"/admin/identity/{user['user_id']}/decision", {"decision": "approve", "reason": "ok"}, token=token)
+    assert status == 200 and decided["status"] == "approved"
+    assert call(client, "POST", f"/admin/identity/{user['user_id']}/decision", {"decision": "reject"}, token=token)[0] == 409
+    assert call(client, "GET", "/me/identity", token=user["token"])[1]["status"] == "approved"
+    status, log = call(client, "GET", "/admin/audit?action=identity.approved&limit=5", token=token)
+    assert status == 200 and log["items"][0]["subject_id"] == user["user_id"]
+    everything = json.dumps(call(client, "GET", f"/admin/audit?user_id={user['user_id']}", token=token)[1])
+    for personal in (ID_NUMBER, user["email"], user["phone"], user["full_name"]):
+        assert personal not in everything
+    assert call(client, "GET", "/admin/audit?cursor=%%%", token=token)[0] == 400
+    assert call(client, "GET", "/admin/identity/nobody/documents", token=token)[0] == 404
