@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/aws_calls.py
 
 # make invoke FUNCTION=release_due_notifications EVENT=events/release_due_notifications.json
 invoke: $(STAMP)
