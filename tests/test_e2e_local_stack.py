@@ -143,6 +143,51 @@ def test_invoke_runs_one_function_with_an_event_file(stack):
     ).stdout
 
 
+def test_an_account_end_to_end_with_encrypted_storage_and_sse_kms_documents(stack):
+    import re
+
+    import requests
+
+    email, phone = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "+1415" + str(uuid.uuid4().int)[:7]
+    status, created = _call(stack.base, "POST", "/auth/signup", {
+        "email": email, "password": "Correct-Horse-9", "role": "employer", "full_name": "End To End",
+        "phone": phone, "date_of_birth": "1988-08-08", "accepted_policy_version": "1.0",
+    })
+    assert status == 201, created
+    assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
+    sms = _call(stack.base, "GET", f"/_dev/outbox?to=%2B{phone[1:]}")[1]["items"]
+    code = re.search(r"\d{6}", sms[-1]["body"]).group(0)
+    assert _call(stack.base, "POST", "/auth/verify-phone", {"email": email, "code": code})[0] == 200
+    status, session = _call(stack.base, "POST", "/auth/login", {"email": email, "password": "Correct-Horse-9"})
+    assert status == 200
+    auth = {"Authorization": f"Bearer {session['token']}"}
+    me = requests.get(stack.base + "/me", headers=auth, timeout=10).json()
+    assert (me["email"], me["phone"], me["date_of_birth"]) == (email, phone, "1988-08-08")
+    started = requests.post(stack.base + "/me/identity", json={"id_type": "passport", "id_number": "AB9876543"}, headers=auth, timeout=10)
+    assert started.status_code == 201
+    for which, content in (("document", b"\x89PNG\r\n\x1a\n" + bytes(32)), ("selfie", b"\xff\xd8\xff\xe0" + bytes(32))):
+        target = started.json()["uploads"][which]
+        fields = {**target["fields"], "Content-Type": "image/png"}
+        assert requests.post(target["url"], data=fields, files={"file": ("f", content)}, timeout=10).status_code in (200, 204)
+    submitted = requests.post(stack.base + "/me/identity/submit", headers=auth, timeout=10)
+    assert submitted.status_code == 200, submitted.text
+
+    raw = stack.aws("dynamodb").query(
+        TableName="marketplace-local-main", KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"USER#{session['user_id']}"}},
+    )["Items"]
+    dumped = json.dumps(raw)
+    for secret in (email, phone, phone[1:], "1988-08-08", "AB9876543", "End To End"):
+        assert secret not in dumped
+    s3 = stack.aws("s3")
+    key_arn = stack.aws("kms").describe_key(KeyId="alias/marketplace-local-data")["KeyMetadata"]["Arn"]
+    listed = s3.list_objects_v2(Bucket="marketplace-local-documents", Prefix=f"identity/{session['user_id']}/")["Contents"]
+    assert len(listed) == 2
+    for obj in listed:
+        meta = s3.head_object(Bucket="marketplace-local-documents", Key=obj["Key"])
+        assert meta["ServerSideEncryption"] == "aws:kms" and meta["SSEKMSKeyId"] == key_arn
+
+
 def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
     second = subprocess.run(
         [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,

@@ -20,7 +20,6 @@ ID_NUMBER = "35202-1234567-1"
 @pytest.fixture(scope="module")
 def admin(app, cloud):
     from local import seed
-    from tests.helpers import PASSWORD  # noqa: F401
 
     seed.local_admin()
     return seed.admin_credentials()
