@@ -62,19 +62,15 @@ def shred(owner: str) -> None:
 
 
 def _index_key() -> bytes:
-    found = _cache.get(PLATFORM)
-    if found is not None:
-        return found
-    wrapped = repo.get(PLATFORM)
-    if wrapped is None:
-        plaintext, new_wrapped = kms.new_data_key(PLATFORM)
-        if not repo.put_new(PLATFORM, new_wrapped):  # another container made it first
-            return _index_key()
+    """The platform's lookup-hash key, made on first use by whichever container comes first."""
+    try:
+        return key_of(PLATFORM)
+    except KeyErased:
+        plaintext, wrapped = kms.new_data_key(PLATFORM)
+        if not repo.put_new(PLATFORM, wrapped):  # another container made it first
+            return key_of(PLATFORM)
         _cache.put(PLATFORM, plaintext)
         return plaintext
-    plaintext = kms.unwrap(PLATFORM, wrapped)
-    _cache.put(PLATFORM, plaintext)
-    return plaintext
 
 
 def lookup_hash(purpose: str, value: str) -> str:

@@ -1,6 +1,9 @@
 """KMS: per-user data keys wrapped under the platform's customer key."""
 from __future__ import annotations
 
+import functools
+import os
+
 from chalicelib import aws
 from chalicelib.resources import DATA_KEY
 
@@ -19,9 +22,9 @@ def unwrap(owner: str, wrapped: bytes) -> bytes:
     return aws.client("kms").decrypt(CiphertextBlob=wrapped, EncryptionContext=_context(owner))["Plaintext"]
 
 
+@functools.lru_cache(maxsize=1)
 def key_arn() -> str:
-    import os
-
+    """The platform key's ARN: from the stack outputs, else looked up once per container."""
     arn = os.environ.get("DATA_KEY_ARN")
     if arn:
         return arn

@@ -6,6 +6,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.db import Entity
+from chalicelib.repos.users import user_pk
 
 PENDING_UPLOAD, SUBMITTED, APPROVED, REJECTED = "pending_upload", "submitted", "approved", "rejected"
 UPLOADS = ("document", "selfie")
@@ -24,13 +25,9 @@ class IdentityItem(Entity, discriminator="identity"):
     documents_delete_after = NumberAttribute(null=True)
 
 
-def pk(user_id: str) -> str:
-    return f"USER#{user_id}"
-
-
 def get(user_id: str) -> IdentityItem | None:
     try:
-        return IdentityItem.get(pk(user_id), "IDENTITY", consistent_read=True)
+        return IdentityItem.get(user_pk(user_id), "IDENTITY", consistent_read=True)
     except DoesNotExist:
         return None
 

@@ -100,8 +100,7 @@ def get(user_id: str) -> UserItem | None:
 def new_user(user_id: str, **fields: object) -> UserItem:
     now = clock.now_ts()
     item = UserItem(pk=user_pk(user_id), sk="ACCOUNT", user_id=user_id, created_at=now, updated_at=now, **fields)
-    if item.phone_hash:
-        item.gsi1pk, item.gsi1sk = f"PHONE#{item.phone_hash}", user_pk(user_id)
+    index_phone(item)
     return item
 
 

@@ -32,7 +32,7 @@ def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
         raise errors.Conflict(f"Identity verification is already {current.status}")
     upload_id = uuid.uuid4().hex
     item = repo.IdentityItem(
-        pk=repo.pk(user.user_id), sk="IDENTITY", user_id=user.user_id, status=repo.PENDING_UPLOAD, id_type=id_type,
+        pk=users.user_pk(user.user_id), sk="IDENTITY", user_id=user.user_id, status=repo.PENDING_UPLOAD, id_type=id_type,
         id_number_enc=vault.seal(user.user_id, "id_number", id_number), upload_id=upload_id,
     )
     with db.transaction() as tx:
