@@ -134,14 +134,15 @@ class Me(BaseModel):
     policy: PolicyState
 
 
-def _authenticate(request: Any, auth: str) -> service.Caller | None:
+def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None) -> tuple[service.Caller | None, dict]:
     header = (request.headers or {}).get("authorization")
+    path = request.uri_params or {}
     if auth == "optional" and not header:
-        return None
-    caller = service.authenticate(header)
+        return None, service.fetch(prefetch(path, None) if prefetch else [])
+    caller, items = service.authenticate(header, lambda user_id: prefetch(path, user_id) if prefetch else [])
     if auth == "admin" and caller.role != "admin":
         raise errors.Forbidden("This needs an administrator")
-    return caller
+    return caller, items
 
 
 http.set_authenticator(_authenticate)

@@ -67,3 +67,16 @@ def phone_not_verified() -> Forbidden:
 
 def identity_not_verified() -> Forbidden:
     return Forbidden("Your identity must be verified first", code="IdentityNotVerified")
+
+
+def contact_info_not_allowed(field: str, what: str) -> Unprocessable:
+    return Unprocessable(
+        f"Field '{field}' contains {what}; contact details are shared only once you are hired",
+        code="ContactInfoNotAllowed", details={"field": field},
+    )
+
+
+def policy_not_accepted(current: str) -> Forbidden:
+    return Forbidden(
+        f"Accept the privacy policy version {current} (POST /me/policy-decisions) to do this", code="PolicyNotAccepted",
+    )

@@ -48,6 +48,24 @@ def key_of(owner: str) -> bytes:
     return plaintext
 
 
+def preload(owners: list[str]) -> None:
+    """Make the keys of many owners ready with one read of the keys table (and one KMS
+    decrypt per key not cached yet), before unsealing a page of their fields."""
+    missing = [o for o in dict.fromkeys(owners) if _cache.get(o) is None]
+    if not missing:
+        return
+    for owner, wrapped in repo.get_many(missing).items():
+        _cache.put(owner, kms.unwrap(owner, wrapped))
+
+
+def readable(owner: str, field: str, token: str | None) -> str | None:
+    """`unseal`, or None where the owner's key was shredded (an erased user)."""
+    try:
+        return unseal(owner, field, token)
+    except KeyErased:
+        return None
+
+
 def seal(owner: str, field: str, value: str | None) -> str | None:
     return None if value is None else crypto.seal(key_of(owner), owner, field, value)
 

@@ -34,6 +34,32 @@ def bind_to_clock() -> None:
     cognito_models.time = types.SimpleNamespace(time=clock.now_ts)  # type: ignore[attr-defined]
 
 
+def serialize_dynamodb_writes() -> None:
+    """DynamoDB applies each write and transaction atomically, conditions included; moto
+    checks a condition and then writes, so two threads of the threaded server can both
+    pass the same check. The local stack holds one lock across each write so that
+    "exactly one of these wins" holds locally as it does in AWS."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_serialized", False):
+        return
+    lock = threading.RLock()
+
+    def locked(method):
+        def wrapper(*args, **kwargs):
+            with lock:
+                return method(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+        if hasattr(DynamoDBBackend, name):
+            setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
+    DynamoDBBackend._serialized = True
+
+
 def start(port: int):
     from moto.server import ThreadedMotoServer
 
@@ -44,5 +70,6 @@ def start(port: int):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     bind_to_clock()
+    serialize_dynamodb_writes()
     outbox.install()
     return server

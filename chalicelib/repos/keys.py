@@ -47,5 +47,11 @@ def get(owner: str) -> bytes | None:
         return None
 
 
+def get_many(owners: list[str]) -> dict[str, bytes]:
+    """Wrapped keys of several owners in one BatchGetItem; erased owners are absent."""
+    found = WrappedKey.batch_get([(_pk(o), "DATA_KEY") for o in dict.fromkeys(owners)])
+    return {item.pk.removeprefix("OWNER#"): item.wrapped for item in found}
+
+
 def delete(owner: str) -> None:
     WrappedKey(pk=_pk(owner), sk="DATA_KEY").delete()

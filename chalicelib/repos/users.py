@@ -36,6 +36,9 @@ class UserItem(Entity, discriminator="user"):
     phone_verified = BooleanAttribute(default=False)
     supervised = BooleanAttribute(default=False)
     anonymous = BooleanAttribute(default=False)
+    pseudonym = UnicodeAttribute(null=True)  # shown instead of the name while anonymous; stable once made
+    rating_sum = NumberAttribute(default=0)  # reviews received (see repos.contracts.Review)
+    rating_count = NumberAttribute(default=0)
     marketing = BooleanAttribute(default=False)
     identity_status = UnicodeAttribute(default="none")
     policy_version = UnicodeAttribute()

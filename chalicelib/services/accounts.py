@@ -10,6 +10,7 @@ finds its own stale Cognito user (the claim was never taken) and replaces it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,7 +260,8 @@ def logout(caller: Caller) -> None:
     cognito.sign_out(caller.token)
 
 
-def authenticate(authorization: str | None) -> Caller:
+def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[str, str]]] = lambda _: []) -> tuple[Caller, dict]:
+    """The caller, and the items `wanted(user_id)` names, read with the account in one call."""
     if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 8192:
         raise errors.Unauthorized("Sign in: send 'Authorization: Bearer <token>'")
     token = authorization[len("Bearer "):].strip()
@@ -268,25 +270,39 @@ def authenticate(authorization: str | None) -> Caller:
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})
         raise errors.Unauthorized("The token is not valid; sign in again") from None
-    user = _user_and_policy_index(claims.sub)
+    items = _account_and(claims.sub, wanted(claims.sub))
+    user = items.get((repo.user_pk(claims.sub), "ACCOUNT"))
     if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
         raise errors.Unauthorized("The token is not valid; sign in again")
     role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
-    return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user)
+    return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user), items
 
 
-def _user_and_policy_index(user_id: str) -> repo.UserItem | None:
-    """The caller's account; in a container that has not cached the policy index yet,
-    read both in one BatchGetItem, so a request costs one DynamoDB read either way."""
-    if policies.cached_index() is not None:
-        return repo.get(user_id)
-    user = None
-    for item in Entity.batch_get([(repo.user_pk(user_id), "ACCOUNT"), policy_repo.INDEX_KEY]):
-        if isinstance(item, policy_repo.PolicyIndex):
-            policies.remember_index(item)
-        elif isinstance(item, repo.UserItem):
-            user = item
-    return user
+def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    if len(keys) == 1:
+        try:
+            item = Entity.get(*keys[0])
+        except Entity.DoesNotExist:
+            return {}
+        return {(item.pk, item.sk): item}
+    return {(item.pk, item.sk): item for item in Entity.batch_get(keys)}
+
+
+def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The caller's account and the route's items; in a container that has not cached the
+    policy index yet, that too: one DynamoDB read either way."""
+    keys = [(repo.user_pk(user_id), "ACCOUNT"), *extra]
+    if policies.cached_index() is None:
+        keys.append(policy_repo.INDEX_KEY)
+    items = fetch(keys)
+    index = items.get(policy_repo.INDEX_KEY)
+    if isinstance(index, policy_repo.PolicyIndex):
+        policies.remember_index(index)
+    return items
 
 
 # --- the caller's own data ------------------------------------------------------------

@@ -1,0 +1,105 @@
+"""Contract routes: read (parties), list one's own, complete, dispute, resolve
+(admin), the work chat and reviews."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.http import Call, endpoint, path_id
+from chalicelib.pagination import Page
+from chalicelib.repos import contracts as repo
+from chalicelib.services import contracts as service
+
+bp = Blueprint(__name__)
+TAGS = ("contracts",)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Dispute(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Resolve(Strict):
+    release_to: Literal["freelancer", "employer"]
+
+
+class MessageIn(Strict):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class ReviewIn(Strict):
+    rating: int = Field(ge=1, le=5, strict=True)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class Person(BaseModel):
+    user_id: str
+    full_name: str
+    email: str | None
+    phone: str | None
+
+
+class ContractOut(BaseModel):
+    contract_id: str
+    project_id: str
+    status: Literal["active", "completed", "disputed", "cancelled"]
+    amount: dict
+    escrow_status: str
+    employer: Person
+    freelancer: Person
+
+
+def _contract(path: dict, _caller: str | None) -> list:
+    return [repo.key(path_id(path, "contract_id"))]
+
+
+@endpoint(bp, "/contracts/{contract_id}", response=ContractOut, tags=TAGS, errors_=(404,), prefetch=_contract,
+          summary="A contract (its two parties): each sees the other's contact details")
+def read(call: Call) -> dict:
+    return service.get(call.caller, call.items, call.path["contract_id"])
+
+
+@endpoint(bp, "/me/contracts", query=Page, tags=TAGS, summary="The caller's contracts, newest first")
+def mine(call: Call) -> dict:
+    return service.mine(call.caller, call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/contracts/{contract_id}/complete", "POST", tags=TAGS, errors_=(403, 404, 409), prefetch=_contract,
+          summary="Complete an active contract (employer)")
+def complete(call: Call) -> dict:
+    return service.complete(call.caller, call.items, call.path["contract_id"])
+
+
+@endpoint(bp, "/contracts/{contract_id}/dispute", "POST", body=Dispute, tags=TAGS, errors_=(404, 409), prefetch=_contract,
+          summary="Open a dispute on an active contract (either party)")
+def dispute(call: Call) -> dict:
+    return service.dispute(call.caller, call.items, call.path["contract_id"], call.body.reason)
+
+
+@endpoint(bp, "/admin/disputes/{contract_id}/resolve", "POST", body=Resolve, auth="admin", tags=("admin",), errors_=(404, 409),
+          prefetch=_contract, summary="Resolve a dispute: to the freelancer (completed) or the employer (cancelled)")
+def resolve(call: Call) -> dict:
+    return service.resolve(call.caller.user_id, call.items, call.path["contract_id"], call.body.release_to)
+
+
+@endpoint(bp, "/contracts/{contract_id}/messages", "POST", body=MessageIn, status=201, tags=TAGS, errors_=(403, 404, 409),
+          prefetch=_contract, summary="Post to the work chat (parties)")
+def post_message(call: Call) -> dict:
+    return service.post_message(call.caller, call.items, call.path["contract_id"], call.body.body)
+
+
+@endpoint(bp, "/contracts/{contract_id}/messages", query=Page, tags=TAGS, errors_=(404,), prefetch=_contract,
+          summary="The work chat, newest first")
+def messages(call: Call) -> dict:
+    return service.messages(call.caller, call.items, call.path["contract_id"], call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/contracts/{contract_id}/reviews", "POST", body=ReviewIn, status=201, tags=TAGS, errors_=(404, 409), prefetch=_contract,
+          summary="Review the other party, once, after completion")
+def review(call: Call) -> dict:
+    return service.review(call.caller, call.items, call.path["contract_id"], call.body.rating, call.body.comment)

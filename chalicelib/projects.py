@@ -1,0 +1,168 @@
+"""Project routes: post, list, read, edit, close; files; bids; accepting a bid."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.http import Call, endpoint, path_id
+from chalicelib.money import Money
+from chalicelib.pagination import Page
+from chalicelib.repos import projects as repo
+from chalicelib.services import projects as service
+
+bp = Blueprint(__name__)
+TAGS = ("projects",)
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectIn(Strict):
+    title: Title
+    description: Description
+    budget: Money
+    skills: list[Skill] = Field(default_factory=list, max_length=30)
+    location: Location | None = None
+
+
+class ProjectPatch(Strict):
+    title: Title | None = None
+    description: Description | None = None
+    budget: Money | None = None
+    skills: list[Skill] | None = Field(default=None, max_length=30)
+    location: Location | None = None
+
+
+class Created(BaseModel):
+    project_id: str
+    status: str
+
+
+class ProjectOut(BaseModel):
+    project_id: str
+    owner_id: str
+    title: str
+    description: str
+    budget: Money
+    skills: list[str]
+    location: str | None
+    status: str
+    contract_id: str | None
+    created_at: str
+    updated_at: str
+
+
+class FileIn(Strict):
+    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    content_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
+    size: int = Field(ge=1, le=service.MAX_FILE_BYTES, strict=True)
+
+
+class BidIn(Strict):
+    amount: Money
+    cover_letter: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    delivery_days: int = Field(ge=1, le=365, strict=True)
+
+
+class BidCreated(BaseModel):
+    bid_id: str
+    status: str
+
+
+class ContractCreated(BaseModel):
+    contract_id: str
+
+
+def _project(path: dict, _caller: str | None) -> list:
+    return [repo.key(path_id(path, "project_id"))]
+
+
+def _project_and_bid(path: dict, _caller: str | None) -> list:
+    project_id = path_id(path, "project_id")
+    return [repo.key(project_id), repo.bid_key(project_id, path_id(path, "bid_id"))]
+
+
+@endpoint(bp, "/projects", "POST", body=ProjectIn, response=Created, status=201, tags=TAGS, errors_=(403, 422),
+          summary="Post a project (verified employers)")
+def create(call: Call) -> dict:
+    return service.create(call.caller, call.body.model_dump(mode="json"))
+
+
+@endpoint(bp, "/projects", query=Page, tags=TAGS, errors_=(403,),
+          summary="Freelancers: open projects, newest first. Employers: their own")
+def listing(call: Call) -> dict:
+    return service.listing(call.caller, call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/projects/{project_id}", response=ProjectOut, tags=TAGS, errors_=(404,), prefetch=_project,
+          summary="A project: its owner and freelancers only")
+def read(call: Call) -> dict:
+    return service.out(service.visible_project(call.caller, call.items, call.path["project_id"]))
+
+
+@endpoint(bp, "/projects/{project_id}", "PATCH", body=ProjectPatch, response=ProjectOut, tags=TAGS, errors_=(404, 409, 422),
+          prefetch=_project, summary="Edit an open project (owner)")
+def patch(call: Call) -> dict:
+    changes = call.body.model_dump(mode="json", exclude_unset=True)
+    for required in ("title", "description", "budget", "skills"):
+        if required in changes and changes[required] is None:
+            from chalicelib import errors
+
+            raise errors.BadRequest(f"Invalid body field '{required}': may not be null", details={"field": required})
+    return service.update(call.caller, call.items, call.path["project_id"], changes)
+
+
+@endpoint(bp, "/projects/{project_id}/close", "POST", response=ProjectOut, tags=TAGS, errors_=(404, 409), prefetch=_project,
+          summary="Close an open project (owner); it takes no more bids")
+def close(call: Call) -> dict:
+    return service.close(call.caller, call.items, call.path["project_id"])
+
+
+@endpoint(bp, "/projects/{project_id}/files", "POST", body=FileIn, status=201, tags=TAGS, errors_=(404, 409), prefetch=_project,
+          summary="Attach a file (owner): a presigned POST that must be SSE-KMS under the platform key")
+def add_file(call: Call) -> dict:
+    b = call.body
+    return service.add_file(call.caller, call.items, call.path["project_id"], b.filename, b.content_type, b.size)
+
+
+@endpoint(bp, "/projects/{project_id}/files", query=Page, tags=TAGS, errors_=(404,), prefetch=_project,
+          summary="The project's files as short-lived download URLs")
+def files(call: Call) -> dict:
+    return service.list_files(call.caller, call.items, call.path["project_id"], call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/projects/{project_id}/bids", "POST", body=BidIn, response=BidCreated, status=201, tags=TAGS, errors_=(403, 404, 409, 422),
+          prefetch=_project, summary="Bid on an open project (verified freelancers; one live bid each)")
+def bid(call: Call) -> dict:
+    return service.place_bid(call.caller, call.items, call.path["project_id"], call.body.model_dump(mode="json"))
+
+
+@endpoint(bp, "/projects/{project_id}/bids", query=Page, tags=TAGS, errors_=(404,), prefetch=_project,
+          summary="The project's bids (owner), each bidder's profile as the owner may see it, no contact details")
+def bids(call: Call) -> dict:
+    return service.project_bids(call.caller, call.items, call.path["project_id"], call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/projects/{project_id}/bids/{bid_id}", "DELETE", tags=TAGS, errors_=(404, 409), prefetch=_project_and_bid,
+          summary="Withdraw one's live bid")
+def withdraw(call: Call) -> dict:
+    return service.withdraw(call.caller, call.items, call.path["project_id"], call.path["bid_id"])
+
+
+@endpoint(bp, "/projects/{project_id}/bids/{bid_id}/accept", "POST", response=ContractCreated, status=201, tags=TAGS,
+          errors_=(404, 409), prefetch=_project_and_bid, summary="Accept a bid (owner): one transaction makes the contract")
+def accept(call: Call) -> dict:
+    return service.accept(call.caller, call.items, call.path["project_id"], call.path["bid_id"])
+
+
+@endpoint(bp, "/me/bids", query=Page, tags=TAGS, errors_=(403,), summary="The caller's bids, newest first")
+def my_bids(call: Call) -> dict:
+    return service.my_bids(call.caller, call.query.limit, call.query.cursor)

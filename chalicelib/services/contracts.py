@@ -1,0 +1,165 @@
+"""Contracts: what each party sees of the other (contact details, once hired), the
+state machine of API.md, the work chat and reviews.
+
+A contract is seen by its two parties only; anyone else, admins included, gets 404.
+Admins act on disputes through `/admin/disputes/...`. Messages and review comments
+are sealed with their author's key, so erasing an author makes their words
+unreadable everywhere (shown as null), while the other party's stay.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib import clock, db, errors, pagination, vault
+from chalicelib.domain import marketplace as rules
+from chalicelib.observability import logger
+from chalicelib.repos import audit, ids, users
+from chalicelib.repos import contracts as repo
+from chalicelib.services import guards, profiles
+from chalicelib.services.accounts import Caller, fetch
+
+
+def side(contract: repo.Contract, user_id: str) -> str | None:
+    if user_id == contract.employer_id:
+        return rules.EMPLOYER
+    if user_id == contract.freelancer_id:
+        return rules.FREELANCER
+    return None
+
+
+def party_contract(caller: Caller, items: dict, contract_id: str) -> tuple[repo.Contract, str]:
+    contract = items.get(repo.key(contract_id))
+    role = side(contract, caller.user_id) if isinstance(contract, repo.Contract) else None
+    if role is None:
+        raise errors.NotFound("No such contract")
+    return contract, role
+
+
+def summary(contract: repo.Contract) -> dict[str, Any]:
+    return {
+        "contract_id": contract.contract_id, "project_id": contract.project_id, "bid_id": contract.bid_id, "status": contract.status,
+        "amount": {"amount": int(contract.amount), "currency": contract.currency}, "escrow_status": contract.escrow_status,
+        "employer_id": contract.employer_id, "freelancer_id": contract.freelancer_id,
+        "created_at": clock.iso(contract.created_at), "updated_at": clock.iso(contract.updated_at),
+    }
+
+
+def _person(account: users.UserItem | None, user_id: str) -> dict[str, Any]:
+    """A party's contact details, decrypted for the other party. An erased user's key
+    is gone: they show as "Deleted user" with nothing else."""
+    if account is None or account.status == users.ERASED:
+        return {"user_id": user_id, "full_name": profiles.DELETED_USER, "email": None, "phone": None}
+    uid = account.user_id
+    name = vault.readable(uid, "full_name", account.full_name_enc)
+    return {
+        "user_id": uid, "full_name": name or profiles.DELETED_USER,
+        "email": vault.readable(uid, "email", account.email_enc), "phone": vault.readable(uid, "phone", account.phone_enc),
+    }
+
+
+def get(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
+    contract, role = party_contract(caller, items, contract_id)
+    other_id = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id
+    other = fetch([(users.user_pk(other_id), "ACCOUNT")]).get((users.user_pk(other_id), "ACCOUNT"))
+    people = {caller.user_id: _person(caller.user, caller.user_id), other_id: _person(other, other_id)}
+    return {**summary(contract), "employer": people[contract.employer_id], "freelancer": people[contract.freelancer_id], "you_are": role}
+
+
+def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    guards.member(caller, "have contracts")
+    found, last = repo.of_user(caller.user_id, caller.role, limit, pagination.decode(cursor))
+    return {"items": [summary(c) for c in found], "next_cursor": pagination.encode(last)}
+
+
+def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None) -> str:
+    try:
+        new_state = rules.next_state(contract.status, action, actor)
+    except rules.TransitionRefused as exc:
+        raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
+    try:
+        contract.update(
+            actions=[repo.Contract.status.set(new_state), repo.Contract.updated_at.set(clock.now_ts()), *(extra or [])],
+            condition=repo.Contract.status == contract.status,
+        )
+    except UpdateError:
+        raise errors.Conflict("The contract changed meanwhile; reload it") from None
+    logger.info("contract moved", extra={"contract_id": contract.contract_id, "action": action, "status": new_state})
+    return new_state
+
+
+def complete(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
+    contract, role = party_contract(caller, items, contract_id)
+    _move(contract, "complete", role)
+    return summary(contract)
+
+
+def dispute(caller: Caller, items: dict, contract_id: str, reason: str) -> dict[str, Any]:
+    contract, role = party_contract(caller, items, contract_id)
+    sealed = vault.seal(caller.user_id, "contract.dispute_reason", reason)
+    _move(contract, "dispute", role, [repo.Contract.dispute_reason_enc.set(sealed), repo.Contract.disputed_by.set(caller.user_id)])
+    return summary(contract)
+
+
+def resolve(admin_id: str, items: dict, contract_id: str, release_to: str) -> dict[str, Any]:
+    contract = items.get(repo.key(contract_id))
+    if not isinstance(contract, repo.Contract):
+        raise errors.NotFound("No such contract")
+    _move(contract, f"resolve_{release_to}", "admin")
+    audit.build(admin_id, "dispute.resolved", contract.disputed_by, {"contract_id": contract_id, "release_to": release_to}).save()
+    return summary(contract)
+
+
+# --- the work chat ------------------------------------------------------------------
+
+CHAT_OPEN = (rules.ACTIVE, rules.DISPUTED)
+
+
+def post_message(caller: Caller, items: dict, contract_id: str, body: str) -> dict[str, Any]:
+    contract, _ = party_contract(caller, items, contract_id)
+    guards.policy_accepted(caller)
+    if contract.status not in CHAT_OPEN:
+        raise errors.Conflict(f"The contract is {contract.status}; its chat is closed")
+    message_id, now = ids.new_id(), clock.now_ts()
+    repo.message(contract_id, message_id, caller.user_id, vault.seal(caller.user_id, "message.body", body), now).save()
+    return {"message_id": message_id, "at": clock.iso(now)}
+
+
+def messages(caller: Caller, items: dict, contract_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    party_contract(caller, items, contract_id)
+    found, last = repo.messages(contract_id, limit, pagination.decode(cursor))
+    vault.preload([m.sender_id for m in found])
+    return {
+        "items": [
+            {"message_id": m.message_id, "sender_id": m.sender_id, "body": vault.readable(m.sender_id, "message.body", m.body_enc),
+             "at": clock.iso(m.at)}
+            for m in found
+        ],
+        "next_cursor": pagination.encode(last),
+    }
+
+
+# --- reviews -------------------------------------------------------------------------
+
+def review(caller: Caller, items: dict, contract_id: str, rating: int, comment: str | None) -> dict[str, Any]:
+    contract, role = party_contract(caller, items, contract_id)
+    if not rules.can_review(contract.status):
+        raise errors.Conflict(f"The contract is {contract.status}; reviews open once it is completed")
+    reviewee = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id
+    now = clock.now_ts()
+    item = repo.review(contract_id, caller.user_id, reviewee, rating, vault.seal(caller.user_id, "review.comment", comment), now)
+    try:
+        with db.transaction() as tx:
+            tx.save(item, condition=repo.Review.pk.does_not_exist())
+            tx.update(
+                users.UserItem(users.user_pk(reviewee), "ACCOUNT"),
+                actions=[users.UserItem.rating_sum.add(rating), users.UserItem.rating_count.add(1)],
+                condition=users.UserItem.pk.exists(),
+            )
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            raise errors.Conflict("You have reviewed this contract already") from None
+        raise errors.Conflict("The other party's account is gone; the review cannot be shown") from None
+    return {"contract_id": contract_id, "rating": rating, "reviewee_id": reviewee}

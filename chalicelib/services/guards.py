@@ -1,0 +1,42 @@
+"""Who may act: checks the marketplace services share. They read the caller's account
+(already loaded by the authenticator) and the active privacy profile: no AWS calls."""
+from __future__ import annotations
+
+from chalicelib import errors, policies, privacy
+from chalicelib.repos import identity
+from chalicelib.services.accounts import Caller
+
+
+def role(caller: Caller, wanted: str, doing: str) -> None:
+    if caller.role != wanted:
+        raise errors.Forbidden(f"Only {wanted}s can {doing}")
+
+
+def member(caller: Caller, doing: str) -> None:
+    """Freelancers and employers; admins act through the admin routes."""
+    if caller.role not in ("freelancer", "employer"):
+        raise errors.Forbidden(f"Only freelancers and employers can {doing}")
+
+
+def policy_accepted(caller: Caller) -> None:
+    """Where the profile wants explicit acceptance, a user who has not accepted the
+    version in effect may read, correct and delete, but not create (API.md)."""
+    if not privacy.active().policy_explicit_acceptance:
+        return
+    current = policies.current_version()
+    if caller.user.policy_version != current:
+        raise errors.policy_not_accepted(current)
+
+
+def verified(caller: Caller) -> None:
+    if privacy.active().identity_verification_required and caller.user.identity_status != identity.APPROVED:
+        raise errors.identity_not_verified()
+
+
+def may_create(caller: Caller, wanted_role: str | None, doing: str) -> None:
+    """Creating marketplace content: the right role, the policy accepted, identity verified."""
+    if wanted_role:
+        role(caller, wanted_role, doing)
+    else:
+        member(caller, doing)
+    policy_accepted(caller)

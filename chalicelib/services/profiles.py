@@ -1,0 +1,171 @@
+"""Profiles: publishing (or queueing for review), showing each viewer exactly the
+fields their standing allows, anonymity, and the admins' review queue.
+
+A profile's text is sealed with its owner's key, so erasure (shredding the key) makes
+every copy unreadable, backups included. Contact details never appear in a profile:
+text carrying them is refused (`domain.contact`), and email, phone, address and
+identity numbers are not profile fields at all.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import clock, db, errors, pagination, privacy, vault
+from chalicelib.domain import contact
+from chalicelib.domain import marketplace as rules
+from chalicelib.repos import audit, users
+from chalicelib.repos import contracts as contract_repo
+from chalicelib.repos import profiles as repo
+from chalicelib.services.accounts import Caller
+
+DELETED_USER = "Deleted user"
+
+
+def texts(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Every string inside `data` with its field path (`experience.0.description`)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(data, str):
+        return [(prefix, data)]
+    if isinstance(data, dict):
+        for k, v in data.items():
+            found += texts(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            found += texts(v, f"{prefix}.{i}")
+    return found
+
+
+def refuse_contact_details(data: dict[str, Any]) -> None:
+    hit = contact.first_in(texts(data))
+    if hit:
+        raise errors.contact_info_not_allowed(*hit)
+
+
+def save(caller: Caller, data: dict[str, Any], visibility: dict[str, str]) -> dict[str, Any]:
+    """Publish the caller's profile, or queue it for review where the profile says so."""
+    refuse_contact_details(data)
+    uid, now = caller.user_id, clock.now_ts()
+    sealed = vault.seal(uid, "profile", json.dumps(data, separators=(",", ":")))
+    if privacy.active().profile_review_required:
+        repo.draft(uid, sealed, visibility, now).save()
+        return {"status": repo.PENDING_REVIEW}
+    repo.published(uid, sealed, visibility, now).save()
+    return {"status": repo.PUBLISHED}
+
+
+def profile_keys(owner_id: str, viewer_id: str | None) -> list[tuple[str, str]]:
+    """What showing `owner_id`'s profile to `viewer_id` reads (one BatchGetItem)."""
+    keys = [(users.user_pk(owner_id), "ACCOUNT"), repo.key(owner_id)]
+    if viewer_id and viewer_id != owner_id:
+        keys.append(contract_repo.party_key(viewer_id, owner_id))
+    return keys
+
+
+def shown_name(account: users.UserItem | None) -> tuple[str, bool]:
+    """(name to show, whether it is the real name) without regard to visibility."""
+    if account is None or account.status == users.ERASED:
+        return DELETED_USER, False
+    if account.anonymous and privacy.active().anonymity_allowed:
+        return account.pseudonym or f"{account.role.capitalize()}", False
+    name = vault.readable(account.user_id, "full_name", account.full_name_enc)
+    return (name, True) if name else (DELETED_USER, False)
+
+
+def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] | None:
+    """The profile as `viewer_id` may see it, from the items `profile_keys` named; None
+    where there is nothing to show (no such user, erased, an admin)."""
+    account = items.get((users.user_pk(owner_id), "ACCOUNT"))
+    if not isinstance(account, users.UserItem) or account.status in (users.ERASED, users.CLOSED) or account.role == "admin":
+        return None
+    hired = viewer_id is not None and (contract_repo.party_key(viewer_id, owner_id) in items)
+    standing = rules.relation(viewer_id, owner_id, hired)
+    profile = items.get(repo.key(owner_id))
+    visibility = dict(profile.visibility) if profile else {}
+    fields = rules.visible_fields(visibility, standing)
+    data = json.loads(vault.readable(owner_id, "profile", profile.data_enc) or "{}") if profile else {}
+    name, real = shown_name(account)
+    anonymous = account.anonymous and privacy.active().anonymity_allowed
+    out: dict[str, Any] = {
+        "user_id": owner_id,
+        "role": account.role,
+        "anonymous": anonymous,
+        "display_name": name if (not real or "full_name" in fields) else None,
+        "photo_url": None,
+        "rating": {"average": round(account.rating_sum / account.rating_count, 2) if account.rating_count else None,
+                   "count": int(account.rating_count)},
+    }
+    for field in rules.PROFILE_FIELDS[1:]:
+        out[field] = data.get(field) if field in fields else None
+    if anonymous and standing != rules.OWNER:
+        out["location"] = out["company"] = None  # they would point back at the person
+    if standing == rules.OWNER:
+        out["visibility"] = {f: visibility.get(f, rules.DEFAULT_VISIBILITY) for f in rules.PROFILE_FIELDS}
+        out["published"] = profile is not None
+        out["pending_review"] = repo.get_draft(owner_id) is not None if privacy.active().profile_review_required else False
+    return out
+
+
+def view(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any]:
+    found = render(owner_id, viewer_id, items)
+    if found is None:
+        raise errors.NotFound("No such user profile")
+    return found
+
+
+def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
+    if not privacy.active().anonymity_allowed:
+        raise errors.Forbidden("This platform does not offer anonymous mode", code="AnonymityNotOffered")
+    user = caller.user
+    actions = [users.UserItem.anonymous.set(enabled), users.UserItem.updated_at.set(clock.now_ts())]
+    if enabled and not user.pseudonym:
+        user.pseudonym = rules.new_pseudonym(user.role)
+        actions.append(users.UserItem.pseudonym.set(user.pseudonym))
+    user.update(actions=actions)
+    return {"anonymous": enabled, "display_name": user.pseudonym if enabled else vault.unseal(user.user_id, "full_name", user.full_name_enc)}
+
+
+# --- the admins' review queue -------------------------------------------------------
+
+def review_queue(limit: int, cursor: str | None) -> dict[str, Any]:
+    drafts, last = repo.review_page(limit, pagination.decode(cursor))
+    vault.preload([d.user_id for d in drafts])
+    return {
+        "items": [
+            {"user_id": d.user_id, "submitted_at": clock.iso(d.submitted_at), "profile": json.loads(vault.readable(d.user_id, "profile", d.data_enc) or "{}"),
+             "visibility": dict(d.visibility)}
+            for d in drafts
+        ],
+        "next_cursor": pagination.encode(last),
+    }
+
+
+def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None) -> dict[str, Any]:
+    draft = repo.get_draft(user_id)
+    if draft is None:
+        raise errors.NotFound("No profile edit waits for review for this user")
+    try:
+        with db.transaction() as tx:
+            tx.delete(draft, condition=repo.ProfileDraft.submitted_at == draft.submitted_at)
+            if decision == "approve":
+                tx.save(repo.published(user_id, draft.data_enc, dict(draft.visibility), clock.now_ts()))
+            tx.save(audit.build(admin_id, f"profile.{'approved' if decision == 'approve' else 'rejected'}", user_id,
+                                {"reason_given": bool(reason)}))
+    except TransactWriteError:
+        raise errors.Conflict("The edit changed or was decided meanwhile; reload the queue") from None
+    return {"user_id": user_id, "status": repo.PUBLISHED if decision == "approve" else "rejected"}
+
+
+def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    found, last = contract_repo.reviews_of(user_id, limit, pagination.decode(cursor))
+    vault.preload([r.reviewer_id for r in found])
+    return {
+        "items": [
+            {"contract_id": r.contract_id, "rating": int(r.rating), "comment": vault.readable(r.reviewer_id, "review.comment", r.comment_enc),
+             "reviewer_id": r.reviewer_id, "at": clock.iso(r.at)}
+            for r in found
+        ],
+        "next_cursor": pagination.encode(last),
+    }

@@ -1,0 +1,308 @@
+"""Projects, their files, bids, and accepting a bid.
+
+Who sees what (API.md): a project is seen by its owner and by freelancers; any other
+employer, an admin or an anonymous caller gets 404, as if it did not exist. Its bids
+are seen by the owner (each bidder's profile as the owner may see it, never contact
+details) and each bid by its bidder.
+
+Accepting is one DynamoDB transaction: the project goes from `open` to `in_progress`
+(the condition every concurrent accept races on), the bid from `live` to `accepted`,
+the contract and both parties' `PARTY#` links are written, and the other live bids
+become `rejected`, up to `MAX_REJECTED_IN_ACCEPT` of them. Any beyond that (a project
+with more live bids than one transaction holds) are rejected right after by
+idempotent conditional updates, which a retried request repeats safely.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib import clock, db, errors, pagination, vault
+from chalicelib.adapters import storage
+from chalicelib.domain import contact
+from chalicelib.domain import marketplace as rules
+from chalicelib.observability import logger
+from chalicelib.repos import contracts as contract_repo
+from chalicelib.repos import ids
+from chalicelib.repos import projects as repo
+from chalicelib.resources import FILES_BUCKET
+from chalicelib.services import guards, profiles
+from chalicelib.services.accounts import Caller
+
+UPLOAD_SECONDS = 15 * 60
+DOWNLOAD_SECONDS = 5 * 60
+MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
+def _reasons(exc: TransactWriteError) -> list[str | None]:
+    return [(r or {}).get("Code") if isinstance(r, dict) else getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+
+
+def _failed(exc: TransactWriteError, index: int) -> bool:
+    reasons = _reasons(exc)
+    return index < len(reasons) and reasons[index] == "ConditionalCheckFailed"
+
+
+# --- projects ---------------------------------------------------------------------
+
+def visible_project(caller: Caller, items: dict, project_id: str) -> repo.Project:
+    project = items.get(repo.key(project_id))
+    if not isinstance(project, repo.Project) or not (project.owner_id == caller.user_id or caller.role == "freelancer"):
+        raise errors.NotFound("No such project")
+    return project
+
+
+def owned_project(caller: Caller, items: dict, project_id: str) -> repo.Project:
+    project = items.get(repo.key(project_id))
+    if not isinstance(project, repo.Project) or project.owner_id != caller.user_id:
+        raise errors.NotFound("No such project")
+    return project
+
+
+def out(project: repo.Project) -> dict[str, Any]:
+    return {
+        "project_id": project.project_id, "owner_id": project.owner_id, "title": project.title, "description": project.description,
+        "budget": {"amount": int(project.budget_amount), "currency": project.budget_currency}, "skills": list(project.skills or []),
+        "location": project.location, "status": project.status, "contract_id": project.contract_id,
+        "created_at": clock.iso(project.created_at), "updated_at": clock.iso(project.updated_at),
+    }
+
+
+def _no_contact_details(fields: dict[str, Any]) -> None:
+    """Projects and bids are read by people not hired yet: no contact details in them."""
+    hit = contact.first_in(profiles.texts(fields))
+    if hit:
+        raise errors.contact_info_not_allowed(*hit)
+
+
+def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
+    guards.may_create(caller, "employer", "post projects")
+    guards.verified(caller)
+    _no_contact_details({k: data[k] for k in ("title", "description", "location") if data.get(k)})
+    now = clock.now_ts()
+    project = repo.Project(
+        *repo.key(pid := ids.new_id()), project_id=pid, owner_id=caller.user_id, title=data["title"], description=data["description"],
+        budget_amount=data["budget"]["amount"], budget_currency=data["budget"]["currency"], skills=data["skills"],
+        location=data.get("location"), status=rules.OPEN, created_at=now, updated_at=now,
+    )
+    repo.list_keys(project)
+    project.save(condition=repo.Project.pk.does_not_exist())
+    logger.info("project posted", extra={"project_id": pid, "user_id": caller.user_id})
+    return {"project_id": pid, "status": rules.OPEN}
+
+
+def listing(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    start = pagination.decode(cursor)
+    if caller.role == "freelancer":
+        found, last = repo.open_page(limit, start)
+    elif caller.role == "employer":
+        found, last = repo.owned_page(caller.user_id, limit, start)
+    else:
+        raise errors.Forbidden("Projects are listed for freelancers and employers")
+    return {"items": [out(p) for p in found], "next_cursor": pagination.encode(last)}
+
+
+def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    project = owned_project(caller, items, project_id)
+    if project.status != rules.OPEN:
+        raise errors.Conflict(f"The project is {project.status}; only open projects can be edited")
+    _no_contact_details({k: v for k, v in changes.items() if k in ("title", "description", "location") and v})
+    actions = [repo.Project.updated_at.set(clock.now_ts())]
+    for name, value in changes.items():
+        if name == "budget":
+            actions += [repo.Project.budget_amount.set(value["amount"]), repo.Project.budget_currency.set(value["currency"])]
+        elif value is None:
+            actions.append(getattr(repo.Project, name).remove())
+        else:
+            actions.append(getattr(repo.Project, name).set(value))
+    try:
+        project.update(actions=actions, condition=repo.Project.status == rules.OPEN)
+    except UpdateError:
+        raise errors.Conflict("The project is no longer open") from None
+    return out(project)
+
+
+def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
+    project = owned_project(caller, items, project_id)
+    if project.status == rules.CLOSED:
+        return out(project)  # closing twice is harmless
+    if project.status != rules.OPEN:
+        raise errors.Conflict(f"The project is {project.status}; it has a contract and cannot be closed")
+    try:
+        project.update(
+            actions=[repo.Project.status.set(rules.CLOSED), repo.Project.updated_at.set(clock.now_ts()),
+                     repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
+            condition=repo.Project.status == rules.OPEN,
+        )
+    except UpdateError:
+        raise errors.Conflict("The project changed meanwhile; reload it") from None
+    return out(project)
+
+
+# --- files -----------------------------------------------------------------------------
+
+def _safe_filename(name: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", name.rsplit("/", 1)[-1]).strip("._") or "file"
+    return base[:120]
+
+
+def add_file(caller: Caller, items: dict, project_id: str, filename: str, content_type: str, size: int) -> dict[str, Any]:
+    project = owned_project(caller, items, project_id)
+    if project.status == rules.CLOSED:
+        raise errors.Conflict("The project is closed")
+    file_id, now = ids.new_id(), clock.now_ts()
+    key = f"projects/{project_id}/{file_id}/{_safe_filename(filename)}"
+    repo.ProjectFile(
+        repo.project_pk(project_id), f"FILE#{file_id}", file_id=file_id, project_id=project_id, filename=_safe_filename(filename),
+        content_type=content_type, size=size, object_key=key, uploaded_by=caller.user_id, created_at=now,
+        gsi1pk=f"FILES#{caller.user_id}", gsi1sk=f"{now:017.6f}#{file_id}",
+    ).save()
+    upload = storage.presigned_post(FILES_BUCKET.name, key, content_type, size, UPLOAD_SECONDS)
+    return {"file_id": file_id, "upload": upload, "expires_in": UPLOAD_SECONDS}
+
+
+def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    visible_project(caller, items, project_id)
+    found, last = repo.files(project_id, limit, pagination.decode(cursor))
+    return {
+        "items": [
+            {"file_id": f.file_id, "filename": f.filename, "content_type": f.content_type, "size": int(f.size),
+             "download_url": storage.presigned_get(FILES_BUCKET.name, f.object_key, DOWNLOAD_SECONDS), "expires_in": DOWNLOAD_SECONDS}
+            for f in found
+        ],
+        "next_cursor": pagination.encode(last),
+    }
+
+
+# --- bids --------------------------------------------------------------------------------
+
+def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    guards.may_create(caller, "freelancer", "bid")
+    project = visible_project(caller, items, project_id)
+    guards.verified(caller)
+    if project.status != rules.OPEN:
+        raise errors.Conflict(f"The project is {project.status}; it takes no bids")
+    if data["amount"]["currency"] != project.budget_currency:
+        raise errors.BadRequest(
+            f"Invalid body field 'amount.currency': this project is budgeted in {project.budget_currency}",
+            details={"field": "amount.currency"},
+        )
+    _no_contact_details({"cover_letter": data["cover_letter"]})
+    bid_id, now, uid = ids.new_id(), clock.now_ts(), caller.user_id
+    bid = repo.Bid(
+        *repo.bid_key(project_id, bid_id), bid_id=bid_id, project_id=project_id, owner_id=project.owner_id, freelancer_id=uid,
+        amount=data["amount"]["amount"], currency=data["amount"]["currency"], delivery_days=data["delivery_days"],
+        cover_letter_enc=vault.seal(uid, "bid.cover_letter", data["cover_letter"]), status=rules.LIVE, created_at=now, updated_at=now,
+        gsi1pk=f"BIDS#{uid}", gsi1sk=f"{now:017.6f}#{bid_id}",
+    )
+    try:
+        with db.transaction() as tx:
+            tx.condition_check(repo.Project, repo.project_pk(project_id), "PROJECT", condition=repo.Project.status == rules.OPEN)
+            tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
+            tx.save(bid, condition=repo.Bid.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if _failed(exc, 0):
+            raise errors.Conflict("The project is no longer open") from None
+        if _failed(exc, 1):
+            raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
+        raise
+    logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
+    return {"bid_id": bid_id, "status": rules.LIVE}
+
+
+def bid_out(bid: repo.Bid) -> dict[str, Any]:
+    return {
+        "bid_id": bid.bid_id, "project_id": bid.project_id, "amount": {"amount": int(bid.amount), "currency": bid.currency},
+        "cover_letter": vault.readable(bid.freelancer_id, "bid.cover_letter", bid.cover_letter_enc),
+        "delivery_days": int(bid.delivery_days), "status": bid.status, "created_at": clock.iso(bid.created_at),
+    }
+
+
+def project_bids(caller: Caller, items: dict, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    owned_project(caller, items, project_id)
+    found, last = repo.bids(project_id, limit, pagination.decode(cursor))
+    bidders = list(dict.fromkeys(b.freelancer_id for b in found))
+    from chalicelib.services.accounts import fetch
+
+    seen = fetch([k for b in bidders for k in profiles.profile_keys(b, caller.user_id)])
+    vault.preload(bidders)
+    return {
+        "items": [{**bid_out(b), "freelancer": profiles.render(b.freelancer_id, caller.user_id, seen) or _gone(b.freelancer_id)} for b in found],
+        "next_cursor": pagination.encode(last),
+    }
+
+
+def _gone(user_id: str) -> dict[str, Any]:
+    return {"user_id": user_id, "display_name": profiles.DELETED_USER, "anonymous": False}
+
+
+def my_bids(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    guards.role(caller, "freelancer", "have bids")
+    found, last = repo.bids_of(caller.user_id, limit, pagination.decode(cursor))
+    return {"items": [bid_out(b) for b in found], "next_cursor": pagination.encode(last)}
+
+
+def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
+    bid = items.get(repo.bid_key(project_id, bid_id))
+    if not isinstance(bid, repo.Bid) or bid.freelancer_id != caller.user_id:
+        raise errors.NotFound("No such bid")
+    if bid.status != rules.LIVE:
+        raise errors.Conflict(f"The bid is {bid.status}; only live bids can be withdrawn")
+    try:
+        with db.transaction() as tx:
+            tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
+                      condition=repo.Bid.status == rules.LIVE)
+            tx.delete(repo.guard(project_id, caller.user_id, bid_id), condition=repo.BidderGuard.bid_id == bid_id)
+    except TransactWriteError:
+        raise errors.Conflict("The bid is no longer live") from None
+    return {"bid_id": bid_id, "status": rules.WITHDRAWN}
+
+
+def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
+    project = owned_project(caller, items, project_id)
+    bid = items.get(repo.bid_key(project_id, bid_id))
+    if not isinstance(bid, repo.Bid):
+        raise errors.NotFound("No such bid")
+    if project.status != rules.OPEN:
+        raise errors.Conflict(f"The project is {project.status}; a bid was accepted already")
+    if bid.status != rules.LIVE:
+        raise errors.Conflict(f"The bid is {bid.status}")
+    now = clock.now_ts()
+    contract_id = ids.new_id()
+    contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
+    others = [b for b in repo.live_bids(project_id) if b.bid_id != bid_id]
+    inside, after = others[: rules.MAX_REJECTED_IN_ACCEPT], others[rules.MAX_REJECTED_IN_ACCEPT:]
+    try:
+        with db.transaction() as tx:
+            tx.update(
+                project,
+                actions=[repo.Project.status.set(rules.IN_PROGRESS), repo.Project.contract_id.set(contract_id),
+                         repo.Project.updated_at.set(now), repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
+                condition=(repo.Project.status == rules.OPEN) & (repo.Project.owner_id == caller.user_id),
+            )
+            tx.update(bid, actions=[repo.Bid.status.set(rules.ACCEPTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
+            tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
+            for party in contract_repo.parties(contract, now):
+                tx.save(party)
+            for other in inside:
+                tx.update(other, actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)],
+                          condition=repo.Bid.status == rules.LIVE)
+    except TransactWriteError as exc:
+        if _failed(exc, 0):
+            raise errors.Conflict("A bid on this project was accepted already") from None
+        if _failed(exc, 1):
+            raise errors.Conflict("The bid is no longer live") from None
+        raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
+    for other in after:
+        reject_if_live(other, now)
+    logger.info("bid accepted", extra={"project_id": project_id, "bid_id": bid_id, "contract_id": contract_id})
+    return {"contract_id": contract_id}
+
+
+def reject_if_live(bid: repo.Bid, now: float) -> None:
+    try:
+        bid.update(actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
+    except UpdateError:
+        pass  # withdrawn or already rejected: nothing to do
