@@ -95,9 +95,28 @@ def _keys_id(keys: dict[str, Any]) -> str:
     return json.dumps(keys, sort_keys=True)
 
 
+def one_request_per_thread(app: Any) -> None:
+    """In AWS each Lambda container serves one request at a time; the local API serves
+    them on threads of one process, where Chalice keeps a single `current_request`.
+    Make it (and the Lambda context) per thread, so that concurrent local requests,
+    like the concurrency tests' simultaneous accepts, never see each other's."""
+    cls = type(app)
+    if getattr(cls, "_per_thread", False):
+        return
+    state = threading.local()
+
+    def slot(name: str) -> property:
+        return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
+
+    app.__class__ = type(cls.__name__, (cls,), {
+        "current_request": slot("current_request"), "lambda_context": slot("lambda_context"), "_per_thread": True,
+    })
+
+
 class LocalRuntime:
     def __init__(self, app: Any):
         self.app = app
+        one_request_per_thread(app)
         self.lock = threading.RLock()
         self.streams: list[StreamSubscription] = []
         self.queues: list[QueueSubscription] = []

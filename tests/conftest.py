@@ -61,3 +61,12 @@ def client(app, runtime):
 
     with Client(app, stage_name="local") as c:
         yield c.http
+
+
+@pytest.fixture(scope="session")
+def admin(app, cloud):
+    """The seeded admin's (email, password)."""
+    from local import seed
+
+    seed.local_admin()
+    return seed.admin_credentials()

@@ -72,3 +72,41 @@ def register(client: Any, runtime: Any, role: str = "freelancer", **over: Any) -
     status, session = call(client, "POST", "/auth/login", {"email": payload["email"], "password": payload["password"]})
     assert status == 200, session
     return {**payload, **session}
+
+
+# --- identity verification, as the user and an admin would do it ----------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+ID_NUMBER = "35202-1234567-1"
+
+
+def admin_token(client: Any, admin: tuple[str, str]) -> str:
+    status, session = call(client, "POST", "/auth/login", {"email": admin[0], "password": admin[1]})
+    assert status == 200 and session["role"] == "admin"
+    return session["token"]
+
+
+def upload(target: dict, content: bytes, content_type: str) -> int:
+    import requests
+
+    fields = {**target["fields"], "Content-Type": content_type}
+    return requests.post(target["url"], data=fields, files={"file": ("upload", content, content_type)}, timeout=10).status_code
+
+
+def verify_identity(client: Any, admin_tok: str, user: dict[str, Any]) -> None:
+    """Upload a document and a selfie, submit, and have an admin approve."""
+    status, started = call(client, "POST", "/me/identity", {"id_type": "passport", "id_number": "AB1234567"}, token=user["token"])
+    assert status == 201, started
+    for which in ("document", "selfie"):
+        assert upload(started["uploads"][which], PNG, "image/png") in (200, 204)
+    status, submitted = call(client, "POST", "/me/identity/submit", token=user["token"])
+    assert status == 200, submitted
+    status, decided = call(client, "POST", f"/admin/identity/{user['user_id']}/decision", {"decision": "approve"}, token=admin_tok)
+    assert status == 200, decided
+
+
+def verified(client: Any, runtime: Any, admin_tok: str, role: str, **over: Any) -> dict[str, Any]:
+    user = register(client, runtime, role, **over)
+    verify_identity(client, admin_tok, user)
+    return user

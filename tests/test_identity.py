@@ -6,34 +6,10 @@ from __future__ import annotations
 import json
 
 import boto3
-import pytest
 import requests
 
 from chalicelib.resources import DOCUMENTS_BUCKET
-from tests.helpers import call, register
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-ID_NUMBER = "35202-1234567-1"
-
-
-@pytest.fixture(scope="module")
-def admin(app, cloud):
-    from local import seed
-
-    seed.local_admin()
-    return seed.admin_credentials()
-
-
-def admin_token(client, admin) -> str:
-    status, session = call(client, "POST", "/auth/login", {"email": admin[0], "password": admin[1]})
-    assert status == 200 and session["role"] == "admin"
-    return session["token"]
-
-
-def upload(target: dict, content: bytes, content_type: str) -> int:
-    fields = {**target["fields"], "Content-Type": content_type}
-    return requests.post(target["url"], data=fields, files={"file": ("upload", content, content_type)}, timeout=10).status_code
+from tests.helpers import ID_NUMBER, JPEG, PNG, admin_token, call, register, upload
 
 
 def start(client, user) -> dict:

@@ -83,7 +83,7 @@ def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] 
     hired = viewer_id is not None and (contract_repo.party_key(viewer_id, owner_id) in items)
     standing = rules.relation(viewer_id, owner_id, hired)
     profile = items.get(repo.key(owner_id))
-    visibility = dict(profile.visibility) if profile else {}
+    visibility = profile.visibility.as_dict() if profile else {}
     fields = rules.visible_fields(visibility, standing)
     data = json.loads(vault.readable(owner_id, "profile", profile.data_enc) or "{}") if profile else {}
     name, real = shown_name(account)
@@ -135,7 +135,7 @@ def review_queue(limit: int, cursor: str | None) -> dict[str, Any]:
     return {
         "items": [
             {"user_id": d.user_id, "submitted_at": clock.iso(d.submitted_at), "profile": json.loads(vault.readable(d.user_id, "profile", d.data_enc) or "{}"),
-             "visibility": dict(d.visibility)}
+             "visibility": d.visibility.as_dict()}
             for d in drafts
         ],
         "next_cursor": pagination.encode(last),
@@ -150,7 +150,7 @@ def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None
         with db.transaction() as tx:
             tx.delete(draft, condition=repo.ProfileDraft.submitted_at == draft.submitted_at)
             if decision == "approve":
-                tx.save(repo.published(user_id, draft.data_enc, dict(draft.visibility), clock.now_ts()))
+                tx.save(repo.published(user_id, draft.data_enc, draft.visibility.as_dict(), clock.now_ts()))
             tx.save(audit.build(admin_id, f"profile.{'approved' if decision == 'approve' else 'rejected'}", user_id,
                                 {"reason_given": bool(reason)}))
     except TransactWriteError:

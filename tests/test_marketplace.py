@@ -1,0 +1,332 @@
+"""The marketplace over HTTP: projects, bids, accepting, contracts, chat, reviews, and
+who may see what. Users are real (Cognito sign-in, verified phone, identity approved
+by an admin through the KYC routes)."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+import requests
+from chalice.test import Client
+
+from tests.helpers import admin_token, call, register, verified
+
+BUDGET = {"amount": 50000, "currency": "USD"}
+
+
+@pytest.fixture(scope="module")
+def http(app, runtime):
+    with Client(app, stage_name="local") as c:
+        yield c.http
+
+
+@pytest.fixture(scope="module")
+def world(http, runtime, admin):
+    admin_tok = admin_token(http, admin)
+    return SimpleNamespace(
+        admin=admin_tok,
+        employer=verified(http, runtime, admin_tok, "employer", full_name="Grace Employer"),
+        other_employer=verified(http, runtime, admin_tok, "employer"),
+        freelancer=verified(http, runtime, admin_tok, "freelancer", full_name="Ada Freelancer"),
+        other_freelancer=verified(http, runtime, admin_tok, "freelancer", full_name="Alan Freelancer"),
+    )
+
+
+def post_project(http, employer, **over) -> str:
+    payload = {"title": "Build a landing page", "description": "A fast static site.", "budget": BUDGET, "skills": ["html"], **over}
+    status, created = call(http, "POST", "/projects", payload, token=employer["token"])
+    assert status == 201 and created["status"] == "open", created
+    return created["project_id"]
+
+
+def place_bid(http, freelancer, project_id, amount=40000, letter="I have built many of these.") -> str:
+    payload = {"amount": {"amount": amount, "currency": "USD"}, "cover_letter": letter, "delivery_days": 7}
+    status, bid = call(http, "POST", f"/projects/{project_id}/bids", payload, token=freelancer["token"])
+    assert status == 201, bid
+    return bid["bid_id"]
+
+
+def hire(http, world) -> tuple[str, str]:
+    """A project by the employer with the freelancer's bid accepted: (project_id, contract_id)."""
+    project_id = post_project(http, world.employer)
+    bid_id = place_bid(http, world.freelancer, project_id)
+    status, accepted = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=world.employer["token"])
+    assert status == 201, accepted
+    return project_id, accepted["contract_id"]
+
+
+# --- projects ----------------------------------------------------------------------------
+
+def test_only_verified_employers_post_projects(http, runtime, world):
+    unverified = register(http, runtime, "employer")
+    status, error = call(http, "POST", "/projects", {"title": "abc", "description": "x", "budget": BUDGET}, token=unverified["token"])
+    assert status == 403 and error["Code"] == "IdentityNotVerified"
+    status, error = call(http, "POST", "/projects", {"title": "abc", "description": "x", "budget": BUDGET}, token=world.freelancer["token"])
+    assert status == 403 and error["Code"] == "ForbiddenError"
+    status, error = call(http, "POST", "/projects", {"title": "abc", "description": "x", "budget": BUDGET})
+    assert status == 401
+
+
+@pytest.mark.parametrize("payload, field", [
+    ({"title": "ok title", "description": "x", "budget": {"amount": "100", "currency": "USD"}}, "budget.amount"),
+    ({"title": "ok title", "description": "x", "budget": {"amount": 100, "currency": "XYZ"}}, "budget.currency"),
+    ({"title": "ok title", "description": "x", "budget": {"amount": 0, "currency": "USD"}}, "budget.amount"),
+    ({"title": "ok title", "budget": BUDGET}, "description"),
+    ({"title": "ok title", "description": "x", "budget": BUDGET, "owner_id": "someone"}, "owner_id"),
+    ({"title": "t" * 201, "description": "x", "budget": BUDGET}, "title"),
+])
+def test_bad_project_input_is_a_400_naming_the_field(http, world, payload, field):
+    status, error = call(http, "POST", "/projects", payload, token=world.employer["token"])
+    assert status == 400 and error["Code"] == "BadRequestError" and error["Details"]["field"] == field, error
+
+
+def test_project_text_with_contact_details_is_refused(http, world):
+    payload = {"title": "Landing page", "description": "Call me on +1 (415) 555-0100 to discuss", "budget": BUDGET}
+    status, error = call(http, "POST", "/projects", payload, token=world.employer["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "description"
+
+
+def test_listing_shows_freelancers_open_projects_and_employers_their_own(http, world):
+    mine = post_project(http, world.employer, title="Mine, open")
+    theirs = post_project(http, world.other_employer, title="Another employer's")
+    closed = post_project(http, world.employer, title="Closed one")
+    assert call(http, "POST", f"/projects/{closed}/close", token=world.employer["token"])[0] == 200
+
+    status, page = call(http, "GET", "/projects?limit=100", token=world.freelancer["token"])
+    ids = [p["project_id"] for p in page["items"]]
+    assert status == 200 and mine in ids and theirs in ids and closed not in ids
+    status, page = call(http, "GET", "/projects?limit=100", token=world.employer["token"])
+    ids = [p["project_id"] for p in page["items"]]
+    assert mine in ids and closed in ids and theirs not in ids
+    assert call(http, "GET", "/projects")[0] == 401
+    assert call(http, "GET", "/projects", token=world.admin)[0] == 403
+
+
+def test_listing_pages_with_next_cursor(http, runtime, admin, world):
+    employer = verified(http, runtime, world.admin, "employer")
+    posted = [post_project(http, employer, title=f"Paged {i}") for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        status, page = call(http, "GET", "/projects?limit=2" + (f"&next_cursor={cursor}" if cursor else ""), token=employer["token"])
+        assert status == 200 and len(page["items"]) <= 2
+        seen += [p["project_id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(posted))  # newest first, each once
+    assert call(http, "GET", "/projects?next_cursor=not-a-cursor", token=employer["token"])[0] == 400
+    assert call(http, "GET", "/projects?limit=101", token=employer["token"])[0] == 400
+
+
+def test_owner_edits_and_closes_and_a_closed_project_takes_no_bids(http, world):
+    project_id = post_project(http, world.employer)
+    status, edited = call(http, "PATCH", f"/projects/{project_id}", {"title": "New title", "location": None}, token=world.employer["token"])
+    assert status == 200 and edited["title"] == "New title" and edited["location"] is None
+    assert call(http, "PATCH", f"/projects/{project_id}", {"title": None}, token=world.employer["token"])[0] == 400
+    assert call(http, "PATCH", f"/projects/{project_id}", {"title": "Mine now"}, token=world.other_employer["token"])[0] == 404
+    assert call(http, "PATCH", f"/projects/{project_id}", {"title": "Mine now"}, token=world.freelancer["token"])[0] == 404
+    status, closed = call(http, "POST", f"/projects/{project_id}/close", token=world.employer["token"])
+    assert status == 200 and closed["status"] == "closed"
+    payload = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "hi", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", payload, token=world.freelancer["token"])
+    assert status == 409
+    assert call(http, "PATCH", f"/projects/{project_id}", {"title": "Reopen?"}, token=world.employer["token"])[0] == 409
+
+
+def test_project_files_are_sse_kms_uploads_and_short_lived_downloads(http, world):
+    project_id = post_project(http, world.employer)
+    spec = {"filename": "../brief v1.pdf", "content_type": "application/pdf", "size": 12}
+    status, created = call(http, "POST", f"/projects/{project_id}/files", spec, token=world.employer["token"])
+    assert status == 201, created
+    fields = created["upload"]["fields"]
+    assert fields["x-amz-server-side-encryption"] == "aws:kms" and fields["key"].endswith("/brief_v1.pdf")
+    sent = requests.post(created["upload"]["url"], data={**fields, "Content-Type": "application/pdf"},
+                         files={"file": ("brief.pdf", b"%PDF-1.4 test", "application/pdf")}, timeout=10)
+    assert sent.status_code in (200, 204)
+    assert call(http, "POST", f"/projects/{project_id}/files", spec, token=world.freelancer["token"])[0] == 404
+
+    status, listed = call(http, "GET", f"/projects/{project_id}/files", token=world.freelancer["token"])
+    assert status == 200 and listed["items"][0]["filename"] == "brief_v1.pdf" and listed["items"][0]["expires_in"] <= 300
+    download = requests.get(listed["items"][0]["download_url"], timeout=10)
+    assert download.status_code == 200 and download.content == b"%PDF-1.4 test"
+    assert download.headers.get("x-amz-server-side-encryption") == "aws:kms"
+    assert call(http, "GET", f"/projects/{project_id}/files", token=world.other_employer["token"])[0] == 404
+    assert call(http, "GET", f"/projects/{project_id}/files")[0] == 401
+
+
+# --- bids ---------------------------------------------------------------------------------
+
+def test_one_live_bid_per_freelancer_and_withdraw_then_bid_again(http, world):
+    project_id = post_project(http, world.employer)
+    bid_id = place_bid(http, world.freelancer, project_id)
+    payload = {"amount": {"amount": 30000, "currency": "USD"}, "cover_letter": "again", "delivery_days": 5}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", payload, token=world.freelancer["token"])
+    assert status == 409 and "live bid" in error["Message"]
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{bid_id}", token=world.other_freelancer["token"])[0] == 404
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{bid_id}", token=world.employer["token"])[0] == 404
+    status, withdrawn = call(http, "DELETE", f"/projects/{project_id}/bids/{bid_id}", token=world.freelancer["token"])
+    assert status == 200 and withdrawn["status"] == "withdrawn"
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{bid_id}", token=world.freelancer["token"])[0] == 409
+    second = place_bid(http, world.freelancer, project_id, amount=30000)
+    status, mine = call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])
+    statuses = {b["bid_id"]: b["status"] for b in mine["items"]}
+    assert statuses[bid_id] == "withdrawn" and statuses[second] == "live"
+
+
+def test_bid_rules(http, runtime, world):
+    project_id = post_project(http, world.employer)
+    wrong_currency = {"amount": {"amount": 100, "currency": "EUR"}, "cover_letter": "hi", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", wrong_currency, token=world.freelancer["token"])
+    assert status == 400 and error["Details"]["field"] == "amount.currency"
+    contact = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "Mail me: ada@example.com", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", contact, token=world.freelancer["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "cover_letter"
+    fine = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "hi", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", fine, token=world.other_employer["token"])
+    assert status == 403
+    unverified = register(http, runtime, "freelancer")
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", fine, token=unverified["token"])
+    assert status == 403 and error["Code"] == "IdentityNotVerified"
+    assert call(http, "POST", "/projects/no-such-project/bids", fine, token=world.freelancer["token"])[0] == 404
+
+
+def test_owner_sees_bids_with_profiles_but_no_contact_details(http, world):
+    profile = {"headline": "Static sites", "skills": ["html"], "visibility": {"full_name": "registered"}}
+    assert call(http, "PUT", "/me/profile", profile, token=world.freelancer["token"]) == (200, {"status": "published"})
+    project_id = post_project(http, world.employer)
+    place_bid(http, world.freelancer, project_id)
+    place_bid(http, world.other_freelancer, project_id)
+    status, page = call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])
+    assert status == 200 and len(page["items"]) == 2
+    by_id = {b["freelancer"]["user_id"]: b for b in page["items"]}
+    shown = by_id[world.freelancer["user_id"]]
+    assert shown["freelancer"]["display_name"] == "Ada Freelancer" and shown["freelancer"]["headline"] == "Static sites"
+    assert shown["cover_letter"] == "I have built many of these."
+    text = str(page)
+    for secret in (world.freelancer["email"], world.freelancer["phone"], world.other_freelancer["email"], world.other_freelancer["phone"]):
+        assert secret not in text
+    for outsider in (world.freelancer, world.other_employer, world.admin):
+        token = outsider if isinstance(outsider, str) else outsider["token"]
+        assert call(http, "GET", f"/projects/{project_id}/bids", token=token)[0] == 404
+
+
+# --- accepting ---------------------------------------------------------------------------
+
+def test_accept_makes_one_contract_and_rejects_the_other_bids(http, world):
+    project_id = post_project(http, world.employer)
+    chosen = place_bid(http, world.freelancer, project_id)
+    other = place_bid(http, world.other_freelancer, project_id)
+    assert call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.other_employer["token"])[0] == 404
+    assert call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.freelancer["token"])[0] == 404
+    status, accepted = call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.employer["token"])
+    assert status == 201
+    status, project = call(http, "GET", f"/projects/{project_id}", token=world.employer["token"])
+    assert project["status"] == "in_progress" and project["contract_id"] == accepted["contract_id"]
+    statuses = {b["bid_id"]: b["status"] for b in call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]["items"]}
+    assert statuses == {chosen: "accepted", other: "rejected"}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.employer["token"])
+    assert status == 409
+    status, error = call(http, "POST", f"/projects/{project_id}/bids/{other}/accept", token=world.employer["token"])
+    assert status == 409
+    fine = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "late", "delivery_days": 3}
+    freelancers_view = call(http, "GET", "/projects?limit=100", token=world.freelancer["token"])[1]
+    assert project_id not in [p["project_id"] for p in freelancers_view["items"]]
+    assert call(http, "POST", f"/projects/{project_id}/bids", fine, token=world.freelancer["token"])[0] == 409
+
+
+def test_twenty_simultaneous_accepts_on_two_bids_make_exactly_one_contract(http, runtime, world):
+    employer = verified(http, runtime, world.admin, "employer")
+    project_id = post_project(http, employer)
+    bids = [place_bid(http, world.freelancer, project_id), place_bid(http, world.other_freelancer, project_id)]
+
+    def accept(i: int) -> tuple[int, dict]:
+        return call(http, "POST", f"/projects/{project_id}/bids/{bids[i % 2]}/accept", token=employer["token"])
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(accept, range(20)))
+    statuses = sorted(s for s, _ in results)
+    assert statuses == [201] + [409] * 19, results
+    status, contracts = call(http, "GET", "/me/contracts", token=employer["token"])
+    assert len(contracts["items"]) == 1
+    winner = next(body for s, body in results if s == 201)
+    assert contracts["items"][0]["contract_id"] == winner["contract_id"]
+    page = call(http, "GET", f"/projects/{project_id}/bids", token=employer["token"])[1]
+    assert sorted(b["status"] for b in page["items"]) == ["accepted", "rejected"]
+
+
+# --- contracts ------------------------------------------------------------------------------
+
+def test_parties_see_each_others_contact_details_and_nobody_else_sees_the_contract(http, world):
+    _, contract_id = hire(http, world)
+    status, seen = call(http, "GET", f"/contracts/{contract_id}", token=world.employer["token"])
+    assert status == 200 and seen["status"] == "active" and seen["escrow_status"] == "unfunded"
+    assert seen["freelancer"] == {"user_id": world.freelancer["user_id"], "full_name": "Ada Freelancer",
+                                  "email": world.freelancer["email"], "phone": world.freelancer["phone"]}
+    status, seen = call(http, "GET", f"/contracts/{contract_id}", token=world.freelancer["token"])
+    assert status == 200 and seen["employer"]["email"] == world.employer["email"] and seen["employer"]["phone"] == world.employer["phone"]
+    for outsider in (world.other_employer["token"], world.other_freelancer["token"], world.admin):
+        for path in (f"/contracts/{contract_id}", f"/contracts/{contract_id}/messages"):
+            status, error = call(http, "GET", path, token=outsider)
+            assert status == 404 and error["Code"] == "NotFoundError"
+    assert call(http, "GET", f"/contracts/{contract_id}")[0] == 401
+    mine = call(http, "GET", "/me/contracts?limit=100", token=world.freelancer["token"])[1]
+    assert contract_id in [c["contract_id"] for c in mine["items"]]
+    assert contract_id not in [c["contract_id"] for c in call(http, "GET", "/me/contracts?limit=100", token=world.other_freelancer["token"])[1]["items"]]
+
+
+def test_work_chat_is_paginated_and_for_the_parties_only(http, world):
+    _, contract_id = hire(http, world)
+    for i in range(5):
+        sender = world.employer if i % 2 == 0 else world.freelancer
+        status, posted = call(http, "POST", f"/contracts/{contract_id}/messages", {"body": f"message {i}"}, token=sender["token"])
+        assert status == 201, posted
+    assert call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "let me in"}, token=world.other_freelancer["token"])[0] == 404
+    assert call(http, "POST", f"/contracts/{contract_id}/messages", {"body": ""}, token=world.freelancer["token"])[0] == 400
+    bodies, cursor = [], None
+    while True:
+        status, page = call(http, "GET", f"/contracts/{contract_id}/messages?limit=2" + (f"&next_cursor={cursor}" if cursor else ""),
+                            token=world.freelancer["token"])
+        assert status == 200
+        bodies += [m["body"] for m in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert bodies == [f"message {i}" for i in reversed(range(5))]  # newest first
+
+
+def test_contract_states_and_reviews_once_per_party_after_completion(http, world):
+    _, contract_id = hire(http, world)
+    review = {"rating": 5, "comment": "Great work"}
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 409
+    status, error = call(http, "POST", f"/contracts/{contract_id}/complete", token=world.freelancer["token"])
+    assert status == 403
+    status, done = call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])
+    assert status == 200 and done["status"] == "completed"
+    assert call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])[0] == 409
+    assert call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "late"}, token=world.freelancer["token"])[0] == 409
+    assert call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "after"}, token=world.freelancer["token"])[0] == 409
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 6}, token=world.employer["token"])[0] == 400
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 201
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 409
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 4}, token=world.freelancer["token"])[0] == 201
+    assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.other_freelancer["token"])[0] == 404
+
+    status, reviews = call(http, "GET", f"/users/{world.freelancer['user_id']}/reviews?limit=100")
+    assert status == 200 and {"contract_id": contract_id, "rating": 5, "comment": "Great work"}.items() <= reviews["items"][0].items()
+    status, profile = call(http, "GET", f"/users/{world.freelancer['user_id']}/profile")
+    assert status == 200 and profile["rating"]["count"] >= 1 and 1 <= profile["rating"]["average"] <= 5
+
+
+def test_disputes_are_opened_by_a_party_and_resolved_by_an_admin(http, world):
+    _, contract_id = hire(http, world)
+    assert call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "x"}, token=world.other_employer["token"])[0] == 404
+    status, disputed = call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "Work not delivered"}, token=world.employer["token"])
+    assert status == 200 and disputed["status"] == "disputed"
+    assert call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "employer"}, token=world.employer["token"])[0] == 403
+    assert call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "nobody"}, token=world.admin)[0] == 400
+    status, resolved = call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "employer"}, token=world.admin)
+    assert status == 200 and resolved["status"] == "cancelled"
+    assert call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "freelancer"}, token=world.admin)[0] == 409
+    status, audit = call(http, "GET", "/admin/audit?action=dispute.resolved&limit=100", token=world.admin)
+    assert any(e["details"].get("contract_id") == contract_id for e in audit["items"])
