@@ -90,7 +90,7 @@ class ProfileOut(BaseModel):
 
 
 class Anonymity(Strict):
-    enabled: bool
+    enabled: bool = Field(strict=True)
 
 
 class Decision(Strict):

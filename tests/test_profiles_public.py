@@ -1,0 +1,204 @@
+"""Public profiles over HTTP: each viewer sees exactly the fields their standing allows,
+contact details are refused, anonymous mode, and the review queue where the privacy
+profile requires it."""
+from __future__ import annotations
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.domain import contact
+from chalicelib.domain import marketplace as rules
+from tests.helpers import admin_token, call, register, verified
+
+FULL = {
+    "headline": "Data engineer",
+    "bio": "Pipelines and signal processing since 2015-2019.",
+    "skills": ["python", "sql"],
+    "experience": [{"title": "Engineer", "organization": "Acme", "start_year": 2015, "end_year": 2019, "description": "ETL"}],
+    "education": [{"school": "MIT", "degree": "BSc"}],
+    "portfolio": [{"title": "Dashboards", "url": "https://github.com/example/dashboards"}],
+    "location": "Lahore",
+    "company": "Self-employed",
+}
+PUBLIC_HEADLINE = {"headline": "public"}
+
+
+@pytest.fixture(scope="module")
+def http(app, runtime):
+    with Client(app, stage_name="local") as c:
+        yield c.http
+
+
+@pytest.fixture(scope="module")
+def admin_tok(http, admin):
+    return admin_token(http, admin)
+
+
+def profile_of(http, user_id, token=None) -> dict:
+    status, shown = call(http, "GET", f"/users/{user_id}/profile", token=token)
+    assert status == 200, shown
+    return shown
+
+
+def test_each_viewer_sees_exactly_their_levels(http, runtime, admin_tok):
+    freelancer = verified(http, runtime, admin_tok, "freelancer", full_name="Hedy Lamarr")
+    employer = verified(http, runtime, admin_tok, "employer")
+    stranger = register(http, runtime, "employer")
+    visibility = {"full_name": "registered", "headline": "public", "bio": "registered", "skills": "public",
+                  "experience": "hired", "education": "hired", "portfolio": "public", "location": "private", "company": "private"}
+    assert call(http, "PUT", "/me/profile", {**FULL, "visibility": visibility}, token=freelancer["token"]) == (200, {"status": "published"})
+    uid = freelancer["user_id"]
+
+    def shown_fields(token):
+        shown = profile_of(http, uid, token)
+        return {f for f in rules.PROFILE_FIELDS[1:] if shown[f] is not None} | ({"full_name"} if shown["display_name"] else set())
+
+    assert shown_fields(None) == {"headline", "skills", "portfolio"}
+    assert shown_fields(stranger["token"]) == {"full_name", "headline", "bio", "skills", "portfolio"}
+    assert shown_fields(employer["token"]) == {"full_name", "headline", "bio", "skills", "portfolio"}
+    assert shown_fields(freelancer["token"]) == set(rules.PROFILE_FIELDS)
+
+    # once hired together, the employer also sees the `hired` fields, and only they do
+    status, created = call(http, "POST", "/projects", {"title": "Pipeline", "description": "ETL work", "budget": {"amount": 100, "currency": "USD"}},
+                           token=employer["token"])
+    bid = call(http, "POST", f"/projects/{created['project_id']}/bids",
+               {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "Happy to", "delivery_days": 2}, token=freelancer["token"])[1]
+    assert call(http, "POST", f"/projects/{created['project_id']}/bids/{bid['bid_id']}/accept", token=employer["token"])[0] == 201
+    assert shown_fields(employer["token"]) == {"full_name", "headline", "bio", "skills", "portfolio", "experience", "education"}
+    assert shown_fields(stranger["token"]) == {"full_name", "headline", "bio", "skills", "portfolio"}
+
+    shown = profile_of(http, uid, employer["token"])
+    for secret in (freelancer["email"], freelancer["phone"], freelancer["date_of_birth"]):
+        assert secret not in str(shown)
+    assert "email" not in shown and "phone" not in shown
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"headline": "Write to ada@example.com"}, "headline"),
+    ({"bio": "Call me at 0300 123 4567 any time"}, "bio"),
+    ({"bio": "ring nine eight seven six five four three two"}, "bio"),
+    ({"skills": ["python", "skype: ada.dev"]}, "skills.1"),
+    ({"experience": [{"title": "Dev", "description": "reach me on telegram @ada_dev"}]}, "experience.0.description"),
+    ({"portfolio": [{"title": "Chat", "url": "https://wa.me/14155550100"}]}, "portfolio.0.url"),
+    ({"company": "ada at example dot com"}, "company"),
+])
+def test_contact_details_in_profile_text_are_refused_naming_the_field(http, runtime, change, field):
+    user = register(http, runtime)
+    status, error = call(http, "PUT", "/me/profile", {**FULL, **change}, token=user["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == field, error
+    assert call(http, "GET", f"/users/{user['user_id']}/profile", token=user["token"])[1]["published"] is False
+
+
+def test_bad_profile_input_is_a_400(http, runtime):
+    user = register(http, runtime)
+    for payload, field in (({**FULL, "visibility": {"bio": "friends"}}, "visibility.bio"),
+                           ({**FULL, "visibility": {"email": "public"}}, "visibility.email"),
+                           ({**FULL, "skills": "python"}, "skills"),
+                           ({k: v for k, v in FULL.items() if k != "headline"}, "headline")):
+        status, error = call(http, "PUT", "/me/profile", payload, token=user["token"])
+        assert status == 400 and error["Details"]["field"].startswith(field), error
+    assert call(http, "GET", "/users/not-a-user/profile")[0] == 404
+    assert call(http, "GET", "/users/" + "x" * 300 + "/profile")[0] == 404
+
+
+def test_anonymous_mode_shows_a_stable_pseudonym_and_no_name(http, runtime):
+    user = register(http, runtime, full_name="Rosalind Franklin")
+    viewer = register(http, runtime, "employer")
+    call(http, "PUT", "/me/profile", {**FULL, "visibility": {"full_name": "public", "location": "public"}}, token=user["token"])
+    assert profile_of(http, user["user_id"])["display_name"] == "Rosalind Franklin"
+    status, on = call(http, "POST", "/me/anonymity", {"enabled": True}, token=user["token"])
+    assert status == 200 and on["anonymous"] is True
+    first = profile_of(http, user["user_id"], viewer["token"])
+    assert first["anonymous"] is True and first["display_name"] and "Rosalind" not in str(first)
+    assert first["photo_url"] is None and first["location"] is None
+    call(http, "POST", "/me/anonymity", {"enabled": False}, token=user["token"])
+    assert profile_of(http, user["user_id"])["display_name"] == "Rosalind Franklin"
+    call(http, "POST", "/me/anonymity", {"enabled": True}, token=user["token"])
+    assert profile_of(http, user["user_id"])["display_name"] == first["display_name"]  # the same pseudonym again
+    assert call(http, "POST", "/me/anonymity", {"enabled": "yes"}, token=user["token"])[0] == 400
+
+
+def test_where_anonymity_is_not_offered_it_is_refused(http, runtime, monkeypatch):
+    user = register(http, runtime)
+    monkeypatch.setenv("PRIVACY_PROFILE", "webperhour")
+    status, error = call(http, "POST", "/me/anonymity", {"enabled": True}, token=user["token"])
+    assert status == 403 and error["Code"] == "AnonymityNotOffered"
+
+
+def test_where_review_is_required_edits_wait_and_the_published_version_stays(http, runtime, admin_tok, monkeypatch):
+    user = register(http, runtime)
+    assert call(http, "PUT", "/me/profile", {**FULL, "headline": "First version", "visibility": PUBLIC_HEADLINE}, token=user["token"])[1]["status"] == "published"
+    monkeypatch.setenv("PRIVACY_PROFILE", "webperhour")
+    status, saved = call(http, "PUT", "/me/profile", {**FULL, "headline": "Second version", "visibility": PUBLIC_HEADLINE}, token=user["token"])
+    assert status == 200 and saved["status"] == "pending_review"
+    assert profile_of(http, user["user_id"])["headline"] == "First version"
+    assert profile_of(http, user["user_id"], user["token"])["pending_review"] is True
+
+    assert call(http, "GET", "/admin/profile-reviews", token=user["token"])[0] == 403
+    queue = call(http, "GET", "/admin/profile-reviews?limit=100", token=admin_tok)[1]["items"]
+    waiting = [q for q in queue if q["user_id"] == user["user_id"]]
+    assert waiting and waiting[0]["profile"]["headline"] == "Second version"
+    status, decided = call(http, "POST", f"/admin/profile-reviews/{user['user_id']}/decision", {"decision": "approve"}, token=admin_tok)
+    assert status == 200 and decided["status"] == "published"
+    assert profile_of(http, user["user_id"])["headline"] == "Second version"
+    assert call(http, "POST", f"/admin/profile-reviews/{user['user_id']}/decision", {"decision": "approve"}, token=admin_tok)[0] == 404
+
+    call(http, "PUT", "/me/profile", {**FULL, "headline": "Third version", "visibility": PUBLIC_HEADLINE}, token=user["token"])
+    assert call(http, "POST", f"/admin/profile-reviews/{user['user_id']}/decision", {"decision": "reject", "reason": "spam"},
+                token=admin_tok)[0] == 200
+    assert profile_of(http, user["user_id"])["headline"] == "Second version"
+    audit = call(http, "GET", f"/admin/audit?user_id={user['user_id']}", token=admin_tok)[1]["items"]
+    assert [e["action"] for e in audit][:2] == ["profile.rejected", "profile.approved"]
+    assert "spam" not in str(audit)
+
+
+# --- the rules themselves, without AWS ------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "ada@example.com", "ada (at) example (dot) com", "+92 300 1234567", "(415) 555-0100", "415.555.0100",
+    "zero three zero zero one two three four five six seven", "whatsapp: ada", "add me on telegram", "@ada.dev",
+    "mailto:ada", "https://t.me/ada", "discord.gg/abc",
+])
+def test_contact_details_are_found(text):
+    assert contact.find(text)
+
+
+@pytest.mark.parametrize("text", [
+    "2015-2019", "From 2010 - 2015 in Lahore", "Budget 5000 USD", "Python 3.11.4", "12 years of experience",
+    "signal processing", "one or two projects at a time", "https://github.com/ada/project", "C++ and C#",
+])
+def test_ordinary_text_is_not_mistaken_for_contact_details(text):
+    assert contact.find(text) is None
+
+
+def test_visibility_levels_nest():
+    visibility = {"headline": "public", "bio": "registered", "experience": "hired", "location": "private"}
+    sees = {who: set(rules.visible_fields(visibility, who)) & set(visibility) for who in (rules.ANONYMOUS, rules.REGISTERED, rules.HIRED, rules.OWNER)}
+    assert sees[rules.ANONYMOUS] == {"headline"}
+    assert sees[rules.REGISTERED] == {"headline", "bio"}
+    assert sees[rules.HIRED] == {"headline", "bio", "experience"}
+    assert sees[rules.OWNER] == set(visibility)
+    assert rules.relation(None, "a", False) == rules.ANONYMOUS and rules.relation("a", "a", False) == rules.OWNER
+    assert rules.relation("b", "a", True) == rules.HIRED
+
+
+@pytest.mark.parametrize("state, action, actor, expected", [
+    ("active", "complete", "employer", "completed"),
+    ("active", "dispute", "freelancer", "disputed"),
+    ("disputed", "resolve_employer", "admin", "cancelled"),
+    ("disputed", "resolve_freelancer", "admin", "completed"),
+])
+def test_contract_transitions(state, action, actor, expected):
+    assert rules.next_state(state, action, actor) == expected
+
+
+@pytest.mark.parametrize("state, action, actor, forbidden", [
+    ("active", "complete", "freelancer", True),
+    ("completed", "complete", "employer", False),
+    ("cancelled", "dispute", "employer", False),
+    ("active", "resolve_employer", "admin", False),
+])
+def test_refused_transitions(state, action, actor, forbidden):
+    with pytest.raises(rules.TransitionRefused) as refused:
+        rules.next_state(state, action, actor)
+    assert refused.value.forbidden is forbidden
