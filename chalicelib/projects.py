@@ -102,8 +102,8 @@ def listing(call: Call) -> dict:
     return service.listing(call.caller, call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/projects/{project_id}", response=ProjectOut, tags=TAGS, errors_=(404,), prefetch=_project,
-          summary="A project: its owner and freelancers only")
+@endpoint(bp, "/projects/{project_id}", response=ProjectOut, auth="optional", tags=TAGS, errors_=(404,), prefetch=_project,
+          summary="A project: its owner and freelancers only; anyone else, signed in or not, gets 404")
 def read(call: Call) -> dict:
     return service.out(service.visible_project(call.caller, call.items, call.path["project_id"]))
 

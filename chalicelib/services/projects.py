@@ -47,9 +47,9 @@ def _failed(exc: TransactWriteError, index: int) -> bool:
 
 # --- projects ---------------------------------------------------------------------
 
-def visible_project(caller: Caller, items: dict, project_id: str) -> repo.Project:
+def visible_project(caller: Caller | None, items: dict, project_id: str) -> repo.Project:
     project = items.get(repo.key(project_id))
-    if not isinstance(project, repo.Project) or not (project.owner_id == caller.user_id or caller.role == "freelancer"):
+    if caller is None or not isinstance(project, repo.Project) or not (project.owner_id == caller.user_id or caller.role == "freelancer"):
         raise errors.NotFound("No such project")
     return project
 
