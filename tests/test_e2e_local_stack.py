@@ -188,6 +188,97 @@ def test_an_account_end_to_end_with_encrypted_storage_and_sse_kms_documents(stac
         assert meta["ServerSideEncryption"] == "aws:kms" and meta["SSEKMSKeyId"] == key_arn
 
 
+def _as(stack: Stack, token: str | None, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    reply = requests.request(method, stack.base + path, json=body, headers=headers, timeout=30)
+    return reply.status_code, reply.json()
+
+
+def _member(stack: Stack, role: str, full_name: str, admin_token: str) -> dict:
+    """Sign up, verify the phone from the outbox, sign in, pass identity verification."""
+    import re
+
+    import requests
+
+    email, phone = f"e2e-{uuid.uuid4().hex[:8]}@example.com", "+1415" + str(uuid.uuid4().int)[:7]
+    status, created = _call(stack.base, "POST", "/auth/signup", {
+        "email": email, "password": "Correct-Horse-9", "role": role, "full_name": full_name,
+        "phone": phone, "date_of_birth": "1988-08-08", "accepted_policy_version": "1.0",
+    })
+    assert status == 201, created
+    _call(stack.base, "POST", "/_dev/drain")
+    code = re.search(r"\d{6}", _call(stack.base, "GET", f"/_dev/outbox?to=%2B{phone[1:]}")[1]["items"][-1]["body"]).group(0)
+    assert _call(stack.base, "POST", "/auth/verify-phone", {"email": email, "code": code})[0] == 200
+    session = _call(stack.base, "POST", "/auth/login", {"email": email, "password": "Correct-Horse-9"})[1]
+    status, started = _as(stack, session["token"], "POST", "/me/identity", {"id_type": "passport", "id_number": "AB9876543"})
+    for which in ("document", "selfie"):
+        target = started["uploads"][which]
+        sent = requests.post(target["url"], data={**target["fields"], "Content-Type": "image/png"},
+                             files={"file": ("f", b"\x89PNG\r\n\x1a\n" + bytes(32))}, timeout=10)
+        assert sent.status_code in (200, 204)
+    assert _as(stack, session["token"], "POST", "/me/identity/submit")[0] == 200
+    assert _as(stack, admin_token, "POST", f"/admin/identity/{session['user_id']}/decision", {"decision": "approve"})[0] == 200
+    return {"email": email, "phone": phone, "full_name": full_name, "token": session["token"], "user_id": session["user_id"]}
+
+
+def test_the_marketplace_end_to_end(stack):
+    admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
+    employer = _member(stack, "employer", "Emma Employer", admin)
+    ada = _member(stack, "freelancer", "Ada Freelancer", admin)
+    alan = _member(stack, "freelancer", "Alan Freelancer", admin)
+    outsider = _member(stack, "employer", "Olive Outsider", admin)
+    for person, headline in ((ada, "Static sites"), (alan, "Web apps")):
+        assert _as(stack, person["token"], "PUT", "/me/profile", {"headline": headline, "skills": ["html"]}) == (200, {"status": "published"})
+
+    money = {"amount": 75000, "currency": "USD"}
+    status, project = _as(stack, employer["token"], "POST", "/projects", {"title": "Company site", "description": "Five pages", "budget": money})
+    assert status == 201
+    pid = project["project_id"]
+    bids = {}
+    for person in (ada, alan):
+        status, bid = _as(stack, person["token"], "POST", f"/projects/{pid}/bids",
+                          {"amount": money, "cover_letter": f"{person['full_name']} can do it", "delivery_days": 10})
+        assert status == 201, bid
+        bids[person["user_id"]] = bid["bid_id"]
+
+    status, listed = _as(stack, employer["token"], "GET", f"/projects/{pid}/bids")
+    assert status == 200 and {b["freelancer"]["user_id"] for b in listed["items"]} == set(bids)
+    assert {b["freelancer"]["headline"] for b in listed["items"]} == {"Static sites", "Web apps"}
+    for person in (ada, alan):
+        assert person["email"] not in json.dumps(listed) and person["phone"] not in json.dumps(listed)
+
+    status, accepted = _as(stack, employer["token"], "POST", f"/projects/{pid}/bids/{bids[ada['user_id']]}/accept")
+    assert status == 201
+    cid = accepted["contract_id"]
+    seen_by_employer = _as(stack, employer["token"], "GET", f"/contracts/{cid}")[1]
+    seen_by_ada = _as(stack, ada["token"], "GET", f"/contracts/{cid}")[1]
+    assert (seen_by_employer["freelancer"]["email"], seen_by_employer["freelancer"]["phone"]) == (ada["email"], ada["phone"])
+    assert (seen_by_ada["employer"]["email"], seen_by_ada["employer"]["phone"]) == (employer["email"], employer["phone"])
+    assert _as(stack, alan["token"], "GET", "/me/bids")[1]["items"][0]["status"] == "rejected"
+
+    assert _as(stack, employer["token"], "POST", f"/contracts/{cid}/messages", {"body": "Welcome aboard"})[0] == 201
+    assert _as(stack, ada["token"], "POST", f"/contracts/{cid}/messages", {"body": "Thanks, starting today"})[0] == 201
+    chat = _as(stack, ada["token"], "GET", f"/contracts/{cid}/messages")[1]["items"]
+    assert [m["body"] for m in chat] == ["Thanks, starting today", "Welcome aboard"]
+
+    # the other employer sees nothing of any of it
+    for path in (f"/projects/{pid}", f"/projects/{pid}/bids", f"/projects/{pid}/files", f"/contracts/{cid}", f"/contracts/{cid}/messages"):
+        assert _as(stack, outsider["token"], "GET", path)[0] == 404, path
+    assert pid not in json.dumps(_as(stack, outsider["token"], "GET", "/projects")[1])
+    assert _as(stack, None, "GET", f"/projects/{pid}")[0] == 404
+
+    # what DynamoDB holds of the chat and the bids is ciphertext
+    raw = json.dumps(stack.aws("dynamodb").query(
+        TableName="marketplace-local-main", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": f"CONTRACT#{cid}"}},
+    )["Items"]) + json.dumps(stack.aws("dynamodb").query(
+        TableName="marketplace-local-main", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": f"PROJECT#{pid}"}},
+    )["Items"])
+    for text in ("Welcome aboard", "starting today", "can do it"):
+        assert text not in raw
+
+
 def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
     second = subprocess.run(
         [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
