@@ -1,9 +1,10 @@
-"""AWS calls per request for the account routes, on an embedded moto.
+"""AWS calls per request for the account and marketplace routes, on an embedded moto.
 
-    make bench-calls      # or: python benchmarks/aws_calls.py
+    make bench            # or: python benchmarks/aws_calls.py
 
 "cold" is a new container (no cached keys, JWKS or policy index), "warm" the next
-request in the same container. Printed per service and operation.
+request in the same container. Printed per service and operation. Then the scaling
+check: `GET /projects` with 100 and with 10,000 projects in the table.
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def main() -> int:
             request("POST /auth/login (warm)", "post", "/auth/login", {"email": signup["email"], "password": signup["password"]})
             request("GET /me (cold)", "get", "/me", token=session["token"], reset=True)
             request("GET /me (warm)", "get", "/me", token=session["token"])
+            marketplace(client.http, runtime, request)
+            scaling = projects_scaling(client.http, runtime, request)
     finally:
         server.stop()
 
@@ -84,7 +87,94 @@ def main() -> int:
         detail = ", ".join(f"{k} x{v}" for k, v in sorted(calls.items()))
         print(f"{label:32} {status:>6} {ddb:>8} {kms:>4} {idp:>7} {other:>5}  {detail}")
     print("JWKS fetches are plain HTTPS (not AWS API calls): one per container, cached.")
+    print()
+    print("GET /projects (a freelancer's first page of 20) as the table grows:")
+    for count, calls in scaling:
+        print(f"  {count:>6} projects in the table: {calls.of('dynamodb')} DynamoDB calls ({', '.join(f'{k} x{v}' for k, v in sorted(calls.items()))})")
     return 0
+
+
+def marketplace(http, runtime, request) -> None:
+    """Every route of the marketplace, warm, and the reads also cold."""
+    from local import seed
+    from tests.helpers import admin_token, verified
+
+    admin = admin_token(http, seed.admin_credentials())
+    employer = verified(http, runtime, admin, "employer")
+    freelancer = verified(http, runtime, admin, "freelancer")
+    other = verified(http, runtime, admin, "freelancer")
+    e, f, o = employer["token"], freelancer["token"], other["token"]
+    money = {"amount": 1000, "currency": "USD"}
+    bid = {"amount": money, "cover_letter": "Ready to start", "delivery_days": 5}
+    request("PUT /me/profile", "put", "/me/profile", {"headline": "Bench", "skills": ["x"]}, token=f)
+    request("PUT /me/profile (other)", "put", "/me/profile", {"headline": "Other", "skills": ["y"]}, token=o)
+    for reset in (True, False):
+        request(f"GET /users/{{id}}/profile ({'cold' if reset else 'warm'})", "get", f"/users/{freelancer['user_id']}/profile", token=e, reset=reset)
+    request("GET /users/{id}/profile (no token)", "get", f"/users/{freelancer['user_id']}/profile")
+    request("GET /users/{id}/reviews", "get", f"/users/{freelancer['user_id']}/reviews", token=e)
+    request("POST /me/anonymity", "post", "/me/anonymity", {"enabled": False}, token=f)
+    project = request("POST /projects", "post", "/projects", {"title": "Bench project", "description": "x", "budget": money}, token=e)
+    pid = project["project_id"]
+    request("GET /projects (freelancer)", "get", "/projects", token=f)
+    request("GET /projects (employer)", "get", "/projects", token=e)
+    for reset in (True, False):
+        request(f"GET /projects/{{id}} ({'cold' if reset else 'warm'})", "get", f"/projects/{pid}", token=f, reset=reset)
+    request("PATCH /projects/{id}", "patch", f"/projects/{pid}", {"title": "Bench project 2"}, token=e)
+    request("POST /projects/{id}/files", "post", f"/projects/{pid}/files", {"filename": "a.txt", "content_type": "text/plain", "size": 3}, token=e)
+    request("GET /projects/{id}/files", "get", f"/projects/{pid}/files", token=f)
+    bid_id = request("POST /projects/{id}/bids", "post", f"/projects/{pid}/bids", bid, token=f)["bid_id"]
+    other_bid = request("POST /projects/{id}/bids (2nd)", "post", f"/projects/{pid}/bids", bid, token=o)["bid_id"]
+    for reset in (True, False):
+        request(f"GET /projects/{{id}}/bids ({'cold' if reset else 'warm'})", "get", f"/projects/{pid}/bids", token=e, reset=reset)
+    request("GET /me/bids", "get", "/me/bids", token=f)
+    request("DELETE /projects/{id}/bids/{bid}", "delete", f"/projects/{pid}/bids/{other_bid}", token=o)
+    contract = request("POST .../bids/{bid}/accept", "post", f"/projects/{pid}/bids/{bid_id}/accept", token=e)
+    cid = contract["contract_id"]
+    for reset in (True, False):
+        request(f"GET /contracts/{{id}} ({'cold' if reset else 'warm'})", "get", f"/contracts/{cid}", token=e, reset=reset)
+    request("GET /me/contracts", "get", "/me/contracts", token=e)
+    request("POST /contracts/{id}/messages", "post", f"/contracts/{cid}/messages", {"body": "hello"}, token=e)
+    request("POST /contracts/{id}/messages (2)", "post", f"/contracts/{cid}/messages", {"body": "hi"}, token=f)
+    for reset in (True, False):
+        request(f"GET /contracts/{{id}}/messages ({'cold' if reset else 'warm'})", "get", f"/contracts/{cid}/messages", token=e, reset=reset)
+    request("POST /contracts/{id}/complete", "post", f"/contracts/{cid}/complete", token=e)
+    request("POST /contracts/{id}/reviews", "post", f"/contracts/{cid}/reviews", {"rating": 5, "comment": "good"}, token=e)
+    request("POST /projects/{id}/close", "post", f"/projects/{request('POST /projects (2nd)', 'post', '/projects', {'title': 'Second', 'description': 'x', 'budget': money}, token=e)['project_id']}/close", token=e)
+    p2 = request("POST /projects (3rd)", "post", "/projects", {"title": "Third", "description": "x", "budget": money}, token=e)["project_id"]
+    b2 = request("POST /projects/{id}/bids (3rd)", "post", f"/projects/{p2}/bids", bid, token=f)["bid_id"]
+    c2 = request("POST .../accept (3rd)", "post", f"/projects/{p2}/bids/{b2}/accept", token=e)["contract_id"]
+    request("POST /contracts/{id}/dispute", "post", f"/contracts/{c2}/dispute", {"reason": "late"}, token=f)
+    request("POST /admin/disputes/{id}/resolve", "post", f"/admin/disputes/{c2}/resolve", {"release_to": "freelancer"}, token=admin)
+    request("GET /admin/profile-reviews", "get", "/admin/profile-reviews", token=admin)
+
+
+def projects_scaling(http, runtime, request) -> list:
+    """Fill the table to 100, then 10,000 open projects; count GET /projects each time."""
+    from chalicelib import clock
+    from chalicelib.repos import projects as repo
+    from chalicelib.repos.ids import new_id
+    from local.aws_calls import counting
+    from tests.helpers import register
+
+    reader = register(http, runtime, "freelancer")
+    owner = register(http, runtime, "employer")["user_id"]
+    results, made = [], 0
+    for target in (100, 10_000):
+        with repo.Project.batch_write() as batch:
+            for _ in range(target - made):
+                now = clock.now_ts()
+                project = repo.Project(*repo.key(pid := new_id()), project_id=pid, owner_id=owner, title="Filler", description="x",
+                                       budget_amount=100, budget_currency="USD", skills=[], status="open", created_at=now, updated_at=now)
+                repo.list_keys(project)
+                batch.save(project)
+        made = target
+        headers = {"Authorization": f"Bearer {reader['token']}"}
+        http.get("/projects", headers=headers)  # warm the container first
+        with counting() as calls:
+            reply = http.get("/projects", headers=headers)
+        assert reply.status_code == 200 and len(json.loads(reply.body)["items"]) == 20
+        results.append((target, calls))
+    return results
 
 
 if __name__ == "__main__":

@@ -330,3 +330,26 @@ def test_disputes_are_opened_by_a_party_and_resolved_by_an_admin(http, world):
     assert call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "freelancer"}, token=world.admin)[0] == 409
     status, audit = call(http, "GET", "/admin/audit?action=dispute.resolved&limit=100", token=world.admin)
     assert any(e["details"].get("contract_id") == contract_id for e in audit["items"])
+
+
+def test_a_user_who_has_not_accepted_the_policy_in_effect_may_read_but_not_create(http, runtime, world):
+    from chalicelib.repos import users
+
+    _, contract_id = hire(http, world)
+    project_id = post_project(http, world.employer)
+    behind = verified(http, runtime, world.admin, "freelancer")
+    users.UserItem(users.user_pk(behind["user_id"]), "ACCOUNT").update(actions=[users.UserItem.policy_version.set("0.9")])
+    bid = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "hi", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", bid, token=behind["token"])
+    assert status == 403 and error["Code"] == "PolicyNotAccepted" and "1.0" in error["Message"]
+    assert call(http, "GET", "/projects", token=behind["token"])[0] == 200
+    assert call(http, "GET", f"/projects/{project_id}", token=behind["token"])[0] == 200
+    assert call(http, "PUT", "/me/profile", {"headline": "Still correcting my data"}, token=behind["token"])[0] == 200
+
+    users.UserItem(users.user_pk(world.freelancer["user_id"]), "ACCOUNT").update(actions=[users.UserItem.policy_version.set("0.9")])
+    try:
+        status, error = call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "hello"}, token=world.freelancer["token"])
+        assert status == 403 and error["Code"] == "PolicyNotAccepted"
+        assert call(http, "GET", f"/contracts/{contract_id}/messages", token=world.freelancer["token"])[0] == 200
+    finally:
+        users.UserItem(users.user_pk(world.freelancer["user_id"]), "ACCOUNT").update(actions=[users.UserItem.policy_version.set("1.0")])
