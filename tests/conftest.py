@@ -55,6 +55,15 @@ def runtime(app):
     return rt
 
 
+@pytest.fixture(scope="module")
+def http(app, runtime):
+    """A test client shared by one module's tests (for module-scoped users and objects)."""
+    from chalice.test import Client
+
+    with Client(app, stage_name="local") as c:
+        yield c.http
+
+
 @pytest.fixture
 def client(app, runtime):
     from chalice.test import Client

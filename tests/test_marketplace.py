@@ -8,17 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 import requests
-from chalice.test import Client
 
 from tests.helpers import admin_token, call, register, verified
 
 BUDGET = {"amount": 50000, "currency": "USD"}
-
-
-@pytest.fixture(scope="module")
-def http(app, runtime):
-    with Client(app, stage_name="local") as c:
-        yield c.http
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from chalice.test import Client
 
 from tests.helpers import admin_token, call, verified
 
@@ -50,12 +49,6 @@ MATRIX = [
     ("GET", "/contracts/{contract_id}/messages", None, (200, 404, 200, 404, 401, 404)),
     ("POST", "/contracts/{contract_id}/reviews", {"rating": 5}, (409, 404, 409, 404, 401, 404)),
 ]
-
-
-@pytest.fixture(scope="module")
-def http(app, runtime):
-    with Client(app, stage_name="local") as c:
-        yield c.http
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ profile requires it."""
 from __future__ import annotations
 
 import pytest
-from chalice.test import Client
 
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
@@ -21,12 +20,6 @@ FULL = {
     "company": "Self-employed",
 }
 PUBLIC_HEADLINE = {"headline": "public"}
-
-
-@pytest.fixture(scope="module")
-def http(app, runtime):
-    with Client(app, stage_name="local") as c:
-        yield c.http
 
 
 @pytest.fixture(scope="module")
