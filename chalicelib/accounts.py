@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from chalicelib import clock, errors, http, policies, privacy
 from chalicelib.domain import accounts as rules
 from chalicelib.http import Call, endpoint
-from chalicelib.services import accounts as service
+from chalicelib.lazy import lazy
+from chalicelib.models import Model, Strict
 
+service = lazy("chalicelib.services.accounts")
 bp = Blueprint(__name__)
 TAGS = ("accounts",)
 
@@ -22,9 +24,6 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, m
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Guardian(Strict):
@@ -63,7 +62,7 @@ class Signup(Strict):
         return value
 
 
-class SignupOut(BaseModel):
+class SignupOut(Model):
     user_id: str
     status: str
 
@@ -82,7 +81,7 @@ class Login(Strict):
     password: str = Field(min_length=1, max_length=256)
 
 
-class LoginOut(BaseModel):
+class LoginOut(Model):
     token: str
     refresh_token: str
     expires_in: int
@@ -94,7 +93,7 @@ class Refresh(Strict):
     refresh_token: str = Field(min_length=1, max_length=8192)
 
 
-class RefreshOut(BaseModel):
+class RefreshOut(Model):
     token: str
     expires_in: int
 
@@ -107,16 +106,16 @@ class MePatch(Strict):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
 
 
-class IdentityStatus(BaseModel):
+class IdentityStatus(Model):
     status: str
 
 
-class PolicyState(BaseModel):
+class PolicyState(Model):
     accepted_version: str | None
     restricted: bool
 
 
-class Me(BaseModel):
+class Me(Model):
     user_id: str
     email: str
     role: str

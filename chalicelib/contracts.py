@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.http import Call, endpoint, path_id
+from chalicelib.lazy import lazy
+from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
-from chalicelib.repos import contracts as repo
-from chalicelib.services import contracts as service
 
+repo = lazy("chalicelib.repos.contracts")
+service = lazy("chalicelib.services.contracts")
 bp = Blueprint(__name__)
 TAGS = ("contracts",)
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Dispute(Strict):
@@ -37,14 +36,14 @@ class ReviewIn(Strict):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
-class Person(BaseModel):
+class Person(Model):
     user_id: str
     full_name: str
     email: str | None
     phone: str | None
 
 
-class ContractOut(BaseModel):
+class ContractOut(Model):
     contract_id: str
     project_id: str
     status: Literal["active", "completed", "disputed", "cancelled"]

@@ -8,10 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chalicelib import clock, errors
 from chalicelib.http import Call, endpoint
+from chalicelib.models import Strict
 
 bp = Blueprint(__name__)
 _control: dict[str, Any] = {}
@@ -28,13 +29,11 @@ def _get(name: str) -> Any:
     return _control[name]
 
 
-class OutboxQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OutboxQuery(Strict):
     to: str | None = Field(default=None, max_length=320, description="email address or E.164 phone")
 
 
-class ClockAdvance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClockAdvance(Strict):
     advance_seconds: int = Field(ge=0, le=10 * 365 * 86400)
 
 

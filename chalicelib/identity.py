@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from chalicelib.http import Call, endpoint
+from chalicelib.lazy import lazy
+from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
-from chalicelib.services import identity as service
 
+service = lazy("chalicelib.services.identity")
 bp = Blueprint(__name__)
 TAGS = ("identity",)
 
@@ -17,29 +19,28 @@ IdNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4,
 UserId = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 
-class StartIdentity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StartIdentity(Strict):
     id_type: Literal["cnic", "passport", "driving_license", "voter_id", "tax_id"]
     id_number: IdNumber
 
 
-class Upload(BaseModel):
+class Upload(Model):
     url: str
     fields: dict[str, str]
 
 
-class Uploads(BaseModel):
+class Uploads(Model):
     document: Upload
     selfie: Upload
 
 
-class StartOut(BaseModel):
+class StartOut(Model):
     uploads: Uploads
     max_bytes: int
     expires_in: int
 
 
-class IdentityOut(BaseModel):
+class IdentityOut(Model):
     status: str
     id_type: str | None
     id_number_last4: str | None
@@ -49,8 +50,7 @@ class QueueQuery(Page):
     status: Literal["submitted", "approved", "rejected"] = "submitted"
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Decision(Strict):
     decision: Literal["approve", "reject"]
     reason: str = Field(default="", max_length=1000)
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from chalicelib.models import Strict
 
 # The currencies the platform settles in (ISO 4217); others are a 400 naming the field.
 Currency = Literal["USD", "EUR", "GBP", "INR", "PKR", "AED", "SAR", "CAD", "AUD"]
 
 
-class Money(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Money(Strict):
     amount: int = Field(ge=1, le=10**11, description="integer minor units (cents, paise, ...)", strict=True)
     currency: Currency

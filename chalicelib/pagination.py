@@ -6,13 +6,13 @@ import base64
 import json
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
 from chalicelib import errors
+from chalicelib.models import Strict
 
 
-class Page(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Page(Strict):
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(
         default=None, max_length=2048, validation_alias=AliasChoices("cursor", "next_cursor"),

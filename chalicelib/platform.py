@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel
 
 from chalicelib.http import Call, endpoint
+from chalicelib.models import Model
 
 bp = Blueprint(__name__)
 
 
-class Health(BaseModel):
+class Health(Model):
     status: str
 
 

@@ -9,10 +9,10 @@ a later change.
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel
 
 from chalicelib import clock, crypto, privacy
 from chalicelib.http import Call, endpoint
+from chalicelib.models import Model
 from chalicelib.repos import policies as repo
 
 bp = Blueprint(__name__)
@@ -92,7 +92,7 @@ def current() -> repo.PolicyVersion:
     return found
 
 
-class PolicyOut(BaseModel):
+class PolicyOut(Model):
     version: str
     effective_at: str
     summary: str
@@ -101,7 +101,7 @@ class PolicyOut(BaseModel):
     in_effect: bool
 
 
-class PolicyList(BaseModel):
+class PolicyList(Model):
     items: list[PolicyOut]
     next_cursor: str | None = None
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.domain import marketplace as rules
 from chalicelib.http import Call, endpoint, path_id
+from chalicelib.lazy import lazy
+from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
-from chalicelib.services import guards
-from chalicelib.services import profiles as service
 
+guards = lazy("chalicelib.services.guards")
+service = lazy("chalicelib.services.profiles")
 bp = Blueprint(__name__)
 TAGS = ("profiles",)
 
@@ -22,9 +24,6 @@ Year = Annotated[int, Field(ge=1900, le=2100)]
 Level = Literal["public", "registered", "hired", "private"]
 FieldName = Literal["full_name", "headline", "bio", "skills", "experience", "education", "portfolio", "location", "company"]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Experience(Strict):
@@ -62,17 +61,17 @@ class ProfileIn(Strict):
     )
 
 
-class SaveOut(BaseModel):
+class SaveOut(Model):
     status: Literal["published", "pending_review"]
 
 
-class Rating(BaseModel):
+class Rating(Model):
     average: float | None
     count: int
 
 
-class ProfileOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ProfileOut(Model):
+    model_config = ConfigDict(defer_build=True, extra="allow")
     user_id: str
     role: str
     anonymous: bool

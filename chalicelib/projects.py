@@ -4,14 +4,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from chalicelib.domain import marketplace as rules
 from chalicelib.http import Call, endpoint, path_id
+from chalicelib.lazy import lazy
+from chalicelib.models import Model, Strict
 from chalicelib.money import Money
 from chalicelib.pagination import Page
-from chalicelib.repos import projects as repo
-from chalicelib.services import projects as service
 
+repo = lazy("chalicelib.repos.projects")
+service = lazy("chalicelib.services.projects")
 bp = Blueprint(__name__)
 TAGS = ("projects",)
 
@@ -20,9 +23,6 @@ Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ProjectIn(Strict):
@@ -41,12 +41,12 @@ class ProjectPatch(Strict):
     location: Location | None = None
 
 
-class Created(BaseModel):
+class Created(Model):
     project_id: str
     status: str
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(Model):
     project_id: str
     owner_id: str
     title: str
@@ -63,7 +63,7 @@ class ProjectOut(BaseModel):
 class FileIn(Strict):
     filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     content_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
-    size: int = Field(ge=1, le=service.MAX_FILE_BYTES, strict=True)
+    size: int = Field(ge=1, le=rules.MAX_FILE_BYTES, strict=True)
 
 
 class BidIn(Strict):
@@ -72,12 +72,12 @@ class BidIn(Strict):
     delivery_days: int = Field(ge=1, le=365, strict=True)
 
 
-class BidCreated(BaseModel):
+class BidCreated(Model):
     bid_id: str
     status: str
 
 
-class ContractCreated(BaseModel):
+class ContractCreated(Model):
     contract_id: str
 
 

@@ -46,6 +46,7 @@ def new_pseudonym(role: str) -> str:
 
 OPEN, IN_PROGRESS, CLOSED = "open", "in_progress", "closed"
 LIVE, WITHDRAWN, REJECTED, ACCEPTED = "live", "withdrawn", "rejected", "accepted"
+MAX_FILE_BYTES = 25 * 1024 * 1024  # one project file
 MAX_REJECTED_IN_ACCEPT = 90  # other bids rejected inside the accept transaction (DynamoDB: 100 items)
 
 

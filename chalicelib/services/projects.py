@@ -33,7 +33,6 @@ from chalicelib.services.accounts import Caller
 
 UPLOAD_SECONDS = 15 * 60
 DOWNLOAD_SECONDS = 5 * 60
-MAX_FILE_BYTES = 25 * 1024 * 1024
 
 
 def _reasons(exc: TransactWriteError) -> list[str | None]:
