@@ -346,3 +346,28 @@ def test_a_user_who_has_not_accepted_the_policy_in_effect_may_read_but_not_creat
         assert call(http, "GET", f"/contracts/{contract_id}/messages", token=world.freelancer["token"])[0] == 200
     finally:
         users.UserItem(users.user_pk(world.freelancer["user_id"]), "ACCOUNT").update(actions=[users.UserItem.policy_version.set("1.0")])
+
+
+def test_each_users_activity_is_found_from_their_id_alone(http, runtime, world):
+    from chalicelib.repos import activity
+
+    employer = verified(http, runtime, world.admin, "employer")
+    project_id = post_project(http, employer)
+    call(http, "POST", f"/projects/{project_id}/files", {"filename": "a.txt", "content_type": "text/plain", "size": 3}, token=employer["token"])
+    bid_id = place_bid(http, world.other_freelancer, project_id)
+    contract_id = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=employer["token"])[1]["contract_id"]
+    call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "hi"}, token=employer["token"])
+    call(http, "POST", f"/contracts/{contract_id}/complete", token=employer["token"])
+    call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 4}, token=employer["token"])
+
+    found = activity.everything(employer["user_id"])
+    assert [p.project_id for p in found["projects_posted"]] == [project_id]
+    assert len(found["project_files_uploaded"]) == 1
+    assert [c.contract_id for c in found["contracts_as_employer"]] == [contract_id]
+    assert len(found["messages_sent"]) == 1 and len(found["reviews_given"]) == 1
+    assert found["bids_placed"] == [] and found["contracts_as_freelancer"] == []
+    theirs = activity.everything(world.other_freelancer["user_id"])
+    assert bid_id in [b.bid_id for b in theirs["bids_placed"]]
+    assert contract_id in [c.contract_id for c in theirs["contracts_as_freelancer"]]
+    assert contract_id in [r.contract_id for r in theirs["reviews_received"]]
+    assert all(getattr(i, "owner_id", employer["user_id"]) == employer["user_id"] for i in found["projects_posted"])
