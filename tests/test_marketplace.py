@@ -371,3 +371,37 @@ def test_each_users_activity_is_found_from_their_id_alone(http, runtime, world):
     assert contract_id in [c.contract_id for c in theirs["contracts_as_freelancer"]]
     assert contract_id in [r.contract_id for r in theirs["reviews_received"]]
     assert all(getattr(i, "owner_id", employer["user_id"]) == employer["user_id"] for i in found["projects_posted"])
+
+
+def test_an_anonymous_bidder_shows_as_their_pseudonym_to_the_owner(http, runtime, world):
+    bidder = verified(http, runtime, world.admin, "freelancer", full_name="Katherine Johnson")
+    pseudonym = call(http, "POST", "/me/anonymity", {"enabled": True}, token=bidder["token"])[1]["display_name"]
+    project_id = post_project(http, world.employer)
+    place_bid(http, bidder, project_id)
+    page = call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]
+    assert page["items"][0]["freelancer"]["display_name"] == pseudonym and "Katherine" not in str(page)
+
+
+def test_after_erasure_the_other_party_sees_a_deleted_user_and_the_profile_is_gone(http, runtime, world):
+    from chalicelib import vault
+    from chalicelib.repos import users
+
+    employer = verified(http, runtime, world.admin, "employer")
+    leaving = verified(http, runtime, world.admin, "freelancer", full_name="Soon Gone")
+    project_id = post_project(http, employer)
+    bid_id = place_bid(http, leaving, project_id)
+    contract_id = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=employer["token"])[1]["contract_id"]
+    call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "my words"}, token=leaving["token"])
+    call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "employer words"}, token=employer["token"])
+
+    # what erasure does to the account: the key shredded, the status erased
+    vault.shred(leaving["user_id"])
+    users.UserItem(users.user_pk(leaving["user_id"]), "ACCOUNT").update(actions=[users.UserItem.status.set(users.ERASED)])
+
+    seen = call(http, "GET", f"/contracts/{contract_id}", token=employer["token"])[1]
+    assert seen["freelancer"] == {"user_id": leaving["user_id"], "full_name": "Deleted user", "email": None, "phone": None}
+    chat = call(http, "GET", f"/contracts/{contract_id}/messages", token=employer["token"])[1]["items"]
+    assert [m["body"] for m in chat] == ["employer words", None]
+    assert call(http, "GET", f"/users/{leaving['user_id']}/profile", token=employer["token"])[0] == 404
+    bids = call(http, "GET", f"/projects/{project_id}/bids", token=employer["token"])[1]["items"]
+    assert bids[0]["freelancer"]["display_name"] == "Deleted user" and bids[0]["cover_letter"] is None
