@@ -133,12 +133,16 @@ class Me(Model):
     policy: PolicyState
 
 
-def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None) -> tuple[service.Caller | None, dict]:
+def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[service.Caller | None, dict]:
     header = (request.headers or {}).get("authorization")
-    path = request.uri_params or {}
+
+    def keys(user_id: str | None) -> list:
+        want.caller_id = user_id
+        return prefetch(want) if prefetch else []
+
     if auth == "optional" and not header:
-        return None, service.fetch(prefetch(path, None) if prefetch else [])
-    caller, items = service.authenticate(header, lambda user_id: prefetch(path, user_id) if prefetch else [])
+        return None, service.fetch(keys(None))
+    caller, items = service.authenticate(header, keys)
     if auth == "admin" and caller.role != "admin":
         raise errors.Forbidden("This needs an administrator")
     return caller, items

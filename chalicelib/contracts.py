@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from chalice import Blueprint
 from pydantic import Field, StringConstraints
 
-from chalicelib.http import Call, endpoint, path_id
+from chalicelib.http import Call, Want, endpoint, path_id
 from chalicelib.lazy import lazy
 from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
@@ -53,8 +53,8 @@ class ContractOut(Model):
     freelancer: Person
 
 
-def _contract(path: dict, _caller: str | None) -> list:
-    return [repo.key(path_id(path, "contract_id"))]
+def _contract(want: Want) -> list:
+    return [repo.key(path_id(want.path, "contract_id"))]
 
 
 @endpoint(bp, "/contracts/{contract_id}", response=ContractOut, tags=TAGS, errors_=(404,), prefetch=_contract,

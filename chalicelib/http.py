@@ -53,6 +53,7 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
     caller: Any = None
     items: dict[tuple[str, str], Any] = field(default_factory=dict)  # prefetched items by (pk, sk)
+    found: dict[str, Any] = field(default_factory=dict)  # what the route's prefetch looked up itself (a page, ...)
     source_ip: str | None = None
     user_agent: str | None = None
 
@@ -145,9 +146,23 @@ def path_id(path: dict[str, str], name: str) -> str:
 
 
 Keys = list[tuple[str, str]]
-Prefetch = Callable[[dict[str, str], "str | None"], Keys]
-# (request, auth, prefetch) -> (caller or None, prefetched items by key)
-Authenticator = Callable[[Any, str, "Prefetch | None"], tuple[Any, dict[tuple[str, str], Any]]]
+
+
+@dataclass
+class Want:
+    """What a route's prefetch is told: the path, the raw query, and (once the token's
+    signature is verified) the caller's id. It may look things up itself, e.g. a page
+    of a list whose items it then names, and leave them in `found` for the view."""
+
+    path: dict[str, str]
+    params: dict[str, str]
+    caller_id: str | None = None
+    found: dict[str, Any] = field(default_factory=dict)
+
+
+Prefetch = Callable[[Want], Keys]
+# (request, auth, prefetch, want) -> (caller or None, prefetched items by key)
+Authenticator = Callable[[Any, str, "Prefetch | None", Want], tuple[Any, dict[tuple[str, str], Any]]]
 _authenticator: Authenticator | None = None
 
 
@@ -175,9 +190,9 @@ def endpoint(
     """Register `view` as `method path` on blueprint `bp`.
 
     `auth`: None (public), "optional", "user" or "admin".
-    `prefetch(path_params, caller_id)`: keys of the items the view needs, read in the
-    same BatchGetItem as the caller's account (`call.items`), so that a route reading
-    one object costs one DynamoDB call.
+    `prefetch(want)`: keys of the items the view needs, read in the same BatchGetItem
+    as the caller's account (`call.items`), so that a route reading one object costs
+    one DynamoDB call. Nothing reaches the caller before the account is checked.
     """
 
     def decorate(view: Callable[[Call], Any]) -> Callable[..., Response]:
@@ -197,7 +212,9 @@ def endpoint(
                 if auth is not None:
                     if _authenticator is None:
                         raise errors.Unauthorized("Authentication is not available")
-                    call.caller, call.items = _authenticator(request, auth, prefetch)
+                    want = Want(path=path_params, params=dict(request.query_params or {}))
+                    call.caller, call.items = _authenticator(request, auth, prefetch, want)
+                    call.found = want.found
                 if query is not None:
                     call.query = parse_query(request.query_params, query)
                 if body is not None:

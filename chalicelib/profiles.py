@@ -8,7 +8,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.domain import marketplace as rules
-from chalicelib.http import Call, endpoint, path_id
+from chalicelib.http import Call, Want, endpoint, path_id
 from chalicelib.lazy import lazy
 from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
@@ -97,8 +97,8 @@ class Decision(Strict):
     reason: str = Field(default="", max_length=1000)
 
 
-def _profile_keys(path: dict, viewer: str | None) -> list:
-    return service.profile_keys(path_id(path, "user_id"), viewer)
+def _profile_keys(want: Want) -> list:
+    return service.profile_keys(path_id(want.path, "user_id"), want.caller_id)
 
 
 @endpoint(bp, "/me/profile", "PUT", body=ProfileIn, response=SaveOut, tags=TAGS, errors_=(403, 422),

@@ -7,7 +7,7 @@ from chalice import Blueprint
 from pydantic import Field, StringConstraints
 
 from chalicelib.domain import marketplace as rules
-from chalicelib.http import Call, endpoint, path_id
+from chalicelib.http import Call, Want, endpoint, parse_query, path_id
 from chalicelib.lazy import lazy
 from chalicelib.models import Model, Strict
 from chalicelib.money import Money
@@ -81,13 +81,25 @@ class ContractCreated(Model):
     contract_id: str
 
 
-def _project(path: dict, _caller: str | None) -> list:
-    return [repo.key(path_id(path, "project_id"))]
+def _project(want: Want) -> list:
+    return [repo.key(path_id(want.path, "project_id"))]
 
 
-def _project_and_bid(path: dict, _caller: str | None) -> list:
-    project_id = path_id(path, "project_id")
-    return [repo.key(project_id), repo.bid_key(project_id, path_id(path, "bid_id"))]
+def _project_bids_page(want: Want) -> list:
+    """The page of bids is queried first, so that the caller's account, the project and
+    every bidder's profile are then read in one BatchGetItem (2 calls in all)."""
+    project_id = path_id(want.path, "project_id")
+    keys = [repo.key(project_id)]
+    if want.caller_id:
+        page = parse_query(want.params, Page)
+        want.found["page"] = found = service.bids_page(project_id, page.limit, page.cursor)
+        keys += service.bidder_keys(found[0], want.caller_id)
+    return keys
+
+
+def _project_and_bid(want: Want) -> list:
+    project_id = path_id(want.path, "project_id")
+    return [repo.key(project_id), repo.bid_key(project_id, path_id(want.path, "bid_id"))]
 
 
 @endpoint(bp, "/projects", "POST", body=ProjectIn, response=Created, status=201, tags=TAGS, errors_=(403, 422),
@@ -145,10 +157,10 @@ def bid(call: Call) -> dict:
     return service.place_bid(call.caller, call.items, call.path["project_id"], call.body.model_dump(mode="json"))
 
 
-@endpoint(bp, "/projects/{project_id}/bids", query=Page, tags=TAGS, errors_=(404,), prefetch=_project,
+@endpoint(bp, "/projects/{project_id}/bids", query=Page, tags=TAGS, errors_=(404,), prefetch=_project_bids_page,
           summary="The project's bids (owner), each bidder's profile as the owner may see it, no contact details")
 def bids(call: Call) -> dict:
-    return service.project_bids(call.caller, call.items, call.path["project_id"], call.query.limit, call.query.cursor)
+    return service.project_bids(call.caller, call.items, call.path["project_id"], call.found["page"])
 
 
 @endpoint(bp, "/projects/{project_id}/bids/{bid_id}", "DELETE", tags=TAGS, errors_=(404, 409), prefetch=_project_and_bid,

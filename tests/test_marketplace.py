@@ -405,3 +405,25 @@ def test_after_erasure_the_other_party_sees_a_deleted_user_and_the_profile_is_go
     assert call(http, "GET", f"/users/{leaving['user_id']}/profile", token=employer["token"])[0] == 404
     bids = call(http, "GET", f"/projects/{project_id}/bids", token=employer["token"])[1]["items"]
     assert bids[0]["freelancer"]["display_name"] == "Deleted user" and bids[0]["cover_letter"] is None
+
+
+def test_reads_cost_at_most_two_dynamodb_calls_in_a_warm_container(http, world):
+    from local.aws_calls import counting
+
+    project_id, contract_id = hire(http, world)
+    call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "hi"}, token=world.freelancer["token"])
+    budget = [
+        (world.employer, f"/projects/{project_id}", 1),
+        (world.freelancer, f"/users/{world.employer['user_id']}/profile", 1),
+        (world.employer, f"/projects/{project_id}/bids", 2),
+        (world.freelancer, "/projects", 2),
+        (world.freelancer, "/me/bids", 2),
+        (world.employer, f"/contracts/{contract_id}", 2),
+        (world.employer, f"/contracts/{contract_id}/messages", 2),
+        (world.employer, "/me/contracts", 2),
+    ]
+    for who, path, most in budget:
+        assert call(http, "GET", path, token=who["token"])[0] == 200  # warms the keys this read needs
+        with counting() as calls:
+            status, _ = call(http, "GET", path, token=who["token"])
+        assert status == 200 and calls.of("dynamodb") <= most and calls.of("kms") == 0, (path, dict(calls))

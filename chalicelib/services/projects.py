@@ -219,16 +219,24 @@ def bid_out(bid: repo.Bid) -> dict[str, Any]:
     }
 
 
-def project_bids(caller: Caller, items: dict, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    owned_project(caller, items, project_id)
-    found, last = repo.bids(project_id, limit, pagination.decode(cursor))
-    bidders = list(dict.fromkeys(b.freelancer_id for b in found))
-    from chalicelib.services.accounts import fetch
+def bids_page(project_id: str, limit: int, cursor: str | None) -> tuple[list[repo.Bid], dict | None]:
+    return repo.bids(project_id, limit, pagination.decode(cursor))
 
-    seen = fetch([k for b in bidders for k in profiles.profile_keys(b, caller.user_id)])
-    vault.preload(bidders)
+
+def bidder_keys(bids: list[repo.Bid], viewer_id: str) -> list[tuple[str, str]]:
+    """What showing these bidders' profiles to the viewer reads."""
+    return [k for b in dict.fromkeys(b.freelancer_id for b in bids) for k in profiles.profile_keys(b, viewer_id)]
+
+
+def project_bids(caller: Caller, items: dict, project_id: str, page: tuple[list[repo.Bid], dict | None]) -> dict[str, Any]:
+    """`page` was queried and the bidders' profiles read with the caller's account (see
+    the route's prefetch); nothing is shown unless the caller owns the project."""
+    owned_project(caller, items, project_id)
+    found, last = page
+    found = [b for b in found if b.owner_id == caller.user_id]
+    vault.preload([b.freelancer_id for b in found])
     return {
-        "items": [{**bid_out(b), "freelancer": profiles.render(b.freelancer_id, caller.user_id, seen) or _gone(b.freelancer_id)} for b in found],
+        "items": [{**bid_out(b), "freelancer": profiles.render(b.freelancer_id, caller.user_id, items) or _gone(b.freelancer_id)} for b in found],
         "next_cursor": pagination.encode(last),
     }
 
