@@ -427,3 +427,16 @@ def test_reads_cost_at_most_two_dynamodb_calls_in_a_warm_container(http, world):
         with counting() as calls:
             status, _ = call(http, "GET", path, token=who["token"])
         assert status == 200 and calls.of("dynamodb") <= most and calls.of("kms") == 0, (path, dict(calls))
+
+
+def test_bids_beyond_what_one_transaction_holds_are_rejected_right_after(http, runtime, world, monkeypatch):
+    from chalicelib.domain import marketplace as rules
+
+    monkeypatch.setattr(rules, "MAX_REJECTED_IN_ACCEPT", 1)  # as if the project had more live bids than fit
+    third = verified(http, runtime, world.admin, "freelancer")
+    project_id = post_project(http, world.employer)
+    chosen = place_bid(http, world.freelancer, project_id)
+    others = [place_bid(http, world.other_freelancer, project_id), place_bid(http, third, project_id)]
+    assert call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.employer["token"])[0] == 201
+    statuses = {b["bid_id"]: b["status"] for b in call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]["items"]}
+    assert statuses == {chosen: "accepted", others[0]: "rejected", others[1]: "rejected"}
