@@ -440,3 +440,26 @@ def test_bids_beyond_what_one_transaction_holds_are_rejected_right_after(http, r
     assert call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=world.employer["token"])[0] == 201
     statuses = {b["bid_id"]: b["status"] for b in call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]["items"]}
     assert statuses == {chosen: "accepted", others[0]: "rejected", others[1]: "rejected"}
+
+
+def test_project_visibility_follows_the_privacy_profile(http, runtime, world, monkeypatch):
+    project_id = post_project(http, world.employer)
+    newcomer = register(http, runtime, "freelancer")  # phone verified, identity not yet
+    # strict: owner and registered freelancers (identity verified where required)
+    assert call(http, "GET", f"/projects/{project_id}", token=newcomer["token"])[0] == 404
+    status, error = call(http, "GET", "/projects", token=newcomer["token"])
+    assert status == 403 and error["Code"] == "IdentityNotVerified"
+    assert call(http, "GET", f"/projects/{project_id}", token=world.freelancer["token"])[0] == 200
+    # aplusxpert: owner and any signed-in freelancer; bidding still needs identity verified
+    monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
+    assert call(http, "GET", f"/projects/{project_id}", token=newcomer["token"])[0] == 200
+    assert call(http, "GET", "/projects", token=newcomer["token"])[0] == 200
+    bid = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "hi", "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", bid, token=newcomer["token"])
+    assert status == 403 and error["Code"] == "IdentityNotVerified"
+    # appexert: no identity verification; a signed-in freelancer may bid
+    monkeypatch.setenv("PRIVACY_PROFILE", "appexert")
+    assert call(http, "POST", f"/projects/{project_id}/bids", bid, token=newcomer["token"])[0] == 201
+    # never other employers or the public, whatever the profile
+    assert call(http, "GET", f"/projects/{project_id}", token=world.other_employer["token"])[0] == 404
+    assert call(http, "GET", f"/projects/{project_id}")[0] == 404

@@ -44,6 +44,21 @@ def new_pseudonym(role: str) -> str:
 
 # --- projects and bids ---------------------------------------------------------------
 
+def freelancer_sees_projects(visibility: str, registered: bool) -> bool:
+    """The profile's `project_visibility`: `owner_and_freelancers` shows projects to any
+    signed-in freelancer; `owner_and_registered_freelancers` only to those who finished
+    registration (see `registration_complete`). Other employers and the public: never."""
+    return visibility == "owner_and_freelancers" or registered
+
+
+def registration_complete(identity_required: bool, identity_status: str, phone_required: bool, phone_verified: bool) -> bool:
+    """Identity approved where the profile requires it, else the phone verified where it
+    requires that; else having an account is registration enough."""
+    if identity_required:
+        return identity_status == "approved"
+    return phone_verified or not phone_required
+
+
 OPEN, IN_PROGRESS, CLOSED = "open", "in_progress", "closed"
 LIVE, WITHDRAWN, REJECTED, ACCEPTED = "live", "withdrawn", "rejected", "accepted"
 MAX_FILE_BYTES = 25 * 1024 * 1024  # one project file

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib import errors, policies, privacy
+from chalicelib.domain import marketplace as rules
 from chalicelib.repos import identity
 from chalicelib.services.accounts import Caller
 
@@ -26,6 +27,18 @@ def policy_accepted(caller: Caller) -> None:
     current = policies.current_version()
     if caller.user.policy_version != current:
         raise errors.policy_not_accepted(current)
+
+
+def registered(caller: Caller) -> bool:
+    profile = privacy.active()
+    return rules.registration_complete(
+        profile.identity_verification_required, caller.user.identity_status, profile.phone_otp_required, caller.user.phone_verified,
+    )
+
+
+def sees_projects(caller: Caller) -> bool:
+    """Whether a freelancer may see other people's projects under the active profile."""
+    return caller.role == "freelancer" and rules.freelancer_sees_projects(privacy.active().project_visibility, registered(caller))
 
 
 def verified(caller: Caller) -> None:
