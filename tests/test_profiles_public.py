@@ -140,6 +140,10 @@ def test_where_review_is_required_edits_wait_and_the_published_version_stays(htt
     assert call(http, "POST", f"/admin/profile-reviews/{user['user_id']}/decision", {"decision": "reject", "reason": "spam"},
                 token=admin_tok)[0] == 200
     assert profile_of(http, user["user_id"])["headline"] == "Second version"
+    runtime.drain()
+    mails = call(http, "GET", f"/_dev/outbox?to={user['email']}")[1]["items"]
+    assert [m["subject"] for m in mails][-2:] == ["Your profile edit is published", "Your profile edit was not published"]
+    assert "spam" in mails[-1]["body"]
     audit = call(http, "GET", f"/admin/audit?user_id={user['user_id']}", token=admin_tok)[1]["items"]
     assert [e["action"] for e in audit][:2] == ["profile.rejected", "profile.approved"]
     assert "spam" not in str(audit)

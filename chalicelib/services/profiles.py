@@ -16,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import clock, db, errors, pagination, privacy, vault
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
-from chalicelib.repos import audit, users
+from chalicelib.repos import audit, notifications, users
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import profiles as repo
 from chalicelib.services.accounts import Caller
@@ -143,19 +143,28 @@ def review_queue(limit: int, cursor: str | None) -> dict[str, Any]:
 
 
 def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None) -> dict[str, Any]:
+    """Publish or reject a waiting edit; the user is told by email either way (with the
+    reason, if one was given). The audit log records only that a reason was given."""
     draft = repo.get_draft(user_id)
-    if draft is None:
+    account = users.get(user_id)
+    if draft is None or account is None:
         raise errors.NotFound("No profile edit waits for review for this user")
+    approved = decision == "approve"
+    email = vault.readable(user_id, "email", account.email_enc)
     try:
         with db.transaction() as tx:
             tx.delete(draft, condition=repo.ProfileDraft.submitted_at == draft.submitted_at)
-            if decision == "approve":
+            if approved:
                 tx.save(repo.published(user_id, draft.data_enc, draft.visibility.as_dict(), clock.now_ts()))
-            tx.save(audit.build(admin_id, f"profile.{'approved' if decision == 'approve' else 'rejected'}", user_id,
-                                {"reason_given": bool(reason)}))
+            tx.save(audit.build(admin_id, f"profile.{'approved' if approved else 'rejected'}", user_id, {"reason_given": bool(reason)}))
+            if email:
+                subject = "Your profile edit is published" if approved else "Your profile edit was not published"
+                body = ("Your edited profile is now visible." if approved else "Your edited profile was not published; the previous "
+                        "version stays visible.") + (f"\n\nReviewer's note: {reason}" if reason else "")
+                tx.save(notifications.new("email", email, subject, body, user_id=user_id, purpose="profile_review"))
     except TransactWriteError:
         raise errors.Conflict("The edit changed or was decided meanwhile; reload the queue") from None
-    return {"user_id": user_id, "status": repo.PUBLISHED if decision == "approve" else "rejected"}
+    return {"user_id": user_id, "status": repo.PUBLISHED if approved else "rejected"}
 
 
 def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
