@@ -145,6 +145,18 @@ def path_id(path: dict[str, str], name: str) -> str:
     return value
 
 
+def refused_cursor(exc: Exception, params: dict[str, str] | None) -> errors.BadRequest | None:
+    """DynamoDB refuses a Query whose start key is not one of that Query's (a cursor
+    edited, or taken from another list): that is the caller's 400, not our 500."""
+    from pynamodb.exceptions import QueryError
+
+    if isinstance(exc, QueryError) and exc.cause_response_code == "ValidationException" and (
+        (params or {}).get("next_cursor") or (params or {}).get("cursor")
+    ):
+        return errors.BadRequest("Invalid query field 'cursor': not a cursor of this list", details={"field": "cursor"})
+    return None
+
+
 Keys = list[tuple[str, str]]
 
 
@@ -223,6 +235,9 @@ def endpoint(
             except errors.AppError as exc:
                 return error_response(exc)
             except Exception as exc:
+                refused = refused_cursor(exc, request.query_params)
+                if refused is not None:
+                    return error_response(refused)
                 log_failure("unhandled error", exc, route=f"{method} {path}")
                 return internal_error_response()
             if isinstance(result, Response):

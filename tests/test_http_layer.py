@@ -127,3 +127,17 @@ def test_dev_clock_rejects_bad_input_and_never_goes_back(client):
     reply = client.post("/_dev/clock", body=json.dumps({"advance_seconds": -5}), headers={"content-type": "application/json"})
     assert reply.status_code == 400
     assert reply.json_body["Details"]["field"] == "advance_seconds"
+
+
+def test_a_cursor_dynamodb_refuses_is_the_callers_400():
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import QueryError
+
+    from chalicelib.http import refused_cursor
+
+    cause = ClientError({"Error": {"Code": "ValidationException", "Message": "The provided starting key is invalid"}}, "Query")
+    refused = refused_cursor(QueryError("Failed to query items", cause), {"next_cursor": "abc"})
+    assert refused is not None and refused.status == 400 and refused.details == {"field": "cursor"}
+    assert refused_cursor(QueryError("Failed to query items", cause), {}) is None  # without a cursor it is our fault: 500
+    throttled = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "Query")
+    assert refused_cursor(QueryError("Failed to query items", throttled), {"next_cursor": "abc"}) is None
