@@ -163,6 +163,7 @@ def test_contact_details_are_found(text):
 @pytest.mark.parametrize("text", [
     "2015-2019", "From 2010 - 2015 in Lahore", "Budget 5000 USD", "Python 3.11.4", "12 years of experience",
     "signal processing", "one or two projects at a time", "https://github.com/ada/project", "C++ and C#",
+    "Deadline 2026-12-01", "Start on 01/12/2026, finish by 12.31.2026",
 ])
 def test_ordinary_text_is_not_mistaken_for_contact_details(text):
     assert contact.find(text) is None

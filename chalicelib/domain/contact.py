@@ -7,7 +7,8 @@ Plain Python. `find(text)` names the first kind of contact detail it sees, or No
 - messaging handles ("@ada_l", "skype: ada.l", "telegram ada_l", "whatsapp me") and
   links that carry them (wa.me, t.me, m.me, mailto:, tel:, skype:, discord.gg, ...).
 
-Ordinary numbers stay allowed: years and year ranges ("2015-2019"), amounts, versions.
+Ordinary numbers stay allowed: years and year ranges ("2015-2019"), dates
+("2026-12-01", "01/12/2026"), amounts, versions.
 """
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ _HANDLE_INVITE = re.compile(
 _AT_HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{2,29})\b")
 _PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
 _YEAR_RANGE = re.compile(r"^\s*(?:19|20)\d\d\s*[-/–]\s*(?:19|20)?\d\d\s*$")
+_DATE = re.compile(
+    r"^\s*(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d"
+    r"|(?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d\d)\s*$"
+)
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
@@ -50,7 +56,7 @@ def _phone(text: str) -> bool:
         digits = sum(c.isdigit() for c in run)
         if digits >= 9:
             return True
-        if digits >= 7 and not _YEAR_RANGE.match(run) and re.search(r"[\s.\-()]", run):
+        if digits >= 7 and not _YEAR_RANGE.match(run) and not _DATE.match(run) and re.search(r"[\s.\-()]", run):
             return True
     return _spelled_digits(text) >= 7
 
