@@ -1,7 +1,7 @@
 """Project routes: post, list, read, edit, close; files; bids; accepting a bid."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from chalice import Blueprint
 from pydantic import Field, StringConstraints
@@ -12,7 +12,9 @@ from chalicelib.lazy import lazy
 from chalicelib.models import Model, Strict
 from chalicelib.money import Money
 from chalicelib.pagination import Page
+from chalicelib.resources import MAIN_TABLE, stream_arn
 
+notices = lazy("chalicelib.services.notices")
 repo = lazy("chalicelib.repos.projects")
 service = lazy("chalicelib.services.projects")
 bp = Blueprint(__name__)
@@ -178,3 +180,9 @@ def accept(call: Call) -> dict:
 @endpoint(bp, "/me/bids", query=Page, tags=TAGS, errors_=(403,), summary="The caller's bids, newest first")
 def my_bids(call: Call) -> dict:
     return service.my_bids(call.caller, call.query.limit, call.query.cursor)
+
+
+@bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
+def bid_notices(event: Any) -> None:
+    """New bids and bid decisions, from the table's stream: an email to whoever they concern."""
+    notices.bid_changes([(record.old_image, record.new_image) for record in event])

@@ -463,3 +463,29 @@ def test_project_visibility_follows_the_privacy_profile(http, runtime, world, mo
     # never other employers or the public, whatever the profile
     assert call(http, "GET", f"/projects/{project_id}", token=world.other_employer["token"])[0] == 404
     assert call(http, "GET", f"/projects/{project_id}")[0] == 404
+
+
+def test_bidders_and_owners_are_told_by_email_once(http, runtime, world):
+    employer = verified(http, runtime, world.admin, "employer")
+    project_id = post_project(http, employer, title="Logo design")
+    chosen = place_bid(http, world.freelancer, project_id)
+    place_bid(http, world.other_freelancer, project_id)
+    call(http, "POST", f"/projects/{project_id}/bids/{chosen}/accept", token=employer["token"])
+    runtime.drain()
+
+    def subjects(person):
+        mails = call(http, "GET", f"/_dev/outbox?to={person['email']}")[1]["items"]
+        return [m["subject"] for m in mails if "Logo design" in m["body"]]
+
+    assert subjects(employer) == ["New bid on your project", "New bid on your project"]
+    assert subjects(world.freelancer) == ["Your bid was accepted"]
+    assert subjects(world.other_freelancer) == ["Your bid was not selected"]
+    mails = call(http, "GET", f"/_dev/outbox?to={employer['email']}")[1]["items"]
+    assert world.freelancer["email"] not in str(mails) and "Ada" not in str(mails)
+
+    # a redelivered stream record sends nothing twice
+    from chalicelib.services import notices
+
+    image = {"kind": {"S": "bid"}, "bid_id": {"S": chosen}, "project_id": {"S": project_id}, "owner_id": {"S": employer["user_id"]},
+             "freelancer_id": {"S": world.freelancer["user_id"]}, "status": {"S": "accepted"}}
+    assert notices.bid_changes([({**image, "status": {"S": "live"}}, image)]) == 0

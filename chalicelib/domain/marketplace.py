@@ -65,6 +65,18 @@ MAX_FILE_BYTES = 25 * 1024 * 1024  # one project file
 MAX_REJECTED_IN_ACCEPT = 90  # other bids rejected inside the accept transaction (DynamoDB: 100 items)
 
 
+# (bid status before, after) -> (who is told, subject, body); {title} is the project's
+BID_NOTICES: dict[tuple[str | None, str], tuple[str, str, str]] = {
+    (None, LIVE): ("owner", "New bid on your project", "A freelancer bid on \u201c{title}\u201d. Sign in to compare the bids."),
+    (LIVE, ACCEPTED): ("freelancer", "Your bid was accepted", "Your bid on \u201c{title}\u201d was accepted; the contract is ready."),
+    (LIVE, REJECTED): ("freelancer", "Your bid was not selected", "Another bid on \u201c{title}\u201d was accepted. Thank you for bidding."),
+}
+
+
+def bid_notice(before: str | None, after: str) -> tuple[str, str, str] | None:
+    return BID_NOTICES.get((before, after))
+
+
 # --- contracts ---------------------------------------------------------------------
 
 ACTIVE, COMPLETED, DISPUTED, CANCELLED = "active", "completed", "disputed", "cancelled"

@@ -13,7 +13,7 @@ import uuid
 import zlib
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib import clock
 from chalicelib.db import Entity
@@ -53,12 +53,14 @@ def new(
     user_id: str | None = None,
     purpose: str | None = None,
     send_at: float | None = None,
+    notification_id: str | None = None,
 ) -> NotificationItem:
-    """Build (not save) a notification, so that callers can put it in a transaction."""
+    """Build (not save) a notification, so that callers can put it in a transaction.
+    A `notification_id` derived from its cause makes sending it idempotent (`save_once`)."""
     if channel not in ("email", "sms"):
         raise ValueError(f"unknown channel {channel}")
     now = clock.now_ts()
-    nid = uuid.uuid4().hex
+    nid = notification_id or uuid.uuid4().hex
     item = NotificationItem(
         pk=f"NOTIF#{nid}",
         sk="NOTIF",
@@ -139,3 +141,14 @@ def release(notification_id: str) -> bool:
 
 def save(item: NotificationItem) -> None:
     item.save(condition=NotificationItem.pk.does_not_exist())
+
+
+def save_once(item: NotificationItem) -> bool:
+    """Save unless a notification with this id exists already; False if it did."""
+    try:
+        save(item)
+        return True
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
