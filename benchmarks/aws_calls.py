@@ -146,6 +146,8 @@ def marketplace(http, runtime, request) -> None:
     request("POST /contracts/{id}/dispute", "post", f"/contracts/{c2}/dispute", {"reason": "late"}, token=f)
     request("POST /admin/disputes/{id}/resolve", "post", f"/admin/disputes/{c2}/resolve", {"release_to": "freelancer"}, token=admin)
     request("GET /admin/profile-reviews", "get", "/admin/profile-reviews", token=admin)
+    request("POST /admin/profile-reviews/{id}/decision (none waits)", "post", f"/admin/profile-reviews/{freelancer['user_id']}/decision",
+            {"decision": "approve"}, token=admin)
 
 
 def projects_scaling(http, runtime, request) -> list:
@@ -153,10 +155,11 @@ def projects_scaling(http, runtime, request) -> list:
     from chalicelib import clock
     from chalicelib.repos import projects as repo
     from chalicelib.repos.ids import new_id
+    from local import seed
     from local.aws_calls import counting
-    from tests.helpers import register
+    from tests.helpers import admin_token, register, verified
 
-    reader = register(http, runtime, "freelancer")
+    reader = verified(http, runtime, admin_token(http, seed.admin_credentials()), "freelancer")
     owner = register(http, runtime, "employer")["user_id"]
     results, made = [], 0
     for target in (100, 10_000):
