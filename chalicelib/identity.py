@@ -1,7 +1,7 @@
 """Identity verification (KYC) routes, the admins' queue and decisions, and the audit log."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
 from pydantic import Field, StringConstraints
@@ -10,6 +10,7 @@ from chalicelib.http import Call, endpoint
 from chalicelib.lazy import lazy
 from chalicelib.models import Model, Strict
 from chalicelib.pagination import Page
+from chalicelib.resources import SCHEDULES
 
 service = lazy("chalicelib.services.identity")
 bp = Blueprint(__name__)
@@ -97,3 +98,9 @@ def admin_decision(call: Call) -> dict:
 @endpoint(bp, "/admin/audit", query=AuditQuery, auth="admin", tags=("admin",), summary="Privileged actions: who, what, when, on whom")
 def admin_audit(call: Call) -> dict:
     return service.audit_page(call.query.user_id, call.query.action, call.query.limit, call.query.cursor)
+
+
+@bp.schedule(SCHEDULES["purge_identity_documents"].expression, name="purge_identity_documents")
+def purge_identity_documents(event: Any) -> dict:
+    """Identity documents are kept only `identity_documents_keep_days` after the decision."""
+    return service.purge_documents()

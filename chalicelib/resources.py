@@ -174,6 +174,11 @@ SCHEDULES: dict[str, Schedule] = {
             "rate(5 minutes)",
             "Queues notifications whose send time has come",
         ),
+        Schedule(
+            "purge_identity_documents",
+            "rate(1 day)",
+            "Deletes identity documents (every version) once the profile's keep period after the decision has passed",
+        ),
     )
 }
 

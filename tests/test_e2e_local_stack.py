@@ -131,7 +131,7 @@ def test_a_scheduled_job_fires_when_the_clock_advances(stack):
 
 
 def test_invoke_runs_one_function_with_an_event_file(stack):
-    for name in ("release_due_notifications", "queue_notifications", "deliver_notifications", "bid_notices"):
+    for name in ("release_due_notifications", "queue_notifications", "deliver_notifications", "bid_notices", "purge_identity_documents"):
         out = subprocess.run(
             [sys.executable, "-m", "local", "invoke", name, "-e", f"events/{name}.json"],
             cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,

@@ -30,6 +30,8 @@ def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
     current = repo.get(user.user_id)
     if current and current.status in (repo.SUBMITTED, repo.APPROVED):
         raise errors.Conflict(f"Identity verification is already {current.status}")
+    if current is not None:
+        _delete_documents(user.user_id, current.upload_id)  # a new attempt supersedes the old uploads
     upload_id = uuid.uuid4().hex
     item = repo.IdentityItem(
         pk=users.user_pk(user.user_id), sk="IDENTITY", user_id=user.user_id, status=repo.PENDING_UPLOAD, id_type=id_type,
@@ -111,6 +113,8 @@ def documents(admin_id: str, user_id: str) -> dict[str, Any]:
     item = repo.get(user_id)
     if item is None or item.status == repo.PENDING_UPLOAD:
         raise errors.NotFound("No submitted identity documents for this user")
+    if item.documents_purged_at:
+        raise errors.NotFound("This user's identity documents were deleted when their keep period ended")
     urls = {}
     with db.transaction() as tx:
         for which in repo.UPLOADS:
@@ -136,7 +140,9 @@ def decide(admin_id: str, user_id: str, decision: str, reason: str | None) -> di
     if reason:
         actions.append(repo.IdentityItem.reason_enc.set(vault.seal(user_id, "identity.reason", reason)))
     if keep is not None:
-        actions.append(repo.IdentityItem.documents_delete_after.set(now + keep * 86400))
+        purge_pk, purge_sk = repo.purge_keys(now + keep * 86400, user_id)
+        actions += [repo.IdentityItem.documents_delete_after.set(now + keep * 86400),
+                    repo.IdentityItem.gsi1pk.set(purge_pk), repo.IdentityItem.gsi1sk.set(purge_sk)]
     try:
         with db.transaction() as tx:
             tx.update(item, actions=actions, condition=repo.IdentityItem.status == repo.SUBMITTED)
@@ -146,6 +152,32 @@ def decide(admin_id: str, user_id: str, decision: str, reason: str | None) -> di
         raise errors.Conflict("Another administrator decided meanwhile") from None
     logger.info("identity decided", extra={"user_id": user_id, "decision": status})
     return {"user_id": user_id, "status": status}
+
+
+def _delete_documents(user_id: str, upload_id: str) -> int:
+    return sum(storage.delete_every_version(DOCUMENTS_BUCKET.name, repo.object_key(user_id, upload_id, w)) for w in repo.UPLOADS)
+
+
+def purge_documents() -> dict[str, int]:
+    """The scheduled job: delete the documents of every verification whose keep period
+    (`identity_documents_keep_days` after the decision) has passed, every version, and
+    record it. Safe to repeat: an item leaves the purge index only once its documents
+    are gone, and deleting absent objects is a no-op."""
+    now = clock.now_ts()
+    purged = objects = 0
+    for item in repo.purge_due(now):
+        objects += _delete_documents(item.user_id, item.upload_id)
+        try:
+            with db.transaction() as tx:
+                tx.update(item, actions=[repo.IdentityItem.documents_purged_at.set(now), repo.IdentityItem.gsi1pk.remove(),
+                                         repo.IdentityItem.gsi1sk.remove()],
+                          condition=repo.IdentityItem.upload_id == item.upload_id)
+                tx.save(audit.build("system", "identity.documents_purged", item.user_id, {"objects": len(repo.UPLOADS)}))
+        except TransactWriteError:
+            continue  # a new attempt replaced it meanwhile; its own decision schedules its own purge
+        purged += 1
+    logger.info("identity documents purged", extra={"verifications": purged, "object_versions": objects})
+    return {"purged": purged, "object_versions": objects}
 
 
 def audit_page(user_id: str | None, action: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
