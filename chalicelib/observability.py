@@ -74,7 +74,8 @@ def install(app: Any) -> None:
             function = type(event).__name__
         logger.set_correlation_id(cid)
         logger.append_keys(function=function)
-        metrics.add_dimension(name="function", value=function if not is_http else "api")
+        if "function" not in metrics.dimension_set:  # locally a job can run inside a /_dev request
+            metrics.add_dimension(name="function", value=function if not is_http else "api")
         try:
             with tracer().provider.in_subsegment(f"## {function}"):
                 response = get_response(event)
