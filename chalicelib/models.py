@@ -16,3 +16,13 @@ class Strict(Model):
     """A request body: unknown fields are a 400 naming them."""
 
     model_config = ConfigDict(defer_build=True, extra="forbid")
+
+
+def paged(model: type[BaseModel]) -> type[BaseModel]:
+    """The response model of a list: `{"items": [model], "next_cursor": str | null}`."""
+    from pydantic import create_model
+
+    return create_model(  # type: ignore[call-overload]
+        f"{model.__name__}Page", __base__=Model, __doc__=f"A page of {model.__name__}; pass next_cursor to get the next",
+        items=(list[model], ...), next_cursor=(str | None, None),
+    )

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from chalicelib.domain import marketplace as rules
 from chalicelib.http import Call, Want, endpoint, path_id
 from chalicelib.lazy import lazy
-from chalicelib.models import Model, Strict
+from chalicelib.models import Model, Strict, paged
 from chalicelib.pagination import Page
 
 guards = lazy("chalicelib.services.guards")
@@ -92,9 +92,34 @@ class Anonymity(Strict):
     enabled: bool = Field(strict=True)
 
 
-class Decision(Strict):
+class ProfileDecision(Strict):
     decision: Literal["approve", "reject"]
     reason: str = Field(default="", max_length=1000)
+
+
+class ReviewOut(Model):
+    contract_id: str
+    rating: int
+    comment: str | None
+    reviewer_id: str
+    at: str
+
+
+class AnonymityOut(Model):
+    anonymous: bool
+    display_name: str | None
+
+
+class QueuedEdit(Model):
+    user_id: str
+    submitted_at: str
+    profile: dict
+    visibility: dict[str, str]
+
+
+class ReviewDecisionOut(Model):
+    user_id: str
+    status: Literal["published", "rejected"]
 
 
 def _profile_keys(want: Want) -> list:
@@ -116,24 +141,24 @@ def get_profile(call: Call) -> dict:
     return service.view(call.path["user_id"], viewer, call.items)
 
 
-@endpoint(bp, "/users/{user_id}/reviews", query=Page, auth="optional", tags=TAGS, summary="Reviews a user received, newest first")
+@endpoint(bp, "/users/{user_id}/reviews", query=Page, response=paged(ReviewOut), auth="optional", tags=TAGS, summary="Reviews a user received, newest first")
 def get_reviews(call: Call) -> dict:
     return service.reviews_received(path_id(call.path, "user_id"), call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/me/anonymity", "POST", body=Anonymity, tags=TAGS, errors_=(403,),
+@endpoint(bp, "/me/anonymity", "POST", body=Anonymity, response=AnonymityOut, tags=TAGS, errors_=(403,),
           summary="Anonymous mode: a stable pseudonym instead of name and photo")
 def anonymity(call: Call) -> dict:
     guards.member(call.caller, "be anonymous")
     return service.set_anonymity(call.caller, call.body.enabled)
 
 
-@endpoint(bp, "/admin/profile-reviews", query=Page, auth="admin", tags=("admin",), summary="Profile edits waiting for review, oldest first")
+@endpoint(bp, "/admin/profile-reviews", query=Page, response=paged(QueuedEdit), auth="admin", tags=("admin",), summary="Profile edits waiting for review, oldest first")
 def review_queue(call: Call) -> dict:
     return service.review_queue(call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/admin/profile-reviews/{user_id}/decision", "POST", body=Decision, auth="admin", tags=("admin",), errors_=(404, 409),
+@endpoint(bp, "/admin/profile-reviews/{user_id}/decision", "POST", body=ProfileDecision, response=ReviewDecisionOut, auth="admin", tags=("admin",), errors_=(404, 409),
           summary="Publish or reject a profile edit; the previous version stays visible until then")
 def review_decision(call: Call) -> dict:
     return service.decide_review(call.caller.user_id, path_id(call.path, "user_id"), call.body.decision, call.body.reason or None)

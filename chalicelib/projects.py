@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from chalice import Blueprint
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from chalicelib.domain import marketplace as rules
 from chalicelib.http import Call, Want, endpoint, parse_query, path_id
 from chalicelib.lazy import lazy
-from chalicelib.models import Model, Strict
+from chalicelib.models import Model, Strict, paged
 from chalicelib.money import Money
 from chalicelib.pagination import Page
 from chalicelib.resources import MAIN_TABLE, stream_arn
@@ -83,6 +83,52 @@ class ContractCreated(Model):
     contract_id: str
 
 
+class PresignedPost(Model):
+    url: str
+    fields: dict[str, str]
+
+
+class FileCreated(Model):
+    file_id: str
+    upload: PresignedPost
+    expires_in: int
+
+
+class FileOut(Model):
+    file_id: str
+    filename: str
+    content_type: str
+    size: int
+    download_url: str
+    expires_in: int
+
+
+class Bidder(Model):
+    model_config = ConfigDict(defer_build=True, extra="allow")
+    user_id: str
+    display_name: str | None
+    anonymous: bool
+
+
+class BidOut(Model):
+    bid_id: str
+    project_id: str
+    amount: Money
+    cover_letter: str | None
+    delivery_days: int
+    status: str
+    created_at: str
+
+
+class ProjectBid(BidOut):
+    freelancer: Bidder = Field(description="the bidder's profile as the owner may see it (see GET /users/{id}/profile)")
+
+
+class BidStatus(Model):
+    bid_id: str
+    status: str
+
+
 def _project(want: Want) -> list:
     return [repo.key(path_id(want.path, "project_id"))]
 
@@ -110,7 +156,7 @@ def create(call: Call) -> dict:
     return service.create(call.caller, call.body.model_dump(mode="json"))
 
 
-@endpoint(bp, "/projects", query=Page, tags=TAGS, errors_=(403,),
+@endpoint(bp, "/projects", query=Page, response=paged(ProjectOut), tags=TAGS, errors_=(403,),
           summary="Freelancers: open projects, newest first. Employers: their own")
 def listing(call: Call) -> dict:
     return service.listing(call.caller, call.query.limit, call.query.cursor)
@@ -140,14 +186,14 @@ def close(call: Call) -> dict:
     return service.close(call.caller, call.items, call.path["project_id"])
 
 
-@endpoint(bp, "/projects/{project_id}/files", "POST", body=FileIn, status=201, tags=TAGS, errors_=(404, 409), prefetch=_project,
+@endpoint(bp, "/projects/{project_id}/files", "POST", body=FileIn, response=FileCreated, status=201, tags=TAGS, errors_=(404, 409), prefetch=_project,
           summary="Attach a file (owner): a presigned POST that must be SSE-KMS under the platform key")
 def add_file(call: Call) -> dict:
     b = call.body
     return service.add_file(call.caller, call.items, call.path["project_id"], b.filename, b.content_type, b.size)
 
 
-@endpoint(bp, "/projects/{project_id}/files", query=Page, tags=TAGS, errors_=(404,), prefetch=_project,
+@endpoint(bp, "/projects/{project_id}/files", query=Page, response=paged(FileOut), tags=TAGS, errors_=(404,), prefetch=_project,
           summary="The project's files as short-lived download URLs")
 def files(call: Call) -> dict:
     return service.list_files(call.caller, call.items, call.path["project_id"], call.query.limit, call.query.cursor)
@@ -159,13 +205,13 @@ def bid(call: Call) -> dict:
     return service.place_bid(call.caller, call.items, call.path["project_id"], call.body.model_dump(mode="json"))
 
 
-@endpoint(bp, "/projects/{project_id}/bids", query=Page, tags=TAGS, errors_=(404,), prefetch=_project_bids_page,
+@endpoint(bp, "/projects/{project_id}/bids", query=Page, response=paged(ProjectBid), tags=TAGS, errors_=(404,), prefetch=_project_bids_page,
           summary="The project's bids (owner), each bidder's profile as the owner may see it, no contact details")
 def bids(call: Call) -> dict:
     return service.project_bids(call.caller, call.items, call.path["project_id"], call.found["page"])
 
 
-@endpoint(bp, "/projects/{project_id}/bids/{bid_id}", "DELETE", tags=TAGS, errors_=(404, 409), prefetch=_project_and_bid,
+@endpoint(bp, "/projects/{project_id}/bids/{bid_id}", "DELETE", response=BidStatus, tags=TAGS, errors_=(404, 409), prefetch=_project_and_bid,
           summary="Withdraw one's live bid")
 def withdraw(call: Call) -> dict:
     return service.withdraw(call.caller, call.items, call.path["project_id"], call.path["bid_id"])
@@ -177,7 +223,7 @@ def accept(call: Call) -> dict:
     return service.accept(call.caller, call.items, call.path["project_id"], call.path["bid_id"])
 
 
-@endpoint(bp, "/me/bids", query=Page, tags=TAGS, errors_=(403,), summary="The caller's bids, newest first")
+@endpoint(bp, "/me/bids", query=Page, response=paged(BidOut), tags=TAGS, errors_=(403,), summary="The caller's bids, newest first")
 def my_bids(call: Call) -> dict:
     return service.my_bids(call.caller, call.query.limit, call.query.cursor)
 

@@ -100,3 +100,20 @@ def test_every_route_of_the_marketplace_is_in_the_matrix(app):
     routes = {(method, path) for (path, method) in ROUTES if path.startswith(areas)}
     covered = {(method, path.replace("{freelancer_id}", "{user_id}")) for method, path, _, _ in MATRIX}
     assert routes == covered
+
+
+def test_successful_answers_match_the_documented_response_models(http, scene):
+    """What the OpenAPI document promises is what comes back."""
+    from chalicelib.http import ROUTES
+
+    checked = 0
+    for method, path, body, statuses in MATRIX:
+        for actor, expected in zip(ACTORS, statuses, strict=True):
+            spec = ROUTES[(path.replace("{freelancer_id}", "{user_id}"), method)]
+            if expected is None or expected >= 300 or spec.response is None or method not in ("GET", "PUT"):
+                continue
+            status, reply = call(http, method, path.format(**scene.ids), body, token=scene.tokens[actor])
+            assert status == expected
+            spec.response.model_validate(reply)
+            checked += 1
+    assert checked >= 20
