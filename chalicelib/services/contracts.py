@@ -14,7 +14,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import clock, db, errors, pagination, vault
 from chalicelib.domain import marketplace as rules
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.repos import audit, ids, users
 from chalicelib.repos import contracts as repo
 from chalicelib.services import guards, profiles
@@ -87,6 +87,7 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
     except UpdateError:
         raise errors.Conflict("The contract changed meanwhile; reload it") from None
     logger.info("contract moved", extra={"contract_id": contract.contract_id, "action": action, "status": new_state})
+    metrics.add_metric(name=f"Contracts{new_state.capitalize()}", unit="Count", value=1)
     return new_state
 
 
@@ -124,6 +125,7 @@ def post_message(caller: Caller, items: dict, contract_id: str, body: str) -> di
         raise errors.Conflict(f"The contract is {contract.status}; its chat is closed")
     message_id, now = ids.new_id(), clock.now_ts()
     repo.message(contract_id, message_id, caller.user_id, vault.seal(caller.user_id, "message.body", body), now).save()
+    metrics.add_metric(name="MessagesPosted", unit="Count", value=1)
     return {"message_id": message_id, "at": clock.iso(now)}
 
 

@@ -23,7 +23,7 @@ from chalicelib import clock, db, errors, pagination, vault
 from chalicelib.adapters import storage
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
-from chalicelib.observability import logger
+from chalicelib.observability import logger, metrics
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import ids
 from chalicelib.repos import projects as repo
@@ -89,6 +89,7 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     repo.list_keys(project)
     project.save(condition=repo.Project.pk.does_not_exist())
     logger.info("project posted", extra={"project_id": pid, "user_id": caller.user_id})
+    metrics.add_metric(name="ProjectsPosted", unit="Count", value=1)
     return {"project_id": pid, "status": rules.OPEN}
 
 
@@ -211,6 +212,7 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
+    metrics.add_metric(name="BidsPlaced", unit="Count", value=1)
     return {"bid_id": bid_id, "status": rules.LIVE}
 
 
@@ -308,6 +310,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
     for other in after:
         reject_if_live(other, now)
     logger.info("bid accepted", extra={"project_id": project_id, "bid_id": bid_id, "contract_id": contract_id})
+    metrics.add_metric(name="ContractsCreated", unit="Count", value=1)
     return {"contract_id": contract_id}
 
 
