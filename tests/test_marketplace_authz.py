@@ -84,8 +84,12 @@ CASES = [
 
 @pytest.mark.parametrize("method, path, body, actor, expected", CASES)
 def test_route_answers_each_actor_as_specified(http, scene, method, path, body, actor, expected):
-    status, reply = call(http, method, path.format(**scene.ids), body, token=scene.tokens[actor])
+    from local.aws_calls import counting
+
+    with counting() as calls:
+        status, reply = call(http, method, path.format(**scene.ids), body, token=scene.tokens[actor])
     assert status == expected, reply
+    assert calls["dynamodb:Scan"] == 0  # every access is a Get, BatchGet or Query
     if status == 404:
         assert reply["Code"] == "NotFoundError"
     if status >= 400:
