@@ -489,3 +489,23 @@ def test_bidders_and_owners_are_told_by_email_once(http, runtime, world):
     image = {"kind": {"S": "bid"}, "bid_id": {"S": chosen}, "project_id": {"S": project_id}, "owner_id": {"S": employer["user_id"]},
              "freelancer_id": {"S": world.freelancer["user_id"]}, "status": {"S": "accepted"}}
     assert notices.bid_changes([({**image, "status": {"S": "live"}}, image)]) == 0
+
+
+def test_simultaneous_bids_by_one_freelancer_and_simultaneous_reviews_count_once(http, runtime, world):
+    project_id = post_project(http, world.employer)
+    bid = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "Quick", "delivery_days": 2}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(s for s, _ in pool.map(
+            lambda _: call(http, "POST", f"/projects/{project_id}/bids", bid, token=world.freelancer["token"]), range(10)))
+    assert statuses == [201] + [409] * 9
+    mine = [b for b in call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])[1]["items"] if b["project_id"] == project_id]
+    assert len(mine) == 1
+
+    _, contract_id = hire(http, world)
+    call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])
+    before = call(http, "GET", f"/users/{world.freelancer['user_id']}/profile")[1]["rating"]["count"]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(s for s, _ in pool.map(
+            lambda _: call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 5}, token=world.employer["token"]), range(8)))
+    assert statuses == [201] + [409] * 7
+    assert call(http, "GET", f"/users/{world.freelancer['user_id']}/profile")[1]["rating"]["count"] == before + 1
