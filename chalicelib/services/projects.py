@@ -112,6 +112,9 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; only open projects can be edited")
     _no_contact_details({k: v for k, v in changes.items() if k in ("title", "description", "location") and v})
+    budget = changes.get("budget")
+    if budget and budget["currency"] != project.budget_currency and repo.live_bids(project_id):
+        raise errors.Conflict("The project has live bids in its currency; its budget can change amount, not currency")
     actions = [repo.Project.updated_at.set(clock.now_ts())]
     for name, value in changes.items():
         if name == "budget":
