@@ -119,13 +119,16 @@ def test_owner_edits_and_closes_and_a_closed_project_takes_no_bids(http, world):
     assert call(http, "PATCH", f"/projects/{project_id}", {"title": None}, token=world.employer["token"])[0] == 400
     assert call(http, "PATCH", f"/projects/{project_id}", {"title": "Mine now"}, token=world.other_employer["token"])[0] == 404
     assert call(http, "PATCH", f"/projects/{project_id}", {"title": "Mine now"}, token=world.freelancer["token"])[0] == 404
-    place_bid(http, world.freelancer, project_id)
+    live_bid = place_bid(http, world.freelancer, project_id)
     euros = {"budget": {"amount": 45000, "currency": "EUR"}}
     assert call(http, "PATCH", f"/projects/{project_id}", euros, token=world.employer["token"])[0] == 409
     status, edited = call(http, "PATCH", f"/projects/{project_id}", {"budget": {"amount": 45000, "currency": "USD"}}, token=world.employer["token"])
     assert status == 200 and edited["budget"] == {"amount": 45000, "currency": "USD"}
     status, closed = call(http, "POST", f"/projects/{project_id}/close", token=world.employer["token"])
     assert status == 200 and closed["status"] == "closed"
+    mine = {b["bid_id"]: b["status"] for b in call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])[1]["items"]}
+    assert mine[live_bid] == "rejected"  # closing ends the live bids
+    assert call(http, "POST", f"/projects/{project_id}/close", token=world.employer["token"])[1]["status"] == "closed"
     payload = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "hi", "delivery_days": 3}
     status, error = call(http, "POST", f"/projects/{project_id}/bids", payload, token=world.other_freelancer["token"])
     assert status == 409 and "closed" in error["Message"]

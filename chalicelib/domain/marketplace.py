@@ -69,7 +69,8 @@ MAX_REJECTED_IN_ACCEPT = 90  # other bids rejected inside the accept transaction
 BID_NOTICES: dict[tuple[str | None, str], tuple[str, str, str]] = {
     (None, LIVE): ("owner", "New bid on your project", "A freelancer bid on \u201c{title}\u201d. Sign in to compare the bids."),
     (LIVE, ACCEPTED): ("freelancer", "Your bid was accepted", "Your bid on \u201c{title}\u201d was accepted; the contract is ready."),
-    (LIVE, REJECTED): ("freelancer", "Your bid was not selected", "Another bid on \u201c{title}\u201d was accepted. Thank you for bidding."),
+    (LIVE, REJECTED): ("freelancer", "Your bid was not selected",
+                       "The project \u201c{title}\u201d went to another bid or was closed. Thank you for bidding."),
 }
 
 

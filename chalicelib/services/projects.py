@@ -131,20 +131,41 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
 
 
 def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
+    """Close an open project: it leaves the open list and its live bids are rejected
+    (in the same transaction, as many as fit; the rest right after, as in `accept`)."""
     project = owned_project(caller, items, project_id)
     if project.status == rules.CLOSED:
         return out(project)  # closing twice is harmless
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it has a contract and cannot be closed")
+    now = clock.now_ts()
+    inside, after = _split(repo.live_bids(project_id))
     try:
-        project.update(
-            actions=[repo.Project.status.set(rules.CLOSED), repo.Project.updated_at.set(clock.now_ts()),
-                     repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
-            condition=repo.Project.status == rules.OPEN,
-        )
-    except UpdateError:
+        with db.transaction() as tx:
+            tx.update(
+                project,
+                actions=[repo.Project.status.set(rules.CLOSED), repo.Project.updated_at.set(now),
+                         repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
+                condition=repo.Project.status == rules.OPEN,
+            )
+            _reject(tx, inside, now)
+    except TransactWriteError:
         raise errors.Conflict("The project changed meanwhile; reload it") from None
+    for bid in after:
+        reject_if_live(bid, now)
+    project.status = rules.CLOSED
+    project.updated_at = now
     return out(project)
+
+
+def _split(bids: list[repo.Bid]) -> tuple[list[repo.Bid], list[repo.Bid]]:
+    """Bids to reject inside the transaction, and those left for right after it."""
+    return bids[: rules.MAX_REJECTED_IN_ACCEPT], bids[rules.MAX_REJECTED_IN_ACCEPT:]
+
+
+def _reject(tx: Any, bids: list[repo.Bid], now: float) -> None:
+    for bid in bids:
+        tx.update(bid, actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
 
 
 # --- files -----------------------------------------------------------------------------
@@ -287,8 +308,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
     now = clock.now_ts()
     contract_id = ids.new_id()
     contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
-    others = [b for b in repo.live_bids(project_id) if b.bid_id != bid_id]
-    inside, after = others[: rules.MAX_REJECTED_IN_ACCEPT], others[rules.MAX_REJECTED_IN_ACCEPT:]
+    inside, after = _split([b for b in repo.live_bids(project_id) if b.bid_id != bid_id])
     try:
         with db.transaction() as tx:
             tx.update(
@@ -301,9 +321,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
             tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
             for party in contract_repo.parties(contract, now):
                 tx.save(party)
-            for other in inside:
-                tx.update(other, actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)],
-                          condition=repo.Bid.status == rules.LIVE)
+            _reject(tx, inside, now)
     except TransactWriteError as exc:
         if _failed(exc, 0):
             raise errors.Conflict("A bid on this project was accepted already") from None
