@@ -66,3 +66,11 @@ def transaction(token: str | None = None):
     if _connection is None:
         _connection = Connection(region=settings.region(), max_retry_attempts=3)
     return TransactWrite(connection=_connection, client_request_token=token)
+
+
+def failed_at(exc: Exception, index: int) -> bool:
+    """Whether the `index`-th operation's condition is what cancelled a transaction."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    reason = reasons[index] if index < len(reasons) else None
+    code = reason.get("Code") if isinstance(reason, dict) else getattr(reason, "code", None)
+    return code == "ConditionalCheckFailed"

@@ -161,8 +161,7 @@ def review(caller: Caller, items: dict, contract_id: str, rating: int, comment: 
                 condition=users.UserItem.pk.exists(),
             )
     except TransactWriteError as exc:
-        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
+        if db.failed_at(exc, 0):
             raise errors.Conflict("You have reviewed this contract already") from None
         raise errors.Conflict("The other party's account is gone; the review cannot be shown") from None
     return {"contract_id": contract_id, "rating": rating, "reviewee_id": reviewee}

@@ -35,15 +35,6 @@ UPLOAD_SECONDS = 15 * 60
 DOWNLOAD_SECONDS = 5 * 60
 
 
-def _reasons(exc: TransactWriteError) -> list[str | None]:
-    return [(r or {}).get("Code") if isinstance(r, dict) else getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-
-
-def _failed(exc: TransactWriteError, index: int) -> bool:
-    reasons = _reasons(exc)
-    return index < len(reasons) and reasons[index] == "ConditionalCheckFailed"
-
-
 # --- projects ---------------------------------------------------------------------
 
 def visible_project(caller: Caller | None, items: dict, project_id: str) -> repo.Project:
@@ -230,9 +221,9 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
             tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
             tx.save(bid, condition=repo.Bid.pk.does_not_exist())
     except TransactWriteError as exc:
-        if _failed(exc, 0):
+        if db.failed_at(exc, 0):
             raise errors.Conflict("The project is no longer open") from None
-        if _failed(exc, 1):
+        if db.failed_at(exc, 1):
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
@@ -323,9 +314,9 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
                 tx.save(party)
             _reject(tx, inside, now)
     except TransactWriteError as exc:
-        if _failed(exc, 0):
+        if db.failed_at(exc, 0):
             raise errors.Conflict("A bid on this project was accepted already") from None
-        if _failed(exc, 1):
+        if db.failed_at(exc, 1):
             raise errors.Conflict("The bid is no longer live") from None
         raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
     for other in after:
