@@ -1,7 +1,7 @@
 """Project routes: post, list, read, edit, close; files; bids; accepting a bid."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, StringConstraints
@@ -99,8 +99,9 @@ class FileOut(Model):
     filename: str
     content_type: str
     size: int
-    download_url: str
-    expires_in: int
+    status: Literal["uploaded", "pending_upload"] = Field(description="pending_upload: listed to the owner only, no URL yet")
+    download_url: str | None
+    expires_in: int | None
 
 
 class Bidder(Model):

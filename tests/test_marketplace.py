@@ -137,7 +137,7 @@ def test_owner_edits_and_closes_and_a_closed_project_takes_no_bids(http, world):
 
 def test_project_files_are_sse_kms_uploads_and_short_lived_downloads(http, world):
     project_id = post_project(http, world.employer)
-    spec = {"filename": "../brief v1.pdf", "content_type": "application/pdf", "size": 12}
+    spec = {"filename": "../brief v1.pdf", "content_type": "application/pdf", "size": 13}
     status, created = call(http, "POST", f"/projects/{project_id}/files", spec, token=world.employer["token"])
     assert status == 201, created
     fields = created["upload"]["fields"]
@@ -154,6 +154,36 @@ def test_project_files_are_sse_kms_uploads_and_short_lived_downloads(http, world
     assert download.headers.get("x-amz-server-side-encryption") == "aws:kms"
     assert call(http, "GET", f"/projects/{project_id}/files", token=world.other_employer["token"])[0] == 404
     assert call(http, "GET", f"/projects/{project_id}/files")[0] == 401
+
+
+def test_project_files_are_listed_once_their_upload_arrived_as_promised(http, world):
+    import boto3
+
+    from chalicelib.resources import FILES_BUCKET
+
+    project_id = post_project(http, world.employer)
+    spec = {"filename": "spec.txt", "content_type": "text/plain", "size": 10}
+    waiting = call(http, "POST", f"/projects/{project_id}/files", spec, token=world.employer["token"])[1]
+    oversized = call(http, "POST", f"/projects/{project_id}/files", spec, token=world.employer["token"])[1]
+    # moto checks no POST policy conditions (S3 would refuse this): 11 bytes where 10 were declared
+    fields = oversized["upload"]["fields"]
+    sent = requests.post(oversized["upload"]["url"], data={**fields, "Content-Type": "text/plain"},
+                         files={"file": ("spec.txt", b"x" * 11, "text/plain")}, timeout=10)
+    assert sent.status_code in (200, 204)
+
+    owners = call(http, "GET", f"/projects/{project_id}/files", token=world.employer["token"])[1]["items"]
+    assert [(f["file_id"], f["status"], f["download_url"]) for f in owners] == [(waiting["file_id"], "pending_upload", None)]
+    assert call(http, "GET", f"/projects/{project_id}/files", token=world.freelancer["token"])[1]["items"] == []
+    listing = boto3.client("s3").list_object_versions(Bucket=FILES_BUCKET.name, Prefix=oversized["upload"]["fields"]["key"])
+    assert listing.get("Versions", []) == []  # the oversized object is gone, every version
+
+    fields = waiting["upload"]["fields"]
+    sent = requests.post(waiting["upload"]["url"], data={**fields, "Content-Type": "text/plain"},
+                         files={"file": ("spec.txt", b"ten bytes!", "text/plain")}, timeout=10)
+    assert sent.status_code in (200, 204)
+    seen = call(http, "GET", f"/projects/{project_id}/files", token=world.freelancer["token"])[1]["items"]
+    assert [(f["file_id"], f["status"]) for f in seen] == [(waiting["file_id"], "uploaded")]
+    assert requests.get(seen[0]["download_url"], timeout=10).content == b"ten bytes!"
 
 
 # --- bids ---------------------------------------------------------------------------------

@@ -36,6 +36,23 @@ def head(bucket: str, key: str) -> dict[str, Any] | None:
         raise
 
 
+MISSING = "has not been uploaded yet"
+
+
+def problem_with(bucket: str, key: str, max_bytes: int) -> str | None:
+    """What is wrong with an uploaded object, or None: `MISSING`, not SSE-KMS under the
+    platform key, or larger than allowed. S3 enforces a presigned POST's conditions in
+    AWS and moto does not, so the backend checks what really arrived."""
+    meta = head(bucket, key)
+    if meta is None:
+        return MISSING
+    if meta.get("ServerSideEncryption") != "aws:kms" or meta.get("SSEKMSKeyId") not in (key_arn(), key_arn().split("/")[-1]):
+        return "is not encrypted with the platform key"
+    if meta.get("ContentLength", 0) > max_bytes:
+        return f"is larger than {max_bytes} bytes"
+    return None
+
+
 def first_bytes(bucket: str, key: str, count: int) -> bytes:
     return aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{count - 1}")["Body"].read()
 

@@ -9,7 +9,7 @@ Activity is found from the user's id through those gsi1 partitions.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.db import Entity
 
@@ -40,6 +40,7 @@ class ProjectFile(Entity, discriminator="project_file"):
     object_key = UnicodeAttribute()
     uploaded_by = UnicodeAttribute()
     created_at = NumberAttribute()
+    uploaded = BooleanAttribute(default=False)  # set once the object was checked (see services.projects.list_files)
 
 
 class Bid(Entity, discriminator="bid"):

@@ -14,7 +14,6 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, db, errors, pagination, privacy, vault
 from chalicelib.adapters import storage
-from chalicelib.adapters.keys import key_arn
 from chalicelib.domain import identity as rules
 from chalicelib.observability import logger
 from chalicelib.repos import audit, users
@@ -50,15 +49,10 @@ def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
 
 
 def _check_upload(key: str, which: str) -> None:
-    meta = storage.head(DOCUMENTS_BUCKET.name, key)
-    if meta is None:
+    problem = storage.problem_with(DOCUMENTS_BUCKET.name, key, rules.MAX_BYTES)
+    if problem == storage.MISSING:
         raise errors.Conflict(f"The {which} has not been uploaded yet", details={"field": which})
-    problem = None
-    if meta.get("ServerSideEncryption") != "aws:kms" or meta.get("SSEKMSKeyId") not in (key_arn(), key_arn().split("/")[-1]):
-        problem = "is not encrypted with the platform key"
-    elif meta.get("ContentLength", 0) > rules.MAX_BYTES:
-        problem = f"is larger than {rules.MAX_BYTES} bytes"
-    elif rules.sniff_image(storage.first_bytes(DOCUMENTS_BUCKET.name, key, rules.SNIFF_BYTES)) is None:
+    if problem is None and rules.sniff_image(storage.first_bytes(DOCUMENTS_BUCKET.name, key, rules.SNIFF_BYTES)) is None:
         problem = "is not a JPEG, PNG or WebP image"
     if problem:
         storage.delete_every_version(DOCUMENTS_BUCKET.name, key)

@@ -181,17 +181,45 @@ def add_file(caller: Caller, items: dict, project_id: str, filename: str, conten
     return {"file_id": file_id, "upload": upload, "expires_in": UPLOAD_SECONDS}
 
 
+UPLOADED, PENDING_UPLOAD, REFUSED = "uploaded", "pending_upload", "refused"
+
+
+def _upload_state(f: repo.ProjectFile) -> str:
+    """Whether a file's upload is there and as promised. Checked once per file (an S3
+    HEAD on the first listing after the upload); an object that is not SSE-KMS under
+    our key or is larger than declared is deleted, every version, with its entry."""
+    if f.uploaded:
+        return UPLOADED
+    problem = storage.problem_with(FILES_BUCKET.name, f.object_key, int(f.size))
+    if problem == storage.MISSING:
+        return PENDING_UPLOAD
+    if problem:
+        storage.delete_every_version(FILES_BUCKET.name, f.object_key)
+        f.delete()
+        logger.info("project file refused", extra={"project_id": f.project_id, "file_id": f.file_id, "problem": problem})
+        return REFUSED
+    f.update(actions=[repo.ProjectFile.uploaded.set(True)])
+    return UPLOADED
+
+
 def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    visible_project(caller, items, project_id)
+    """Uploaded files with short-lived download URLs; the owner also sees files still
+    waiting for their upload (`status: pending_upload`, no URL)."""
+    project = visible_project(caller, items, project_id)
     found, last = repo.files(project_id, limit, pagination.decode(cursor))
-    return {
-        "items": [
-            {"file_id": f.file_id, "filename": f.filename, "content_type": f.content_type, "size": int(f.size),
-             "download_url": storage.presigned_get(FILES_BUCKET.name, f.object_key, DOWNLOAD_SECONDS), "expires_in": DOWNLOAD_SECONDS}
-            for f in found
-        ],
-        "next_cursor": pagination.encode(last),
-    }
+    owner = project.owner_id == caller.user_id
+    listed = []
+    for f in found:
+        state = _upload_state(f)
+        if state == REFUSED or (state == PENDING_UPLOAD and not owner):
+            continue
+        ready = state == UPLOADED
+        listed.append({
+            "file_id": f.file_id, "filename": f.filename, "content_type": f.content_type, "size": int(f.size), "status": state,
+            "download_url": storage.presigned_get(FILES_BUCKET.name, f.object_key, DOWNLOAD_SECONDS) if ready else None,
+            "expires_in": DOWNLOAD_SECONDS if ready else None,
+        })
+    return {"items": listed, "next_cursor": pagination.encode(last)}
 
 
 # --- bids --------------------------------------------------------------------------------
