@@ -25,7 +25,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
-
 class Guardian(Strict):
     full_name: Name
     email: Email

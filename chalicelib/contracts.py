@@ -19,7 +19,6 @@ bp = Blueprint(__name__)
 TAGS = ("contracts",)
 
 
-
 class Dispute(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 

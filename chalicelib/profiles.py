@@ -25,7 +25,6 @@ Level = Literal["public", "registered", "hired", "private"]
 FieldName = Literal["full_name", "headline", "bio", "skills", "experience", "education", "portfolio", "location", "company"]
 
 
-
 class Experience(Strict):
     title: Line
     organization: Line | None = None

@@ -26,7 +26,6 @@ Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-
 class ProjectIn(Strict):
     title: Title
     description: Description
