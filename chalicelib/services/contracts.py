@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import clock, db, errors, pagination, vault
 from chalicelib.domain import marketplace as rules
@@ -74,18 +74,23 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [summary(c) for c in found], "next_cursor": pagination.encode(last)}
 
 
-def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None) -> str:
+def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None) -> str:
+    """Apply a transition of the state machine; `record` (an audit entry) is written in
+    the same transaction, so a move is never without its record."""
     try:
         new_state = rules.next_state(contract.status, action, actor)
     except rules.TransitionRefused as exc:
         raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
+    now = clock.now_ts()
     try:
-        contract.update(
-            actions=[repo.Contract.status.set(new_state), repo.Contract.updated_at.set(clock.now_ts()), *(extra or [])],
-            condition=repo.Contract.status == contract.status,
-        )
-    except UpdateError:
+        with db.transaction() as tx:
+            tx.update(contract, actions=[repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])],
+                      condition=repo.Contract.status == contract.status)
+            if record is not None:
+                tx.save(record)
+    except TransactWriteError:
         raise errors.Conflict("The contract changed meanwhile; reload it") from None
+    contract.status, contract.updated_at = new_state, now
     logger.info("contract moved", extra={"contract_id": contract.contract_id, "action": action, "status": new_state})
     metrics.add_metric(name=f"Contracts{new_state.capitalize()}", unit="Count", value=1)
     return new_state
@@ -108,8 +113,8 @@ def resolve(admin_id: str, items: dict, contract_id: str, release_to: str) -> di
     contract = items.get(repo.key(contract_id))
     if not isinstance(contract, repo.Contract):
         raise errors.NotFound("No such contract")
-    _move(contract, f"resolve_{release_to}", "admin")
-    audit.build(admin_id, "dispute.resolved", contract.disputed_by, {"contract_id": contract_id, "release_to": release_to}).save()
+    entry = audit.build(admin_id, "dispute.resolved", contract.disputed_by, {"contract_id": contract_id, "release_to": release_to})
+    _move(contract, f"resolve_{release_to}", "admin", record=entry)
     return summary(contract)
 
 
