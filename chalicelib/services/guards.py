@@ -46,10 +46,7 @@ def verified(caller: Caller) -> None:
         raise errors.identity_not_verified()
 
 
-def may_create(caller: Caller, wanted_role: str | None, doing: str) -> None:
-    """Creating marketplace content: the right role, the policy accepted, identity verified."""
-    if wanted_role:
-        role(caller, wanted_role, doing)
-    else:
-        member(caller, doing)
+def may_create(caller: Caller, wanted_role: str, doing: str) -> None:
+    """Creating marketplace content: the right role and the policy accepted."""
+    role(caller, wanted_role, doing)
     policy_accepted(caller)

@@ -64,14 +64,14 @@ def profile_keys(owner_id: str, viewer_id: str | None) -> list[tuple[str, str]]:
     return keys
 
 
-def shown_name(account: users.UserItem | None) -> tuple[str, bool]:
-    """(name to show, whether it is the real name) without regard to visibility."""
-    if account is None or account.status == users.ERASED:
-        return DELETED_USER, False
+def shown_name(account: users.UserItem, name_visible: bool) -> str | None:
+    """The name this viewer sees: the pseudonym while anonymous, the real name where its
+    visibility allows (decrypted only then), "Deleted user" once the key is gone."""
     if account.anonymous and privacy.active().anonymity_allowed:
-        return account.pseudonym or f"{account.role.capitalize()}", False
-    name = vault.readable(account.user_id, "full_name", account.full_name_enc)
-    return (name, True) if name else (DELETED_USER, False)
+        return account.pseudonym or account.role.capitalize()
+    if not name_visible:
+        return None
+    return vault.readable(account.user_id, "full_name", account.full_name_enc) or DELETED_USER
 
 
 def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] | None:
@@ -86,13 +86,12 @@ def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] 
     visibility = profile.visibility.as_dict() if profile else {}
     fields = rules.visible_fields(visibility, standing)
     data = json.loads(vault.readable(owner_id, "profile", profile.data_enc) or "{}") if profile else {}
-    name, real = shown_name(account)
     anonymous = account.anonymous and privacy.active().anonymity_allowed
     out: dict[str, Any] = {
         "user_id": owner_id,
         "role": account.role,
         "anonymous": anonymous,
-        "display_name": name if (not real or "full_name" in fields) else None,
+        "display_name": shown_name(account, "full_name" in fields),
         "photo_url": None,
         "rating": {"average": round(account.rating_sum / account.rating_count, 2) if account.rating_count else None,
                    "count": int(account.rating_count)},
