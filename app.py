@@ -1,19 +1,10 @@
-"""The Chalice application: one Blueprint per area of `chalicelib/`."""
+"""The Chalice application: one Blueprint per API area (`chalicelib/api/`) and per group
+of event handlers (`chalicelib/handlers/`)."""
 from chalice import Chalice
 
-from chalicelib import (
-    accounts,
-    contracts,
-    identity,
-    notify,
-    observability,
-    platform,
-    policies,
-    privacy,
-    profiles,
-    projects,
-    settings,
-)
+from chalicelib.api import accounts, contracts, identity, platform, policies, profiles, projects
+from chalicelib.core import observability, privacy, settings
+from chalicelib.handlers import marketplace, notifications, retention
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -21,15 +12,17 @@ app = Chalice(app_name="marketplace")
 observability.install(app)
 
 app.register_blueprint(platform.bp)
-app.register_blueprint(notify.bp)
+app.register_blueprint(notifications.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(identity.bp)
 app.register_blueprint(profiles.bp)
 app.register_blueprint(projects.bp)
+app.register_blueprint(marketplace.bp)
 app.register_blueprint(contracts.bp)
+app.register_blueprint(retention.bp)
 
 if settings.is_local():
-    from chalicelib import devtools
+    from chalicelib.api import devtools
 
     app.register_blueprint(devtools.bp)

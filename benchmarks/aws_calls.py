@@ -37,7 +37,9 @@ def main() -> int:
         from chalice.test import Client
 
         from app import app
-        from chalicelib import devtools, policies, tokens, vault
+        from chalicelib.api import devtools
+        from chalicelib.security import tokens, vault
+        from chalicelib.services import policies
         from local import outbox, seed
         from local.aws_calls import counting
         from local.runtime import LocalRuntime
@@ -152,7 +154,7 @@ def marketplace(http, runtime, request) -> None:
 
 def projects_scaling(http, runtime, request) -> list:
     """Fill the table to 100, then 10,000 open projects; count GET /projects each time."""
-    from chalicelib import clock
+    from chalicelib.core import clock
     from chalicelib.repos import projects as repo
     from chalicelib.repos.ids import new_id
     from local import seed

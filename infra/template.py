@@ -1,4 +1,4 @@
-"""CloudFormation for every resource of `chalicelib.resources`, the definition the local
+"""CloudFormation for every resource of `chalicelib.core.resources`, the definition the local
 stack provisions from, so the deployed and the local cloud cannot drift.
 
 `python -m infra.template [stage]` prints the template (`make template` writes
@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from chalicelib import resources as r
+from chalicelib.core import resources as r
 
 
 def _logical(*parts: str) -> str:

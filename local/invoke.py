@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     except OSError:
         print(f"error: the local stack is not running on port {env.api_port()} (start it with `make run`)", file=sys.stderr)
         return 2
-    from chalicelib import clock
+    from chalicelib.core import clock
     from local import provision
 
     clock.set_offset(offset)

@@ -5,7 +5,7 @@ import logging
 import socket
 import types
 
-from chalicelib import clock
+from chalicelib.core import clock
 
 
 class PortInUse(RuntimeError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from chalicelib import clock
+from chalicelib.core import clock
 
 _lock = threading.Lock()
 _messages: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""Creates every resource of `chalicelib.resources` in the emulated AWS, idempotently.
+"""Creates every resource of `chalicelib.core.resources` in the emulated AWS, idempotently.
 
 Used by the local stack and by the test fixtures; `infra/template.py` turns the same
 definition into CloudFormation.
@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib import resources as r
+from chalicelib.core import resources as r
 
 
 def _client(service: str) -> Any:

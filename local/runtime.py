@@ -28,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from chalicelib import clock, resources
+from chalicelib.core import clock, resources
 from local.schedule_expr import Expression, parse
 
 STREAM_MAX_ATTEMPTS = 3

@@ -14,8 +14,7 @@ def admin_credentials() -> tuple[str, str]:
 
 def local_admin() -> str:
     """Create the admin once (Cognito group `admin` and its account); returns its id."""
-    from chalicelib import policies
-    from chalicelib.services import accounts
+    from chalicelib.services import accounts, policies
 
     policies.ensure_first_version()
     return accounts.create_admin(*admin_credentials())

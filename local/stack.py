@@ -37,7 +37,7 @@ class LocalStack:
 
         self.app = app
         seed.local_admin()
-        from chalicelib import devtools
+        from chalicelib.api import devtools
         from local.runtime import LocalRuntime
 
         self.runtime = LocalRuntime(app)
@@ -67,7 +67,7 @@ def _http_server(app: Any, port: int) -> Any:
 
 
 def main() -> int:
-    from chalicelib.privacy import ProfileError, active
+    from chalicelib.core.privacy import ProfileError, active
     from local.moto_server import PortInUse
 
     started = time.monotonic()

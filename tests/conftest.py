@@ -1,5 +1,5 @@
 """Fixtures: one embedded moto per test session, provisioned from the same resource
-definition as the local stack (`chalicelib.resources` via `local.provision`).
+definition as the local stack (`chalicelib.core.resources` via `local.provision`).
 
 Tests share the session's cloud the way users share a deployment: every test makes
 its own users and objects with unique ids.
@@ -46,7 +46,7 @@ def app(cloud):
 @pytest.fixture(scope="session")
 def runtime(app):
     """The local event-source runtime for the app, driven by the tests (no thread)."""
-    from chalicelib import devtools
+    from chalicelib.api import devtools
     from local import outbox
     from local.runtime import LocalRuntime
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from chalicelib import clock
-from chalicelib.resources import MAIN_TABLE
+from chalicelib.core import clock
+from chalicelib.core.resources import MAIN_TABLE
 from tests.helpers import PASSWORD, call, otp_from_outbox, register, signup_payload
 
 
@@ -94,7 +94,7 @@ def test_signup_must_name_the_current_policy_version(client):
 def test_a_failed_signup_leaves_no_cognito_user_and_frees_the_address(client, cloud):
     """The DynamoDB transaction fails (as a throttled or conflicting write would): the
     Cognito user made just before is removed, and a retry later succeeds."""
-    from chalicelib import db
+    from chalicelib.repos import db
 
     payload = signup_payload()
     with db.transaction():  # make sure the shared connection exists

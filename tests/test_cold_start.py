@@ -23,7 +23,7 @@ boto3.session.Session.client = client
 botocore.session.Session.create_client = create_client
 import app
 assert app.app.routes, "the app registered no routes"
-from chalicelib import aws
+from chalicelib.core import aws
 print(len(made), len(aws.created))
 """
 
@@ -50,3 +50,20 @@ def test_the_dev_endpoints_exist_only_in_the_local_stage():
     environment = dict(os.environ, STAGE="local")
     out = subprocess.run([sys.executable, "-c", listing], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
     assert "/_dev/drain" in out.stdout
+
+
+def test_importing_the_app_loads_nothing_heavy_before_a_route_runs():
+    """Cold start: no AWS SDK session or client class (Powertools imports the bare `botocore`
+    package, which is cheap), PynamoDB model, cryptography, JWT, service, repository or
+    request model is loaded until a route, handler or job that needs it runs."""
+    probe = (
+        "import sys, app\n"
+        "heavy = ('boto3', 'botocore.session', 'botocore.client', 'pynamodb', 'cryptography', 'jwt', 'chalicelib.services', 'chalicelib.repos',\n"
+        "         'chalicelib.security', 'chalicelib.adapters', 'chalicelib.api.schemas', 'chalicelib.api.models')\n"
+        "print(sorted({m.split('.')[0] if not m.startswith('chalicelib') else '.'.join(m.split('.')[:3])\n"
+        "              for m in sys.modules if m.startswith(heavy)}))\n"
+    )
+    environment = dict(os.environ, STAGE="prod", AWS_DEFAULT_REGION="us-east-1")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from chalicelib import crypto, vault
+from chalicelib.core.cache import TtlCache
+from chalicelib.core.resources import KEYS_TABLE, MAIN_TABLE
 from chalicelib.repos import users
-from chalicelib.resources import KEYS_TABLE, MAIN_TABLE
+from chalicelib.security import crypto, vault
 from local.aws_calls import counting
 from tests.helpers import call, register
 
@@ -62,7 +63,7 @@ def test_each_user_has_an_own_wrapped_key_and_lookups_use_keyed_hashes(client, r
 
 
 def test_get_me_costs_at_most_two_dynamodb_calls_and_one_kms_call_per_key(client, runtime):
-    from chalicelib import policies
+    from chalicelib.services import policies
 
     user = register(client, runtime)
     vault.forget_cache()
@@ -78,7 +79,7 @@ def test_get_me_costs_at_most_two_dynamodb_calls_and_one_kms_call_per_key(client
 
 def test_the_key_cache_is_bounded_and_expires():
     now = [0.0]
-    cache = crypto.TtlCache(maxsize=2, ttl=10, now=lambda: now[0])
+    cache = TtlCache(maxsize=2, ttl=10, now=lambda: now[0])
     cache.put("a", 1)
     cache.put("b", 2)
     cache.put("c", 3)

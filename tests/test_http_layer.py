@@ -7,8 +7,8 @@ from chalice import Blueprint, Chalice
 from chalice.test import Client
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib import errors, observability
-from chalicelib.http import Call, endpoint
+from chalicelib.api.http import Call, endpoint
+from chalicelib.core import errors, observability
 
 
 class Thing(BaseModel):
@@ -133,7 +133,7 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400():
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import QueryError
 
-    from chalicelib.http import refused_cursor
+    from chalicelib.repos.cursors import refused as refused_cursor
 
     cause = ClientError({"Error": {"Code": "ValidationException", "Message": "The provided starting key is invalid"}}, "Query")
     refused = refused_cursor(QueryError("Failed to query items", cause), {"next_cursor": "abc"})

@@ -8,7 +8,7 @@ import json
 import boto3
 import requests
 
-from chalicelib.resources import DOCUMENTS_BUCKET
+from chalicelib.core.resources import DOCUMENTS_BUCKET
 from tests.helpers import ID_NUMBER, JPEG, PNG, admin_token, call, register, upload
 
 

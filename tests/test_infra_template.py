@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
-from chalicelib import resources as r
+from chalicelib.core import resources as r
 from infra import template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def test_every_event_source_of_the_app_is_in_the_definition(app):
 
 
 def test_the_pynamodb_models_sit_on_the_defined_table_and_indexes():
-    from chalicelib.db import Entity
+    from chalicelib.repos.db import Entity
 
     assert Entity.Meta.table_name == r.MAIN_TABLE.name
     assert Entity._hash_keyname == r.MAIN_TABLE.hash_key and Entity._range_keyname == r.MAIN_TABLE.range_key

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from chalice import Chalice
 
-from chalicelib import clock, resources
+from chalicelib.core import clock, resources
 from local.runtime import STREAM_MAX_ATTEMPTS, LocalRuntime
 
 TABLE = resources.MAIN_TABLE

@@ -159,7 +159,7 @@ def test_project_files_are_sse_kms_uploads_and_short_lived_downloads(http, world
 def test_project_files_are_listed_once_their_upload_arrived_as_promised(http, world):
     import boto3
 
-    from chalicelib.resources import FILES_BUCKET
+    from chalicelib.core.resources import FILES_BUCKET
 
     project_id = post_project(http, world.employer)
     spec = {"filename": "spec.txt", "content_type": "text/plain", "size": 10}
@@ -421,8 +421,8 @@ def test_an_anonymous_bidder_shows_as_their_pseudonym_to_the_owner(http, runtime
 
 
 def test_after_erasure_the_other_party_sees_a_deleted_user_and_the_profile_is_gone(http, runtime, world):
-    from chalicelib import vault
     from chalicelib.repos import users
+    from chalicelib.security import vault
 
     employer = verified(http, runtime, world.admin, "employer")
     leaving = verified(http, runtime, world.admin, "freelancer", full_name="Soon Gone")

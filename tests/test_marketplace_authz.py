@@ -97,7 +97,7 @@ def test_route_answers_each_actor_as_specified(http, scene, method, path, body, 
 
 
 def test_every_route_of_the_marketplace_is_in_the_matrix(app):
-    from chalicelib.http import ROUTES
+    from chalicelib.api.http import ROUTES
 
     areas = ("/projects", "/contracts", "/me/bids", "/me/contracts", "/me/profile", "/me/anonymity", "/users/", "/admin/profile-reviews",
              "/admin/disputes")
@@ -108,7 +108,7 @@ def test_every_route_of_the_marketplace_is_in_the_matrix(app):
 
 def test_successful_answers_match_the_documented_response_models(http, scene):
     """What the OpenAPI document promises is what comes back."""
-    from chalicelib.http import ROUTES
+    from chalicelib.api.http import ROUTES
 
     checked = 0
     for method, path, body, statuses in MATRIX:

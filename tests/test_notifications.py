@@ -7,14 +7,15 @@ import uuid
 
 import boto3
 
-from chalicelib import clock, notify
+from chalicelib.core import clock
 from chalicelib.repos import notifications as repo
+from chalicelib.services import notifications
 from local import outbox
 
 
 def test_email_goes_out_once_and_the_item_keeps_no_contents(runtime):
     to = f"n-{uuid.uuid4().hex[:8]}@example.com"
-    nid = notify.send("email", to, "Welcome", "Hello there", user_id="u-1", purpose="welcome")
+    nid = notifications.send("email", to, "Welcome", "Hello there", user_id="u-1", purpose="welcome")
     runtime.drain()
     runtime.drain()  # a second drain finds nothing more to send
     sent = outbox.messages(to)
@@ -27,11 +28,11 @@ def test_email_goes_out_once_and_the_item_keeps_no_contents(runtime):
 
 def test_queue_payload_carries_only_the_id(runtime, cloud):
     to = "+1555" + str(uuid.uuid4().int)[:7]
-    nid = notify.send("sms", to, "", "Your code is 123456")
+    nid = notifications.send("sms", to, "", "Your code is 123456")
     # run only the stream side, then look at what sits on the queue
     runtime.pump_streams()
     sqs = boto3.client("sqs")
-    from chalicelib.resources import NOTIFICATIONS_QUEUE
+    from chalicelib.core.resources import NOTIFICATIONS_QUEUE
 
     url = sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE.name)["QueueUrl"]
     bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])]
@@ -43,7 +44,7 @@ def test_queue_payload_carries_only_the_id(runtime, cloud):
 
 def test_scheduled_notification_waits_for_its_time(runtime):
     to = f"later-{uuid.uuid4().hex[:8]}@example.com"
-    notify.send("email", to, "Reminder", "Your account will be erased in 3 days", send_at=clock.now_ts() + 3600)
+    notifications.send("email", to, "Reminder", "Your account will be erased in 3 days", send_at=clock.now_ts() + 3600)
     runtime.drain()
     assert outbox.messages(to) == []
     fired = runtime.advance_clock(3600 + 301)
@@ -53,10 +54,10 @@ def test_scheduled_notification_waits_for_its_time(runtime):
 
 
 def test_undeliverable_notification_ends_in_the_dead_letter_queue(runtime):
-    nid = notify.send("email", "not-an-address", "x", "y")
+    nid = notifications.send("email", "not-an-address", "x", "y")
     runtime.drain()
     sqs = boto3.client("sqs")
-    from chalicelib.resources import NOTIFICATIONS_QUEUE
+    from chalicelib.core.resources import NOTIFICATIONS_QUEUE
 
     dlq = sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE.dlq_name)["QueueUrl"]
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])

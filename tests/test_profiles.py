@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import privacy
+from chalicelib.core import privacy
 from tests.helpers import PASSWORD, call, otp_from_outbox, signup_payload, years_ago
 
 ROOT = Path(__file__).resolve().parent.parent

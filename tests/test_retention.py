@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import boto3
 
-from chalicelib import privacy
+from chalicelib.core import privacy
+from chalicelib.core.resources import DOCUMENTS_BUCKET
 from chalicelib.repos import identity as identity_repo
 from chalicelib.repos import users
-from chalicelib.resources import DOCUMENTS_BUCKET
 from tests.helpers import admin_token, call, register, verify_identity
 
 DAY = 86400

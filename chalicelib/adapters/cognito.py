@@ -6,7 +6,7 @@ import os
 import urllib.request
 from typing import Any
 
-from chalicelib import aws, settings
+from chalicelib.core import aws, settings
 
 
 class AuthFailed(Exception):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import functools
 import os
 
-from chalicelib import aws
-from chalicelib.resources import DATA_KEY
+from chalicelib.core import aws
+from chalicelib.core.resources import DATA_KEY
 
 
 def _context(owner: str) -> dict[str, str]:

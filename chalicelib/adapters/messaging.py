@@ -1,8 +1,8 @@
 """Email through SES and SMS through SNS."""
 from __future__ import annotations
 
-from chalicelib import aws
-from chalicelib.resources import mail_sender
+from chalicelib.core import aws
+from chalicelib.core.resources import mail_sender
 
 
 def send_email(to: str, subject: str, body: str) -> str:

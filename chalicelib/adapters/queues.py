@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib import aws
-from chalicelib.resources import Queue
+from chalicelib.core import aws
+from chalicelib.core.resources import Queue
 
 _urls: dict[str, str] = {}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import aws
 from chalicelib.adapters.keys import key_arn
+from chalicelib.core import aws
 
 
 def presigned_post(bucket: str, key: str, content_type_prefix: str, max_bytes: int, expires: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ import re
 import secrets
 from datetime import date
 
-from chalicelib.resources import USER_POOL
+from chalicelib.core.resources import USER_POOL
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 EMAIL = re.compile(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chalicelib.db import Entity
+from chalicelib.repos.db import Entity
 
 # kind -> (index, partition prefix); the partition is prefix + user id
 ACTIVITY = {

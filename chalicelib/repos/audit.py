@@ -11,8 +11,8 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib import clock
-from chalicelib.db import Entity
+from chalicelib.core import clock
+from chalicelib.repos.db import Entity
 
 
 class AuditEntry(Entity, discriminator="audit"):

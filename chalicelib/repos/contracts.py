@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.db import Entity
+from chalicelib.repos.db import Entity
 from chalicelib.repos.users import user_pk
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.db import Entity
+from chalicelib.repos.db import Entity
 from chalicelib.repos.users import user_pk
 
 PENDING_UPLOAD, SUBMITTED, APPROVED, REJECTED = "pending_upload", "submitted", "approved", "rejected"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from chalicelib import clock
+from chalicelib.core import clock
 
 
 def new_id() -> str:

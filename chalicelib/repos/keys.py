@@ -5,8 +5,8 @@ from pynamodb.attributes import BinaryAttribute, NumberAttribute, UnicodeAttribu
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
-from chalicelib import clock, settings
-from chalicelib.resources import KEYS_TABLE
+from chalicelib.core import clock, settings
+from chalicelib.core.resources import KEYS_TABLE
 
 
 class WrappedKey(Model):

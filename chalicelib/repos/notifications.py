@@ -15,8 +15,8 @@ import zlib
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib import clock
-from chalicelib.db import Entity
+from chalicelib.core import clock
+from chalicelib.repos.db import Entity
 
 KEEP_DAYS = 30
 DUE_SHARDS = 4

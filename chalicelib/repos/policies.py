@@ -4,8 +4,8 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
-from chalicelib import clock
-from chalicelib.db import Entity
+from chalicelib.core import clock
+from chalicelib.repos.db import Entity
 
 PK = "POLICY"
 
@@ -60,7 +60,7 @@ def put_first(item: PolicyVersion) -> None:
     """Write the first version and the index, unless a first version exists already."""
     import json
 
-    from chalicelib import db
+    from chalicelib.repos import db
 
     if get_index() is not None:
         return

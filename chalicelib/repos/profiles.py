@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.db import Entity
+from chalicelib.repos.db import Entity
 from chalicelib.repos.users import user_pk
 
 PUBLISHED, PENDING_REVIEW = "published", "pending_review"

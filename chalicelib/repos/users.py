@@ -1,6 +1,6 @@
 """Accounts on the main table. Everything a user owns lives in partition `USER#<id>`.
 
-Personal fields are stored sealed (`*_enc`, see `chalicelib.vault`); lookups go
+Personal fields are stored sealed (`*_enc`, see `chalicelib.security.vault`); lookups go
 through keyed hashes: `EMAIL#<hash>` is the unique claim of an address, and the
 account is indexed by `PHONE#<hash>` on gsi1.
 """
@@ -12,8 +12,8 @@ from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, N
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import clock
-from chalicelib.db import Entity
+from chalicelib.core import clock
+from chalicelib.repos.db import Entity
 
 PENDING, ACTIVE, CLOSED, ERASED = "pending_verification", "active", "closed", "erased"
 CLAIM_PENDING_SECONDS = 15 * 60  # an unfinished signup frees its address after this

@@ -11,31 +11,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import clock, crypto, db, errors, policies, privacy, vault
 from chalicelib.adapters import cognito
-from chalicelib.db import Entity
+from chalicelib.core import clock, errors, privacy
+from chalicelib.core.observability import logger
 from chalicelib.domain import accounts as rules
-from chalicelib.observability import logger
-from chalicelib.repos import notifications
+from chalicelib.repos import db, notifications
 from chalicelib.repos import policies as policy_repo
 from chalicelib.repos import users as repo
-from chalicelib.tokens import Claims, InvalidToken, verify
+from chalicelib.repos.db import Entity
+from chalicelib.security import crypto, vault
+from chalicelib.security.tokens import InvalidToken, verify
+from chalicelib.services import policies
+from chalicelib.services.caller import Caller
 
 ROLES = ("freelancer", "employer")
-
-
-@dataclass
-class Caller:
-    user_id: str
-    role: str
-    claims: Claims
-    token: str
-    user: repo.UserItem
 
 
 def email_hash(email: str) -> str:
@@ -62,8 +55,9 @@ def _otp_items(user_id: str, phone: str, sends: list[float]) -> list[Entity]:
 
 # --- signup ----------------------------------------------------------------------------
 
-def signup(data: Any, current_policy: str) -> dict[str, Any]:
+def signup(data: Any) -> dict[str, Any]:
     profile = privacy.active()
+    current_policy = policies.current_version()
     if data.accepted_policy_version != current_policy:
         raise errors.policy_version_mismatch(current_policy)
     age = rules.age_on(data.date_of_birth, clock.now().date())
@@ -307,8 +301,11 @@ def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, 
 
 # --- the caller's own data ------------------------------------------------------------
 
-def me(user: repo.UserItem, current_policy: str, explicit_acceptance: bool) -> dict[str, Any]:
+def me(user: repo.UserItem) -> dict[str, Any]:
+    """The caller's own account, every field in clear; `restricted` where the profile
+    wants the policy in effect accepted and it is not."""
     uid = user.user_id
+    explicit_acceptance = privacy.active().policy_explicit_acceptance
     return {
         "user_id": uid,
         "email": vault.unseal(uid, "email", user.email_enc),
@@ -326,13 +323,14 @@ def me(user: repo.UserItem, current_policy: str, explicit_acceptance: bool) -> d
         "identity": {"status": user.identity_status},
         "policy": {
             "accepted_version": user.policy_version or None,
-            "restricted": explicit_acceptance and user.role != "admin" and user.policy_version != current_policy,
+            "restricted": explicit_acceptance and user.role != "admin" and user.policy_version != policies.current_version(),
         },
     }
 
 
-def update_me(user: repo.UserItem, changes: dict[str, Any]) -> repo.UserItem:
-    """Correct one's own data. A new phone number must be verified again."""
+def update_me(user: repo.UserItem, changes: dict[str, Any]) -> dict[str, Any]:
+    """Correct one's own data (and answer it as `me` does). A new phone number must be
+    verified again."""
     uid = user.user_id
     actions = [repo.UserItem.updated_at.set(clock.now_ts())]
     extra: list[Entity] = []
@@ -364,4 +362,4 @@ def update_me(user: repo.UserItem, changes: dict[str, Any]) -> repo.UserItem:
                 tx.save(item)
     except TransactWriteError:
         raise errors.Conflict("The account changed or is closed; reload and try again") from None
-    return user
+    return me(user)

@@ -12,13 +12,15 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, db, errors, pagination, vault
+from chalicelib.core import clock, errors
+from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as rules
-from chalicelib.observability import logger, metrics
-from chalicelib.repos import audit, ids, users
+from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
+from chalicelib.security import vault
 from chalicelib.services import guards, profiles
-from chalicelib.services.accounts import Caller, fetch
+from chalicelib.services.accounts import fetch
+from chalicelib.services.caller import Caller
 
 
 def side(contract: repo.Contract, user_id: str) -> str | None:
@@ -70,8 +72,8 @@ def get(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
 
 def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     guards.member(caller, "have contracts")
-    found, last = repo.of_user(caller.user_id, caller.role, limit, pagination.decode(cursor))
-    return {"items": [summary(c) for c in found], "next_cursor": pagination.encode(last)}
+    found, last = repo.of_user(caller.user_id, caller.role, limit, cursors.decode(cursor))
+    return {"items": [summary(c) for c in found], "next_cursor": cursors.encode(last)}
 
 
 def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None) -> str:
@@ -136,7 +138,7 @@ def post_message(caller: Caller, items: dict, contract_id: str, body: str) -> di
 
 def messages(caller: Caller, items: dict, contract_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     party_contract(caller, items, contract_id)
-    found, last = repo.messages(contract_id, limit, pagination.decode(cursor))
+    found, last = repo.messages(contract_id, limit, cursors.decode(cursor))
     vault.preload([m.sender_id for m in found])
     return {
         "items": [
@@ -144,7 +146,7 @@ def messages(caller: Caller, items: dict, contract_id: str, limit: int, cursor: 
              "at": clock.iso(m.at)}
             for m in found
         ],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }
 
 

@@ -2,10 +2,11 @@
 (already loaded by the authenticator) and the active privacy profile: no AWS calls."""
 from __future__ import annotations
 
-from chalicelib import errors, policies, privacy
+from chalicelib.core import errors, privacy
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import identity
-from chalicelib.services.accounts import Caller
+from chalicelib.services import policies
+from chalicelib.services.caller import Caller
 
 
 def role(caller: Caller, wanted: str, doing: str) -> None:

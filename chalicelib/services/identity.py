@@ -12,13 +12,14 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, db, errors, pagination, privacy, vault
 from chalicelib.adapters import storage
+from chalicelib.core import clock, errors, privacy
+from chalicelib.core.observability import logger
+from chalicelib.core.resources import DOCUMENTS_BUCKET
 from chalicelib.domain import identity as rules
-from chalicelib.observability import logger
-from chalicelib.repos import audit, users
+from chalicelib.repos import audit, cursors, db, users
 from chalicelib.repos import identity as repo
-from chalicelib.resources import DOCUMENTS_BUCKET
+from chalicelib.security import vault
 
 
 def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
@@ -89,7 +90,7 @@ def status_of(user_id: str) -> dict[str, Any]:
 
 
 def queue(status: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    items, last = repo.page(status, limit, pagination.decode(cursor))
+    items, last = repo.page(status, limit, cursors.decode(cursor))
     return {
         "items": [
             {
@@ -99,7 +100,7 @@ def queue(status: str, limit: int, cursor: str | None) -> dict[str, Any]:
             }
             for i in items
         ],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }
 
 
@@ -177,12 +178,12 @@ def purge_documents() -> dict[str, int]:
 def audit_page(user_id: str | None, action: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
     import json
 
-    items, last = audit.page(user_id, action, limit, pagination.decode(cursor))
+    items, last = audit.page(user_id, action, limit, cursors.decode(cursor))
     return {
         "items": [
             {"entry_id": e.entry_id, "at": clock.iso(e.at), "actor_id": e.actor_id, "action": e.action,
              "subject_id": e.subject_id, "details": json.loads(e.details) if e.details else {}}
             for e in items
         ],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import vault
-from chalicelib.db import Entity
+from chalicelib.core.observability import logger
 from chalicelib.domain import marketplace as rules
-from chalicelib.observability import logger
 from chalicelib.repos import notifications, users
 from chalicelib.repos import projects as project_repo
+from chalicelib.repos.db import Entity
+from chalicelib.security import vault
 
 
 def _s(image: dict[str, Any] | None, name: str) -> str | None:

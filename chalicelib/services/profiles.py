@@ -13,13 +13,15 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib import clock, db, errors, pagination, privacy, vault
+from chalicelib.core import clock, errors, privacy
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
-from chalicelib.repos import audit, notifications, users
+from chalicelib.repos import audit, cursors, db, notifications, users
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import profiles as repo
-from chalicelib.services.accounts import Caller
+from chalicelib.security import vault
+from chalicelib.services import guards
+from chalicelib.services.caller import Caller
 
 DELETED_USER = "Deleted user"
 
@@ -46,6 +48,7 @@ def refuse_contact_details(data: dict[str, Any]) -> None:
 
 def save(caller: Caller, data: dict[str, Any], visibility: dict[str, str]) -> dict[str, Any]:
     """Publish the caller's profile, or queue it for review where the profile says so."""
+    guards.member(caller, "have a profile")
     refuse_contact_details(data)
     uid, now = caller.user_id, clock.now_ts()
     sealed = vault.seal(uid, "profile", json.dumps(data, separators=(",", ":")))
@@ -115,6 +118,7 @@ def view(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any]:
 
 
 def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
+    guards.member(caller, "be anonymous")
     if not privacy.active().anonymity_allowed:
         raise errors.Forbidden("This platform does not offer anonymous mode", code="AnonymityNotOffered")
     user = caller.user
@@ -129,7 +133,7 @@ def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
 # --- the admins' review queue -------------------------------------------------------
 
 def review_queue(limit: int, cursor: str | None) -> dict[str, Any]:
-    drafts, last = repo.review_page(limit, pagination.decode(cursor))
+    drafts, last = repo.review_page(limit, cursors.decode(cursor))
     vault.preload([d.user_id for d in drafts])
     return {
         "items": [
@@ -137,7 +141,7 @@ def review_queue(limit: int, cursor: str | None) -> dict[str, Any]:
              "visibility": d.visibility.as_dict()}
             for d in drafts
         ],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }
 
 
@@ -167,7 +171,7 @@ def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None
 
 
 def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    found, last = contract_repo.reviews_of(user_id, limit, pagination.decode(cursor))
+    found, last = contract_repo.reviews_of(user_id, limit, cursors.decode(cursor))
     vault.preload([r.reviewer_id for r in found])
     return {
         "items": [
@@ -175,5 +179,5 @@ def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, 
              "reviewer_id": r.reviewer_id, "at": clock.iso(r.at)}
             for r in found
         ],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }

@@ -19,17 +19,18 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import clock, db, errors, pagination, vault
 from chalicelib.adapters import storage
+from chalicelib.core import clock, errors
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.resources import FILES_BUCKET
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
-from chalicelib.observability import logger, metrics
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import ids
+from chalicelib.repos import cursors, db, ids
 from chalicelib.repos import projects as repo
-from chalicelib.resources import FILES_BUCKET
+from chalicelib.security import vault
 from chalicelib.services import guards, profiles
-from chalicelib.services.accounts import Caller
+from chalicelib.services.caller import Caller
 
 UPLOAD_SECONDS = 15 * 60
 DOWNLOAD_SECONDS = 5 * 60
@@ -85,7 +86,7 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def listing(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
-    start = pagination.decode(cursor)
+    start = cursors.decode(cursor)
     if caller.role == "freelancer":
         if not guards.sees_projects(caller):
             guards.verified(caller)  # the one thing missing where identity is required
@@ -95,7 +96,7 @@ def listing(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
         found, last = repo.owned_page(caller.user_id, limit, start)
     else:
         raise errors.Forbidden("Projects are listed for freelancers and employers")
-    return {"items": [out(p) for p in found], "next_cursor": pagination.encode(last)}
+    return {"items": [out(p) for p in found], "next_cursor": cursors.encode(last)}
 
 
 def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -206,7 +207,7 @@ def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor:
     """Uploaded files with short-lived download URLs; the owner also sees files still
     waiting for their upload (`status: pending_upload`, no URL)."""
     project = visible_project(caller, items, project_id)
-    found, last = repo.files(project_id, limit, pagination.decode(cursor))
+    found, last = repo.files(project_id, limit, cursors.decode(cursor))
     owner = project.owner_id == caller.user_id
     listed = []
     for f in found:
@@ -219,7 +220,7 @@ def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor:
             "download_url": storage.presigned_get(FILES_BUCKET.name, f.object_key, DOWNLOAD_SECONDS) if ready else None,
             "expires_in": DOWNLOAD_SECONDS if ready else None,
         })
-    return {"items": listed, "next_cursor": pagination.encode(last)}
+    return {"items": listed, "next_cursor": cursors.encode(last)}
 
 
 # --- bids --------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ def bid_out(bid: repo.Bid) -> dict[str, Any]:
 
 
 def bids_page(project_id: str, limit: int, cursor: str | None) -> tuple[list[repo.Bid], dict | None]:
-    return repo.bids(project_id, limit, pagination.decode(cursor))
+    return repo.bids(project_id, limit, cursors.decode(cursor))
 
 
 def bidder_keys(bids: list[repo.Bid], viewer_id: str) -> list[tuple[str, str]]:
@@ -285,7 +286,7 @@ def project_bids(caller: Caller, items: dict, project_id: str, page: tuple[list[
     vault.preload([b.freelancer_id for b in found])
     return {
         "items": [{**bid_out(b), "freelancer": profiles.render(b.freelancer_id, caller.user_id, items) or _gone(b.freelancer_id)} for b in found],
-        "next_cursor": pagination.encode(last),
+        "next_cursor": cursors.encode(last),
     }
 
 
@@ -295,8 +296,8 @@ def _gone(user_id: str) -> dict[str, Any]:
 
 def my_bids(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     guards.role(caller, "freelancer", "have bids")
-    found, last = repo.bids_of(caller.user_id, limit, pagination.decode(cursor))
-    return {"items": [bid_out(b) for b in found], "next_cursor": pagination.encode(last)}
+    found, last = repo.bids_of(caller.user_id, limit, cursors.decode(cursor))
+    return {"items": [bid_out(b) for b in found], "next_cursor": cursors.encode(last)}
 
 
 def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:

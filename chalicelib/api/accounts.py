@@ -1,0 +1,90 @@
+"""Accounts and sign-in: `/auth/*`, `GET|PATCH /me`. Also installs the authenticator
+every protected route uses (token verified locally against the pool's keys)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.api import http
+from chalicelib.api.http import Call, endpoint
+from chalicelib.core import errors
+from chalicelib.core.lazy import lazy, refs
+
+service = lazy("chalicelib.services.accounts")
+M = refs("chalicelib.api.schemas.accounts")
+bp = Blueprint(__name__)
+TAGS = ("accounts",)
+
+
+def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[service.Caller | None, dict]:
+    header = (request.headers or {}).get("authorization")
+
+    def keys(user_id: str | None) -> list:
+        want.caller_id = user_id
+        return prefetch(want) if prefetch else []
+
+    if auth == "optional" and not header:
+        return None, service.fetch(keys(None))
+    caller, items = service.authenticate(header, keys)
+    if auth == "admin" and caller.role != "admin":
+        raise errors.Forbidden("This needs an administrator")
+    return caller, items
+
+
+http.set_authenticator(_authenticate)
+
+
+@endpoint(bp, "/auth/signup", "POST", body=M.Signup, response=M.SignupOut, status=201, auth=None, tags=TAGS,
+          errors_=(403, 409), summary="Create a freelancer or employer account; an SMS code goes to the phone")
+def signup(call: Call) -> dict:
+    return service.signup(call.body)
+
+
+@endpoint(bp, "/auth/verify-phone", "POST", body=M.VerifyPhone, auth=None, tags=TAGS, errors_=(429,),
+          summary="Confirm the phone number with the SMS code")
+def verify_phone(call: Call) -> dict:
+    service.verify_phone(call.body.email, call.body.code)
+    return {"phone_verified": True}
+
+
+@endpoint(bp, "/auth/resend-code", "POST", body=M.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
+          summary="Send a new SMS code (rate-limited)")
+def resend_code(call: Call) -> dict:
+    service.resend_code(call.body.email)
+    return {"status": "sent_if_pending"}
+
+
+@endpoint(bp, "/auth/login", "POST", body=M.Login, response=M.LoginOut, auth=None, tags=TAGS, errors_=(401, 403),
+          summary="Sign in; returns an access token and a refresh token")
+def login(call: Call) -> dict:
+    return service.login(call.body.email, call.body.password, call.source_ip, call.user_agent)
+
+
+@endpoint(bp, "/auth/refresh", "POST", body=M.Refresh, response=M.RefreshOut, auth=None, tags=TAGS, errors_=(401,),
+          summary="A new access token from a refresh token")
+def refresh(call: Call) -> dict:
+    return service.refresh(call.body.refresh_token)
+
+
+@endpoint(bp, "/auth/logout", "POST", tags=TAGS, errors_=(401,),
+          summary="Sign out: this token stops working at once and refresh tokens are revoked")
+def logout(call: Call) -> dict:
+    service.logout(call.caller)
+    return {"status": "signed_out"}
+
+
+@endpoint(bp, "/me", response=M.Me, tags=TAGS, summary="The caller's own account, every field in clear")
+def get_me(call: Call) -> dict:
+    return service.me(call.caller.user)
+
+
+@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409,),
+          summary="Correct one's own data; a new phone number is verified again")
+def patch_me(call: Call) -> dict:
+    changes = call.body.model_dump(exclude_unset=True)
+    for required in ("full_name", "timezone", "language"):
+        if required in changes and changes[required] is None:
+            raise errors.BadRequest(f"Invalid body field '{required}': may not be null", details={"field": required})
+    service.update_me(call.caller.user, changes)
+    return service.me(call.caller.user)

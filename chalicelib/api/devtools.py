@@ -1,0 +1,76 @@
+"""`/_dev` endpoints of the local stage: outbox, test clock, jobs, drain.
+
+Registered by `app.py` only when STAGE is `local`, so every deployed stage answers
+them like any unknown path. The local cloud attaches its runtime with `attach()`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+from pydantic import Field
+
+from chalicelib.api.http import Call, endpoint
+from chalicelib.api.models import Strict
+from chalicelib.core import clock, errors
+
+bp = Blueprint(__name__)
+_control: dict[str, Any] = {}
+
+
+def attach(runtime: Any, outbox: Any) -> None:
+    _control["runtime"] = runtime
+    _control["outbox"] = outbox
+
+
+def _get(name: str) -> Any:
+    if name not in _control:
+        raise errors.ServiceUnavailable("The local cloud is not running in this process")
+    return _control[name]
+
+
+class OutboxQuery(Strict):
+    to: str | None = Field(default=None, max_length=320, description="email address or E.164 phone")
+
+
+class ClockAdvance(Strict):
+    advance_seconds: int = Field(ge=0, le=10 * 365 * 86400)
+
+
+TAGS = ("local",)
+
+
+@endpoint(bp, "/_dev/outbox", query=OutboxQuery, auth=None, tags=TAGS, summary="Every email and SMS sent, oldest first")
+def outbox(call: Call) -> dict:
+    return {"items": _get("outbox").messages(call.query.to)}
+
+
+@endpoint(bp, "/_dev/clock", auth=None, tags=TAGS, summary="The test clock")
+def get_clock(call: Call) -> dict:
+    return {"now": clock.iso(), "offset_seconds": clock.offset()}
+
+
+@endpoint(bp, "/_dev/clock", "POST", body=ClockAdvance, auth=None, tags=TAGS, summary="Move the test clock forward; due schedules fire")
+def advance_clock(call: Call) -> dict:
+    fired = _get("runtime").advance_clock(call.body.advance_seconds)
+    return {"now": clock.iso(), "offset_seconds": clock.offset(), "fired": fired}
+
+
+@endpoint(bp, "/_dev/jobs", auth=None, tags=TAGS, summary="Scheduled jobs and their last runs")
+def jobs(call: Call) -> dict:
+    runtime = _get("runtime")
+    return {"items": runtime.job_list(), "failures": list(runtime.failures)}
+
+
+@endpoint(bp, "/_dev/jobs/{name}", "POST", auth=None, tags=TAGS, summary="Run one scheduled job now", errors_=(404,))
+def run_job(call: Call) -> dict:
+    runtime = _get("runtime")
+    name = call.path["name"]
+    if name not in runtime.jobs:
+        raise errors.NotFound(f"No scheduled job named '{name}'")
+    return runtime.run_job(name)
+
+
+@endpoint(bp, "/_dev/drain", "POST", auth=None, tags=TAGS, summary="Deliver every pending stream record, message and TTL expiry")
+def drain(call: Call) -> dict:
+    return _get("runtime").drain()

@@ -1,0 +1,262 @@
+"""The thin HTTP layer shared by every Blueprint.
+
+`endpoint(...)` registers a Chalice route and records its request and response
+models for the generated OpenAPI document. The view it wraps receives a `Call`
+(parsed body and query, path parameters, caller) and returns a dict, a Pydantic
+model or a `Reply`. Around it:
+- malformed JSON, wrong types, unknown fields, missing fields, oversized bodies and
+  strings become `400 BadRequestError` naming the field, never a 5xx;
+- domain errors (`chalicelib.core.errors`) become their status and `Code`;
+- anything else is logged with its stack trace and answered with a generic 500
+  that carries the correlation id, never the trace.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice.app import Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core import errors
+from chalicelib.core.lazy import Ref, resolve
+from chalicelib.core.observability import current_correlation_id, log_failure
+
+MAX_BODY_BYTES = 64 * 1024
+PAGE = Ref("chalicelib.api.models", "Page")  # the `?limit=&cursor=` query of every list, built on first use
+
+
+@dataclass
+class RouteSpec:
+    """A route as registered. Its models may be given as `Ref`s (`core.lazy.refs`):
+    they are imported, and their classes built, when first read."""
+
+    path: str
+    method: str
+    summary: str
+    status: int
+    body_ref: Any
+    query_ref: Any
+    response_ref: Any
+    auth: str | None
+    tags: tuple[str, ...]
+    errors: tuple[int, ...]
+
+    @property
+    def body(self) -> type[BaseModel] | None:
+        return resolve(self.body_ref)
+
+    @property
+    def query(self) -> type[BaseModel] | None:
+        return resolve(self.query_ref)
+
+    @property
+    def response(self) -> type[BaseModel] | None:
+        return resolve(self.response_ref)
+
+
+ROUTES: dict[tuple[str, str], RouteSpec] = {}
+
+
+@dataclass
+class Call:
+    body: Any = None
+    query: Any = None
+    path: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    caller: Any = None
+    items: dict[tuple[str, str], Any] = field(default_factory=dict)  # prefetched items by (pk, sk)
+    found: dict[str, Any] = field(default_factory=dict)  # what the route's prefetch looked up itself (a page, ...)
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int | None = None
+    headers: dict[str, str] | None = None
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"Code": code, "Message": message}
+    if details:
+        body["Details"] = details
+    return body
+
+
+def error_response(exc: errors.AppError) -> Response:
+    return Response(body=error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+
+def _field_name(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc if p != "__root__") or "body"
+
+
+def validation_error(exc: ValidationError, where: str) -> errors.BadRequest:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        name = _field_name(err.get("loc", ()))
+        reason = err.get("msg", "is invalid")
+        if err.get("type") == "missing":
+            reason = "is required"
+        elif err.get("type") == "extra_forbidden":
+            reason = "is not a known field"
+        problems.append({"field": name, "reason": reason})
+    first = problems[0]
+    message = f"Invalid {where} field '{first['field']}': {first['reason']}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more)"
+    return errors.BadRequest(message, details={"field": first["field"], "errors": problems})
+
+
+def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
+    if raw and len(raw) > MAX_BODY_BYTES:
+        raise errors.BadRequest(
+            f"Request body is larger than {MAX_BODY_BYTES} bytes", details={"field": "body"}
+        )
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        raise errors.BadRequest("Request body is not valid JSON", details={"field": "body"}) from None
+    if not isinstance(data, dict):
+        raise errors.BadRequest("Request body must be a JSON object", details={"field": "body"})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+
+
+def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise validation_error(exc, "query") from None
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+def internal_error_response() -> Response:
+    cid = current_correlation_id()
+    body = error_body("InternalServerError", "An internal server error occurred. Quote the correlation id when reporting it.")
+    body["correlation_id"] = cid
+    return Response(body=body, status_code=500)
+
+
+_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
+
+def path_id(path: dict[str, str], name: str) -> str:
+    """An id from the path; anything that cannot be one of ours is simply not found."""
+    value = path.get(name) or ""
+    if not _ID.match(value):
+        raise errors.NotFound(f"No such {name.removesuffix('_id').replace('_', ' ')}")
+    return value
+
+
+Keys = list[tuple[str, str]]
+
+
+@dataclass
+class Want:
+    """What a route's prefetch is told: the path, the raw query, and (once the token's
+    signature is verified) the caller's id. It may look things up itself, e.g. a page
+    of a list whose items it then names, and leave them in `found` for the view."""
+
+    path: dict[str, str]
+    params: dict[str, str]
+    caller_id: str | None = None
+    found: dict[str, Any] = field(default_factory=dict)
+
+
+Prefetch = Callable[[Want], Keys]
+# (request, auth, prefetch, want) -> (caller or None, prefetched items by key)
+Authenticator = Callable[[Any, str, "Prefetch | None", Want], tuple[Any, dict[tuple[str, str], Any]]]
+_authenticator: Authenticator | None = None
+
+
+def set_authenticator(fn: Authenticator) -> None:
+    """The accounts area installs the function that turns a request into a caller."""
+    global _authenticator
+    _authenticator = fn
+
+
+def endpoint(
+    bp: Any,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str = "",
+    body: type[BaseModel] | Ref | None = None,
+    query: type[BaseModel] | Ref | None = None,
+    response: type[BaseModel] | Ref | None = None,
+    status: int = 200,
+    auth: str | None = "user",
+    tags: tuple[str, ...] = (),
+    errors_: tuple[int, ...] = (),
+    prefetch: Prefetch | None = None,
+) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+    """Register `view` as `method path` on blueprint `bp`.
+
+    `body`, `query`, `response`: model classes, or `Ref`s to them (built on first use).
+    `auth`: None (public), "optional", "user" or "admin".
+    `prefetch(want)`: keys of the items the view needs, read in the same BatchGetItem
+    as the caller's account (`call.items`), so that a route reading one object costs
+    one DynamoDB call. Nothing reaches the caller before the account is checked.
+    """
+
+    def decorate(view: Callable[[Call], Any]) -> Callable[..., Response]:
+        spec = ROUTES[(path, method)] = RouteSpec(
+            path, method, summary or (view.__doc__ or "").strip().split("\n")[0], status,
+            body, query, response, auth, tags, errors_,
+        )
+
+        @functools.wraps(view)
+        def handler(**path_params: str) -> Response:
+            request = bp.current_request
+            try:
+                call = Call(path=path_params, headers=dict(request.headers or {}))
+                identity = request.context.get("identity") or {}
+                call.source_ip = identity.get("sourceIp")
+                call.user_agent = (request.headers or {}).get("user-agent")
+                if auth is not None:
+                    if _authenticator is None:
+                        raise errors.Unauthorized("Authentication is not available")
+                    want = Want(path=path_params, params=dict(request.query_params or {}))
+                    call.caller, call.items = _authenticator(request, auth, prefetch, want)
+                    call.found = want.found
+                if query is not None:
+                    call.query = parse_query(request.query_params, spec.query)
+                if body is not None:
+                    call.body = parse_body(request.raw_body, spec.body)
+                result = view(call)
+            except errors.AppError as exc:
+                return error_response(exc)
+            except Exception as exc:
+                from chalicelib.repos import cursors
+
+                refused = cursors.refused(exc, request.query_params)
+                if refused is not None:
+                    return error_response(refused)
+                log_failure("unhandled error", exc, route=f"{method} {path}")
+                return internal_error_response()
+            if isinstance(result, Response):
+                return result
+            if isinstance(result, Reply):
+                return Response(
+                    body=_to_jsonable(result.body), status_code=result.status or status, headers=result.headers or {}
+                )
+            return Response(body=_to_jsonable(result), status_code=status)
+
+        bp.route(path, methods=[method])(handler)
+        return handler
+
+    return decorate

@@ -1,0 +1,125 @@
+"""Request and response models of the accounts routes (`api/accounts.py`)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator
+
+from chalicelib.api.models import Model, Strict
+from chalicelib.core import clock
+from chalicelib.domain import accounts as rules
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=rules.E164.pattern, max_length=16)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=rules.EMAIL.pattern)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+class Guardian(Strict):
+    full_name: Name
+    email: Email
+    consent: Literal[True]
+
+
+class Signup(Strict):
+    email: Email
+    password: str = Field(max_length=256)
+    role: Literal["freelancer", "employer"]
+    full_name: Name
+    phone: Phone = Field(description="E.164, e.g. +14155550100")
+    date_of_birth: date = Field(description="YYYY-MM-DD")
+    accepted_policy_version: str = Field(min_length=1, max_length=40)
+    marketing_opt_in: bool | None = None
+    guardian: Guardian | None = None
+
+    @field_validator("password")
+    @classmethod
+    def _strong(cls, value: str) -> str:
+        problems = rules.password_problems(value)
+        if problems:
+            raise ValueError("must contain " + ", ".join(problems))
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible(cls, value: date) -> date:
+        today = clock.now().date()
+        if value > today:
+            raise ValueError("is in the future")
+        if rules.age_on(value, today) > 130:
+            raise ValueError("is not a plausible date of birth")
+        return value
+
+
+class SignupOut(Model):
+    user_id: str
+    status: str
+
+
+class VerifyPhone(Strict):
+    email: Email
+    code: Code
+
+
+class EmailOnly(Strict):
+    email: Email
+
+
+class Login(Strict):
+    email: Email
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginOut(Model):
+    token: str
+    refresh_token: str
+    expires_in: int
+    user_id: str
+    role: str
+
+
+class Refresh(Strict):
+    refresh_token: str = Field(min_length=1, max_length=8192)
+
+
+class RefreshOut(Model):
+    token: str
+    expires_in: int
+
+
+class MePatch(Strict):
+    full_name: Name | None = None
+    phone: Phone | None = None
+    address: Text | None = None
+    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)] | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
+
+
+class IdentityStatus(Model):
+    status: str
+
+
+class PolicyState(Model):
+    accepted_version: str | None
+    restricted: bool
+
+
+class Me(Model):
+    user_id: str
+    email: str
+    role: str
+    full_name: str
+    phone: str | None
+    date_of_birth: str | None
+    address: str | None
+    timezone: str
+    language: str
+    status: str
+    phone_verified: bool
+    supervised: bool
+    anonymous: bool
+    identity: IdentityStatus
+    policy: PolicyState
+

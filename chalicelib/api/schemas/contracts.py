@@ -1,0 +1,75 @@
+"""Request and response models of the contracts routes (`api/contracts.py`)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from chalicelib.api.models import Model, Strict, paged
+from chalicelib.domain.money import Money
+
+
+class Dispute(Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Resolve(Strict):
+    release_to: Literal["freelancer", "employer"]
+
+
+class MessageIn(Strict):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+class ReviewIn(Strict):
+    rating: int = Field(ge=1, le=5, strict=True)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class Person(Model):
+    user_id: str
+    full_name: str
+    email: str | None
+    phone: str | None
+
+
+class ContractSummary(Model):
+    contract_id: str
+    project_id: str
+    bid_id: str
+    status: Literal["active", "completed", "disputed", "cancelled"]
+    amount: Money
+    escrow_status: str
+    employer_id: str
+    freelancer_id: str
+    created_at: str
+    updated_at: str
+
+
+class MessageOut(Model):
+    message_id: str
+    sender_id: str
+    body: str | None = Field(description="null once its author's data was erased")
+    at: str
+
+
+class MessagePosted(Model):
+    message_id: str
+    at: str
+
+
+class ReviewPosted(Model):
+    contract_id: str
+    rating: int
+    reviewee_id: str
+
+
+class ContractOut(ContractSummary):
+    employer: Person
+    freelancer: Person
+    you_are: Literal["employer", "freelancer"]
+
+
+ContractSummaryPage = paged(ContractSummary)
+
+MessageOutPage = paged(MessageOut)

@@ -1,0 +1,245 @@
+"""The one definition of every AWS resource the product uses.
+
+The local stack (`local/provision.py`), the test fixtures and the CloudFormation
+template (`infra/template.py`) are all built from the objects below, so they cannot
+drift. Functions read physical names from here too. Pure data: no AWS imports.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from chalicelib.core import settings
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str
+
+
+@dataclass(frozen=True)
+class Table:
+    logical: str
+    hash_key: str
+    range_key: str
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    stream_view: str | None = "NEW_AND_OLD_IMAGES"
+    point_in_time_recovery: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{settings.resource_prefix()}-{self.logical}"
+
+    @property
+    def key_attributes(self) -> list[str]:
+        names = [self.hash_key, self.range_key]
+        for index in self.indexes:
+            names += [index.hash_key, index.range_key]
+        return list(dict.fromkeys(names))
+
+    def key_spec(self) -> dict:
+        """Attributes, key schema and indexes, in the shape both the DynamoDB API and
+        CloudFormation take."""
+        def schema(hash_key: str, range_key: str) -> list[dict]:
+            return [{"AttributeName": hash_key, "KeyType": "HASH"}, {"AttributeName": range_key, "KeyType": "RANGE"}]
+
+        spec: dict = {
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in self.key_attributes],
+            "KeySchema": schema(self.hash_key, self.range_key),
+        }
+        if self.indexes:
+            spec["GlobalSecondaryIndexes"] = [
+                {"IndexName": i.name, "KeySchema": schema(i.hash_key, i.range_key), "Projection": {"ProjectionType": "ALL"}}
+                for i in self.indexes
+            ]
+        return spec
+
+
+@dataclass(frozen=True)
+class Key:
+    """The KMS customer key that wraps every per-user data key and encrypts buckets."""
+
+    logical: str
+    description: str
+    rotation: bool = True
+
+    @property
+    def alias(self) -> str:
+        return f"alias/{settings.resource_prefix()}-{self.logical}"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Private, versioned, SSE-KMS by default; the policy refuses plain HTTP and non-KMS puts."""
+
+    logical: str
+    purpose: str
+    noncurrent_version_days: int = 30
+    cors: bool = False  # browsers upload straight to it with presigned POSTs
+
+    @property
+    def name(self) -> str:
+        return f"{settings.resource_prefix()}-{self.logical}".lower()
+
+
+@dataclass(frozen=True)
+class Queue:
+    logical: str
+    visibility_timeout: int = 60
+    max_receive_count: int = 3  # after this many failed deliveries a message goes to the DLQ
+    retention_seconds: int = 4 * 24 * 3600
+    dlq_retention_seconds: int = 14 * 24 * 3600
+
+    @property
+    def name(self) -> str:
+        return f"{settings.resource_prefix()}-{self.logical}"
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A scheduled function: `expression` is EventBridge's rate(...) or cron(...)."""
+
+    function: str
+    expression: str
+    description: str
+
+
+@dataclass(frozen=True)
+class UserPool:
+    logical: str
+    groups: tuple[str, ...]
+    password_min_length: int = 10
+    access_token_minutes: int = 60
+    refresh_token_days: int = 30
+    password_policy: dict = field(
+        default_factory=lambda: {
+            "MinimumLength": 10,
+            "RequireUppercase": True,
+            "RequireLowercase": True,
+            "RequireNumbers": True,
+            "RequireSymbols": False,
+        }
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{settings.resource_prefix()}-{self.logical}"
+
+
+# --- the definition -------------------------------------------------------------
+
+MAIN_TABLE = Table(
+    logical="main",
+    hash_key="pk",
+    range_key="sk",
+    indexes=(
+        # lookups by a keyed hash (email, phone), and lists owned by one entity
+        Index("gsi1", "gsi1pk", "gsi1sk"),
+        # work queues and public lists (open projects, submitted identities, due jobs)
+        Index("gsi2", "gsi2pk", "gsi2sk"),
+    ),
+    ttl_attribute="expires_at",
+)
+
+# Wrapped per-user data keys, apart from the data and deliberately WITHOUT backups:
+# deleting a user's key here makes every copy of their ciphertext unreadable, the
+# main table's point-in-time backups included (crypto-shredding).
+KEYS_TABLE = Table(logical="keys", hash_key="pk", range_key="sk", stream_view=None, point_in_time_recovery=False)
+
+TABLES: tuple[Table, ...] = (MAIN_TABLE, KEYS_TABLE)
+
+DATA_KEY = Key("data", "Wraps per-user data keys and encrypts every bucket")
+KEYS: tuple[Key, ...] = (DATA_KEY,)
+
+DOCUMENTS_BUCKET = Bucket("documents", "identity documents and selfies", cors=True)
+FILES_BUCKET = Bucket("files", "project files", cors=True)
+EXPORTS_BUCKET = Bucket("exports", "personal data exports")
+BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, FILES_BUCKET, EXPORTS_BUCKET)
+
+NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=30, max_receive_count=3)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE,)
+
+SCHEDULES: dict[str, Schedule] = {
+    s.function: s
+    for s in (
+        Schedule(
+            "release_due_notifications",
+            "rate(5 minutes)",
+            "Queues notifications whose send time has come",
+        ),
+        Schedule(
+            "purge_identity_documents",
+            "rate(1 day)",
+            "Deletes identity documents (every version) once the profile's keep period after the decision has passed",
+        ),
+    )
+}
+
+USER_POOL = UserPool("users", groups=("admin", "employer", "freelancer"))
+
+
+def stream_arn(table: Table) -> str:
+    """The stream a handler subscribes to.
+
+    Deployed stages get the real ARN from the environment (the template exports it);
+    elsewhere a pattern naming the table, which the local stream pump matches on.
+    """
+    env_name = f"STREAM_ARN_{table.logical.upper()}"
+    return os.environ.get(env_name) or (
+        f"arn:aws:dynamodb:{settings.region()}:000000000000:table/{table.name}/stream/*"
+    )
+
+
+def table_of_stream_arn(arn: str) -> str:
+    """The table name inside a stream ARN."""
+    return arn.split(":table/", 1)[1].split("/", 1)[0]
+
+
+def bucket_policy(bucket: Bucket, key_arn: str, require_tls: bool = True) -> dict:
+    """Refuse plain HTTP, and refuse puts that are not SSE-KMS under our key.
+
+    The local cloud serves plain HTTP on 127.0.0.1, so it provisions the policy
+    without the TLS statement (moto would otherwise refuse every request)."""
+    arn = f"arn:aws:s3:::{bucket.name}"
+    tls = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    ] if require_tls else []
+    return {
+        "Version": "2012-10-17",
+        "Statement": tls + [
+            {
+                "Sid": "DenyNonKmsPuts",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{arn}/*",
+                "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+            },
+            {
+                "Sid": "DenyOtherKmsKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": f"{arn}/*",
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+            },
+        ],
+    }
+
+
+def mail_sender() -> str:
+    return os.environ.get("MAIL_FROM", "no-reply@marketplace.local")

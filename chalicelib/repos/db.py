@@ -1,0 +1,76 @@
+"""PynamoDB models on the main table (single-table design, see `resources.MAIN_TABLE`).
+
+Every entity is an `Entity` subclass told apart by the `kind` discriminator. Keys:
+- `pk`/`sk`: the owner's partition (`USER#<id>`, `PROJECT#<id>`, ...) and the item;
+- `gsi1pk`/`gsi1sk`: lookups by keyed hash and lists owned by one entity;
+- `gsi2pk`/`gsi2sk`: sparse work queues and lists (due notifications, review queues).
+`expires_at` is the table's TTL attribute (epoch seconds, set from `clock`).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.core import settings
+from chalicelib.core.resources import MAIN_TABLE
+
+
+class _Gsi1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class _Gsi2(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Entity(Model):
+    class Meta:
+        table_name = MAIN_TABLE.name
+        region = settings.region()
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL, epoch seconds from the clock module
+
+    gsi1 = _Gsi1()
+    gsi2 = _Gsi2()
+
+
+_connection = None
+
+
+def transaction(token: str | None = None):
+    """A DynamoDB transaction (`with transaction() as tx: tx.save(...)`), across tables.
+    `token` makes a retried transaction idempotent for ten minutes."""
+    global _connection
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+    if _connection is None:
+        _connection = Connection(region=settings.region(), max_retry_attempts=3)
+    return TransactWrite(connection=_connection, client_request_token=token)
+
+
+def failed_at(exc: Exception, index: int) -> bool:
+    """Whether the `index`-th operation's condition is what cancelled a transaction."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    reason = reasons[index] if index < len(reasons) else None
+    code = reason.get("Code") if isinstance(reason, dict) else getattr(reason, "code", None)
+    return code == "ConditionalCheckFailed"
