@@ -56,13 +56,36 @@ class LocalStack:
             self.moto.stop()
 
 
+def _request_handler() -> Any:
+    """Chalice's local request handler, answering methods it has no `do_` for (TRACE,
+    CONNECT, anything made up) with the JSON 405 every other unsupported method gets,
+    as API Gateway answers with JSON, instead of the HTTP server's HTML 501."""
+    from chalice.local import ChaliceRequestHandler
+
+    class Handler(ChaliceRequestHandler):
+        def __getattr__(self, name: str) -> Any:
+            if name.startswith("do_"):
+                return self._method_not_allowed
+            raise AttributeError(name)
+
+        def _method_not_allowed(self) -> None:
+            self._parse_payload()  # read any body, so the connection stays usable
+            body = json.dumps({"Code": "MethodNotAllowedError", "Message": f"Unsupported method: {self.command[:20]}"})
+            self._send_http_response(405, {"Content-Type": "application/json"}, body)
+
+    return Handler
+
+
 def _http_server(app: Any, port: int) -> Any:
     from chalice.config import Config
-    from chalice.local import LocalDevServer, create_local_server
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
     config_file = ROOT / ".chalice" / "config.json"
     config = Config(chalice_stage="local", config_from_disk=json.loads(config_file.read_text()))
-    server: LocalDevServer = create_local_server(app, config, "127.0.0.1", port)
+    # what chalice.local.create_local_server does, with our request handler
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+    app.__class__ = CustomLocalChalice
+    server = LocalDevServer(app, config, "127.0.0.1", port, handler_cls=_request_handler())
     return server.server  # the ThreadingHTTPServer: serve_forever/shutdown
 
 

@@ -87,6 +87,15 @@ def test_health_and_the_generated_openapi_document(stack):
     assert "/health" in document["paths"] and "/_dev/drain" in document["paths"]
 
 
+def test_a_method_no_route_has_is_a_json_405_not_an_html_501(stack):
+    for method in ("TRACE", "CONNECT", "BREW", "DELETE"):
+        status, body = _call(stack.base, method, "/health")
+        assert status == 405, method
+        assert body["Code"] == "MethodNotAllowedError" and method in body["Message"]
+    status, body = _call(stack.base, "GET", "/health")  # the server is still serving
+    assert status == 200
+
+
 def test_the_aws_cli_endpoint_lists_the_provisioned_table(stack):
     tables = stack.aws("dynamodb").list_tables()["TableNames"]
     assert "marketplace-local-main" in tables

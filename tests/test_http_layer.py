@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import logging
 
+import pytest
 from chalice import Blueprint, Chalice
 from chalice.test import Client
 from pydantic import BaseModel, ConfigDict, Field
@@ -84,7 +86,24 @@ def test_domain_error_maps_to_status_and_code():
     assert reply.json_body == {"Code": "NameTaken", "Message": "That name is taken"}
 
 
-def test_unhandled_error_is_a_generic_500_with_the_correlation_id(caplog):
+@pytest.fixture
+def emitted():
+    """The JSON lines the logger writes, formatted when and where each is emitted (as the
+    Lambda runtime sends them to CloudWatch), collected in a list."""
+    lines: list[dict] = []
+    formatter = observability.logger.registered_formatter
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(formatter.format(record)))
+
+    handler = Keep()
+    observability.logger.addHandler(handler)
+    yield lines
+    observability.logger._logger.removeHandler(handler)
+
+
+def test_unhandled_error_is_a_generic_500_with_the_correlation_id(emitted):
     with Client(probe_app()) as client:
         reply = client.http.get("/boom", headers={"x-correlation-id": "abc-123"})
     assert reply.status_code == 500
@@ -93,9 +112,8 @@ def test_unhandled_error_is_a_generic_500_with_the_correlation_id(caplog):
     assert body["correlation_id"] == "abc-123"
     assert reply.headers["X-Correlation-Id"] == "abc-123"
     assert "secret" not in json.dumps(body) and "Traceback" not in json.dumps(body)
-    formatter = observability.logger.registered_formatter
-    out = "\n".join(formatter.format(r) for r in caplog.records)
-    logged = [json.loads(line) for line in out.splitlines()]
+    logged = emitted
+    out = json.dumps(logged)
     errors_logged = [line for line in logged if line.get("level") == "ERROR"]
     assert errors_logged and errors_logged[0]["correlation_id"] == "abc-123"
     assert errors_logged[0]["exception_name"] == "RuntimeError"
@@ -141,3 +159,38 @@ def test_a_cursor_dynamodb_refuses_is_the_callers_400():
     assert refused_cursor(QueryError("Failed to query items", cause), {}) is None  # without a cursor it is our fault: 500
     throttled = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "Query")
     assert refused_cursor(QueryError("Failed to query items", throttled), {"next_cursor": "abc"}) is None
+
+
+def test_each_thread_keeps_its_own_log_context(emitted):
+    """Locally the API threads and the event-source runners share a process: a request's
+    500 is logged with its own function and correlation id, not those of a queue delivery
+    running at the same moment on another thread."""
+    import threading
+
+    app = probe_app()
+    inside, release = threading.Event(), threading.Event()
+
+    @app.on_sqs_message(queue="probe")
+    def slow_delivery(event):
+        observability.logger.info("delivering")
+        inside.set()
+        release.wait(10)
+        observability.logger.info("delivered")
+
+    event = {"Records": [{"messageId": "m1", "receiptHandle": "r", "body": "{}", "attributes": {}, "messageAttributes": {},
+                          "md5OfBody": "", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:probe",
+                          "awsRegion": "us-east-1"}]}
+    with Client(app) as client:
+        worker = threading.Thread(target=lambda: client.lambda_.invoke("slow_delivery", event))
+        worker.start()
+        assert inside.wait(10)
+        reply = client.http.get("/boom", headers={"x-correlation-id": "req-42"})
+        release.set()
+        worker.join(10)
+    assert reply.status_code == 500
+    logged = emitted
+    failure = next(line for line in logged if line.get("message") == "unhandled error")
+    assert failure["correlation_id"] == "req-42" and failure["function"] == "GET /boom"
+    delivery = [line for line in logged if line.get("message") in ("delivering", "delivered")]
+    assert len(delivery) == 2 and {line["function"] for line in delivery} == {"SQSEvent"}
+    assert delivery[0]["correlation_id"] == delivery[1]["correlation_id"] != "req-42"

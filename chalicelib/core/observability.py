@@ -56,7 +56,7 @@ def log_failure(message: str, exc: BaseException, **extra: Any) -> None:
 
 
 def current_correlation_id() -> str | None:
-    return logger.get_correlation_id()
+    return logger.thread_safe_get_current_keys().get("correlation_id")
 
 
 def install(app: Any) -> None:
@@ -72,8 +72,11 @@ def install(app: Any) -> None:
         else:
             cid = str(uuid.uuid4())
             function = type(event).__name__
-        logger.set_correlation_id(cid)
-        logger.append_keys(function=function)
+        # per thread (a context variable): locally the API threads and the stream, queue and
+        # schedule runners share one process, and each invocation keeps its own keys
+        outer = dict(logger.thread_safe_get_current_keys())  # locally a job can run inside a /_dev request
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(correlation_id=cid, function=function)
         if "function" not in metrics.dimension_set:  # locally a job can run inside a /_dev request
             metrics.add_dimension(name="function", value=function if not is_http else "api")
         try:
@@ -82,7 +85,8 @@ def install(app: Any) -> None:
         finally:
             metrics.flush_metrics(raise_on_empty_metrics=False)
             metrics.clear_metrics()  # an empty flush keeps dimensions; start clean
-            logger.remove_keys(["function"])
+            logger.thread_safe_clear_keys()
+            logger.thread_safe_append_keys(**outer)
         if is_http and isinstance(response, Response):
             response.headers["X-Correlation-Id"] = cid
         return response
