@@ -1,15 +1,18 @@
 """Every email (SES) and SMS (SNS) that reaches the embedded moto, exactly as it went
-out, with the local clock's time. Served by `GET /_dev/outbox`.
+out, with the local clock's time. Served by `GET /_dev/outbox`. The newest `KEEP`
+are kept, so a stack left running does not grow with every message sent.
 """
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Any
 
 from chalicelib.core import clock
 
 _lock = threading.Lock()
-_messages: list[dict[str, Any]] = []
+KEEP = 10_000
+_messages: deque[dict[str, Any]] = deque(maxlen=KEEP)
 _installed = False
 
 

@@ -12,7 +12,7 @@
   backfill missed runs).
 - TTL reaper: deletes items whose TTL attribute is in the past, as DynamoDB's TTL
   process does, and marks their REMOVE stream records with the service principal.
-  It emulates DynamoDB itself, which is why it alone may read a table by Scan.
+  It learns what is due from `local/ttl_index.py` (moto's writes, in-process), not by Scan.
 """
 from __future__ import annotations
 
@@ -288,43 +288,35 @@ class LocalRuntime:
     # --- TTL ---------------------------------------------------------------------
 
     def reap_ttl(self) -> list[dict[str, Any]]:
+        """Delete what DynamoDB's TTL would have deleted by now: the items `local.ttl_index`
+        says are due (no Scan), each on the condition that it still carries that expiry.
+        Their REMOVE records are marked as made by the DynamoDB service, as in AWS."""
+        from local import ttl_index
+
         self._last_reap, self._last_reap_clock = time.monotonic(), clock.now_ts()
         ran = []
         ddb = _client("dynamodb")
-        now = int(clock.now_ts())
+        now = clock.now_ts()
         for table in resources.TABLES:
             if not table.ttl_attribute:
                 continue
-            expired = []
-            kwargs: dict[str, Any] = {
-                "TableName": table.name,
-                "FilterExpression": "#t < :now",
-                "ExpressionAttributeNames": {"#t": table.ttl_attribute},
-                "ExpressionAttributeValues": {":now": {"N": str(now)}},
-                "ProjectionExpression": f"{table.hash_key}, {table.range_key}, #t",
-            }
-            while True:
-                page = ddb.scan(**kwargs)  # emulates DynamoDB's own TTL process: allow-scan
-                expired += page.get("Items", [])
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-            for item in expired:
-                keys = {table.hash_key: item[table.hash_key], table.range_key: item[table.range_key]}
+            deleted = 0
+            for keys, was in ttl_index.due(table.name, now):
                 try:
                     ddb.delete_item(
                         TableName=table.name, Key=keys,
                         ConditionExpression="#t = :was",
                         ExpressionAttributeNames={"#t": table.ttl_attribute},
-                        ExpressionAttributeValues={":was": item[table.ttl_attribute]},
+                        ExpressionAttributeValues={":was": {"N": was}},
                     )
                 except ddb.exceptions.ConditionalCheckFailedException:
-                    continue  # changed since: no longer expired
+                    continue  # changed or gone since: no longer expired
+                deleted += 1
                 for sub in self.streams:
                     if sub.table == table.name:
                         sub.ttl_keys.add(_keys_id(keys))
-            if expired:
-                ran.append({"function": "dynamodb-ttl", "source": "ttl", "table": table.logical, "records": len(expired), "ok": True})
+            if deleted:
+                ran.append({"function": "dynamodb-ttl", "source": "ttl", "table": table.logical, "records": deleted, "ok": True})
         return ran
 
     # --- schedules ---------------------------------------------------------------
@@ -401,7 +393,7 @@ class LocalRuntime:
         """Deliver until a full round finds nothing to do."""
         ran: list[dict[str, Any]] = []
         with self.lock:
-            ran += self.reap_ttl()  # once: the clock does not move during a drain, and a reap scans the tables
+            ran += self.reap_ttl()  # once: the clock does not move during a drain
             for rounds in range(1, max_rounds + 1):
                 step = self.pump_streams() + self.poll_queues(retry_now=True)
                 ran += step
