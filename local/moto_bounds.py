@@ -11,6 +11,8 @@
   start (its starting sequence number moves on, as the trim horizon does), and an
   iterator or sequence number behind the horizon gets `TrimmedDataAccessException`,
   as in AWS (the local stream pump then starts again at the horizon, as Lambda does).
+  Records are held as compact JSON text until read (moto's nested dicts are several
+  times larger), since a day of them is most of what the stack holds.
 - **Shard iterators** expire after 15 minutes in AWS; moto keeps every one it hands
   out (the stream pump takes a new one per read). The newest `MAX_ITERATORS` are kept.
 - **Sent email and SMS**: moto keeps every message SES and SNS accepted; the newest
@@ -21,6 +23,7 @@ sign-ins are about 60 MB, and moto needs them to answer token calls).
 """
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -28,7 +31,7 @@ from typing import Any
 from chalicelib.core import clock
 
 STREAM_RETENTION_SECONDS = 24 * 3600
-MAX_ITERATORS = 1000
+MAX_ITERATORS = 100
 MAX_SENT = 1000
 _installed = False
 
@@ -87,9 +90,27 @@ def trim(shard: Any, now: float | None = None) -> int:
     return cut
 
 
+def _pack(record: Any) -> None:
+    """Keep a stream record as compact JSON until it is read: moto holds it as nested
+    dicts of DynamoDB JSON, several times the size, for the 24 hours it is kept."""
+    created = record.record["dynamodb"].pop("ApproximateCreationDateTime", None)
+    record.packed = (json.dumps(record.record, separators=(",", ":")), created)
+    record.record = None
+
+
+def _unpacked_to_json(record: Any) -> dict[str, Any]:
+    if getattr(record, "record", None) is not None:
+        return record.record
+    text, created = record.packed
+    out = json.loads(text)
+    if created is not None:
+        out["dynamodb"]["ApproximateCreationDateTime"] = created
+    return out
+
+
 def _stream_retention() -> None:
     from moto.core.exceptions import JsonRESTError
-    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodb.models.table import StreamRecord, StreamShard
 
     original_add, original_get = StreamShard.add, StreamShard.get
 
@@ -97,7 +118,9 @@ def _stream_retention() -> None:
         trim(self)
         original_add(self, old, new)
         if self.items:
-            self.items[-1].local_created_at = clock.now_ts()
+            record = self.items[-1]
+            record.local_created_at = clock.now_ts()
+            _pack(record)
 
     def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
         if start < self.starting_sequence_number:
@@ -108,6 +131,7 @@ def _stream_retention() -> None:
         return original_get(self, start, quantity)
 
     StreamShard.add, StreamShard.get = add, get  # type: ignore[method-assign]
+    StreamRecord.to_json = _unpacked_to_json  # type: ignore[method-assign]
 
 
 def _bounded_iterators() -> None:

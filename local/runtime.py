@@ -155,9 +155,8 @@ class LocalRuntime:
     # --- streams ---------------------------------------------------------------
 
     def _open(self, sub: StreamSubscription) -> bool:
-        """A fresh iterator after the last record delivered. Taken anew on every read:
-        moto replaces a table object (stream shard included) when it rolls back a
-        failed transaction, and an old iterator would keep reading the dead shard."""
+        """The subscription's iterator: the one the last read returned, else a new one after
+        the last record delivered (or at the starting position)."""
         streams = _client("dynamodbstreams")
         if sub.stream_arn is None:
             table = _client("dynamodb").describe_table(TableName=sub.table)["Table"]
@@ -165,10 +164,10 @@ class LocalRuntime:
             if not sub.stream_arn:
                 return False
             sub.shard_id = streams.describe_stream(StreamArn=sub.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        if sub.iterator is not None:
+            return True
         if sub.last_sequence is not None:
             position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": sub.last_sequence}
-        elif sub.iterator is not None:
-            return True  # nothing read yet: keep the position first taken (LATEST stays where it was)
         else:
             position = {"ShardIteratorType": sub.starting_position}
         sub.iterator = streams.get_shard_iterator(StreamArn=sub.stream_arn, ShardId=sub.shard_id, **position)["ShardIterator"]
@@ -401,7 +400,7 @@ class LocalRuntime:
                     return {"ran": ran, "rounds": rounds, "complete": True}
         return {"ran": ran, "rounds": max_rounds, "complete": False}
 
-    def start(self, interval: float = 0.5) -> None:
+    def start(self, interval: float = 0.2) -> None:
         def loop() -> None:
             while not self._stop.wait(interval):
                 try:
