@@ -230,7 +230,7 @@ def run(signups: int, projects: int, bids: int, contracts: int, clients: int = 4
         load.rss.append(("end", 0, stack.rss_mb()))
     finally:
         stack.stop()
-    figures: dict[str, Any] = {"seconds": time.monotonic() - started, "rss": load.rss, "kinds": {}}
+    figures: dict[str, Any] = {"seconds": time.monotonic() - started, "rss": load.rss, "kinds": {}, "times": dict(load.times)}
     for kind, series in load.times.items():
         first, last = sorted(series[:block]), sorted(series[-block:])
         figures["kinds"][kind] = {

@@ -232,7 +232,18 @@ class LocalRuntime:
 
     # --- queues ----------------------------------------------------------------
 
+    QUEUE_BATCHES_PER_TICK = 10  # Lambda runs a queue's batches concurrently; here up to this many a tick
+
     def poll_queues(self, retry_now: bool = False) -> list[dict[str, Any]]:
+        ran: list[dict[str, Any]] = []
+        for _ in range(self.QUEUE_BATCHES_PER_TICK):
+            step = self._poll_queues_once(retry_now)
+            ran += step
+            if not step:
+                break
+        return ran
+
+    def _poll_queues_once(self, retry_now: bool) -> list[dict[str, Any]]:
         ran = []
         sqs = _client("sqs")
         for sub in self.queues:
