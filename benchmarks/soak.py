@@ -15,6 +15,7 @@ stops by itself.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -87,6 +88,7 @@ class Load:
         self.rss: list[tuple[str, int, float]] = [("start", 0, stack.rss_mb())]
         self.lock = threading.Lock()
         self.local = threading.local()
+        self.phones = itertools.count(1)
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):
@@ -124,7 +126,7 @@ class Load:
     # --- the user journeys ---------------------------------------------------------
 
     def signup(self, role: str) -> dict[str, Any]:
-        phone = "+1415" + str(uuid.uuid4().int)[:7]
+        phone = f"+1415{next(self.phones):07d}"  # unique in the run: the outbox is searched by number
         email = f"soak-{uuid.uuid4().hex[:12]}@example.com"
         payload = {"email": email, "password": PASSWORD, "role": role, "full_name": "Soak Tester", "phone": phone,
                    "date_of_birth": "1990-01-01", "accepted_policy_version": "1.0"}
