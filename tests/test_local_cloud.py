@@ -149,3 +149,48 @@ def test_the_stream_pump_goes_on_from_the_trim_horizon_as_lambda_does(runtime):
     assert any(f["function"] == sub.name and "trim horizon" in f["error"] for f in skipped)
     delivered = [r for r in ran["ran"] if r["function"] == sub.name and r["ok"]]
     assert delivered  # the new record reached the function after the skip
+
+
+def _pool_with(idp, users: int) -> str:
+    pool = idp.create_user_pool(PoolName=f"cost-{uuid.uuid4().hex[:8]}", UsernameAttributes=["email"])["UserPool"]["Id"]
+    idp.create_group(UserPoolId=pool, GroupName="g")
+    for i in range(users):
+        idp.admin_create_user(UserPoolId=pool, Username=f"u{i}@example.com", MessageAction="SUPPRESS")
+    return pool
+
+
+def _signup_cost(idp, pool: str, runs: int = 15) -> float:
+    times = []
+    for _ in range(runs):
+        email = f"new-{uuid.uuid4().hex[:8]}@example.com"
+        started = time.perf_counter()
+        idp.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS")
+        idp.admin_set_user_password(UserPoolId=pool, Username=email, Password="Passw0rd-Long", Permanent=True)
+        idp.admin_add_user_to_group(UserPoolId=pool, Username=email, GroupName="g")
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def test_a_cognito_signup_costs_the_same_in_a_pool_of_3000_as_of_10(cloud):
+    idp = boto3.client("cognito-idp")
+    small, large = _pool_with(idp, 10), _pool_with(idp, 3000)
+    assert _signup_cost(idp, large) < 2 * _signup_cost(idp, small) + 0.002
+
+
+def test_cognito_finds_users_by_email_after_changes_exactly_as_before(cloud):
+    idp = boto3.client("cognito-idp")
+    pool = _pool_with(idp, 5)
+    found = idp.admin_get_user(UserPoolId=pool, Username="u3@example.com")
+    assert {"Name": "email", "Value": "u3@example.com"} in found["UserAttributes"]
+    with pytest.raises(ClientError) as taken:
+        idp.admin_create_user(UserPoolId=pool, Username="u3@example.com", MessageAction="SUPPRESS")
+    assert taken.value.response["Error"]["Code"] == "UsernameExistsException"
+    idp.admin_update_user_attributes(UserPoolId=pool, Username="u3@example.com",
+                                     UserAttributes=[{"Name": "email", "Value": "moved@example.com"}])
+    assert idp.admin_get_user(UserPoolId=pool, Username="moved@example.com")["Username"] == found["Username"]
+    with pytest.raises(ClientError):
+        idp.admin_get_user(UserPoolId=pool, Username="u3@example.com")
+    idp.admin_delete_user(UserPoolId=pool, Username="moved@example.com")
+    with pytest.raises(ClientError):
+        idp.admin_get_user(UserPoolId=pool, Username="moved@example.com")
+    assert idp.admin_create_user(UserPoolId=pool, Username="u3@example.com", MessageAction="SUPPRESS")["User"]["Username"]
