@@ -2,9 +2,9 @@
 of event handlers (`chalicelib/handlers/`)."""
 from chalice import Chalice
 
-from chalicelib.api import accounts, contracts, identity, platform, policies, profiles, projects
+from chalicelib.api import accounts, contracts, identity, money, platform, policies, profiles, projects
 from chalicelib.core import observability, privacy, settings
-from chalicelib.handlers import marketplace, notifications, retention
+from chalicelib.handlers import marketplace, notifications, payments, retention
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -20,6 +20,8 @@ app.register_blueprint(profiles.bp)
 app.register_blueprint(projects.bp)
 app.register_blueprint(marketplace.bp)
 app.register_blueprint(contracts.bp)
+app.register_blueprint(money.bp)
+app.register_blueprint(payments.bp)
 app.register_blueprint(retention.bp)
 
 if settings.is_local():

@@ -22,6 +22,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -53,8 +54,11 @@ class Stack:
         self.base = f"http://127.0.0.1:{self.api_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE", "STREAM_ARN", "COGNITO", "DATA_KEY"))}
         env.update(LOCAL_API_PORT=str(self.api_port), LOCAL_AWS_PORT=str(self.aws_port), PYTHONUNBUFFERED="1")
+        # the stack's own output goes to a file, for when a run stops on an error
+        self.log_path = os.path.join(tempfile.gettempdir(), f"soak-stack-{self.api_port}.log")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", "local", "run"], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -79,6 +83,7 @@ class Stack:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self.log.close()
 
 
 class Load:
@@ -140,7 +145,7 @@ class Load:
                 break
             time.sleep(0.1)
         if code is None:
-            raise RuntimeError("no SMS code arrived within 10 s")
+            raise RuntimeError(f"no SMS code arrived within 10 s (the stack's log: {self.stack.log_path})")
         status, verified = self.call("verify", "POST", "/auth/verify-phone", {"email": email, "code": code})
         self.expect(status, 200, verified)
         return {"email": email, "user_id": created["user_id"], "role": role}

@@ -110,3 +110,58 @@ def verified(client: Any, runtime: Any, admin_tok: str, role: str, **over: Any) 
     user = register(client, runtime, role, **over)
     verify_identity(client, admin_tok, user)
     return user
+
+
+# --- money ---------------------------------------------------------------------------------
+
+def assert_books_balance(ddb: Any = None, table: str = "marketplace-local-main") -> dict[str, int]:
+    """The ledger's invariants, checked over the whole table (a test may Scan; the product
+    never does): every movement's entries sum to zero, all entries together sum to zero
+    per currency, and every account's balance equals the sum of its entries and is not
+    below zero where it may not be. Returns the number of entries per currency."""
+    import boto3
+    from boto3.dynamodb.types import TypeDeserializer
+
+    ddb = ddb or boto3.client("dynamodb")
+    plain = TypeDeserializer()
+    items: list[dict[str, Any]] = []
+    for page in ddb.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="#k IN (:e, :a)", ExpressionAttributeNames={"#k": "kind"},
+        ExpressionAttributeValues={":e": {"S": "ledger_entry"}, ":a": {"S": "ledger_account"}},
+    ):
+        items += [{k: plain.deserialize(v) for k, v in item.items()} for item in page["Items"]]
+    entries = [i for i in items if i["kind"] == "ledger_entry"]
+    accounts = [i for i in items if i["kind"] == "ledger_account"]
+    per_movement: dict[str, int] = {}
+    per_currency: dict[str, int] = {}
+    per_account: dict[tuple[str, str], int] = {}
+    counts: dict[str, int] = {}
+    for e in entries:
+        per_movement[e["movement_id"]] = per_movement.get(e["movement_id"], 0) + int(e["amount"])
+        per_currency[e["currency"]] = per_currency.get(e["currency"], 0) + int(e["amount"])
+        key = (e["pk"], f"LEDGER#{e['account']}#{e['currency']}")
+        per_account[key] = per_account.get(key, 0) + int(e["amount"])
+        counts[e["currency"]] = counts.get(e["currency"], 0) + 1
+    assert {m: t for m, t in per_movement.items() if t} == {}, "a movement does not sum to zero"
+    assert {c: t for c, t in per_currency.items() if t} == {}, "the books do not balance"
+    for account in accounts:
+        key = (account["pk"], account["sk"])
+        assert int(account["balance"]) == per_account.get(key, 0), f"{key}: balance {account['balance']} != entries {per_account.get(key, 0)}"
+        if account["account"] in ("wallet", "held", "escrow"):
+            assert int(account["balance"]) >= 0, f"{key} went below zero"
+    assert set(per_account) <= {(a["pk"], a["sk"]) for a in accounts}, "entries of an account that does not exist"
+    return counts
+
+
+def wallet(client: Any, user: dict[str, Any], currency: str = "USD") -> dict[str, Any]:
+    status, found = call(client, "GET", f"/me/wallet?currency={currency}&limit=100", token=user["token"])
+    assert status == 200, found
+    return found
+
+
+def fund(client: Any, runtime: Any, employer: dict[str, Any], contract_id: str) -> None:
+    """Fund a contract's escrow as its employer and let the gateway sandbox settle it."""
+    status, answer = call(client, "POST", f"/contracts/{contract_id}/fund", token=employer["token"],
+                          headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert status == 202, answer
+    runtime.drain()

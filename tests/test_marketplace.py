@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.helpers import admin_token, call, register, verified
+from tests.helpers import admin_token, call, fund, register, verified
 
 BUDGET = {"amount": 50000, "currency": "USD"}
 
@@ -326,12 +326,13 @@ def test_work_chat_is_paginated_and_for_the_parties_only(http, world):
     assert bodies == [f"message {i}" for i in reversed(range(5))]  # newest first
 
 
-def test_contract_states_and_reviews_once_per_party_after_completion(http, world):
+def test_contract_states_and_reviews_once_per_party_after_completion(http, runtime, world):
     _, contract_id = hire(http, world)
     review = {"rating": 5, "comment": "Great work"}
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 409
     status, error = call(http, "POST", f"/contracts/{contract_id}/complete", token=world.freelancer["token"])
     assert status == 403
+    fund(http, runtime, world.employer, contract_id)
     status, done = call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])
     assert status == 200 and done["status"] == "completed"
     assert call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])[0] == 409
@@ -395,6 +396,7 @@ def test_each_users_activity_is_found_from_their_id_alone(http, runtime, world):
     bid_id = place_bid(http, world.other_freelancer, project_id)
     contract_id = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=employer["token"])[1]["contract_id"]
     call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "hi"}, token=employer["token"])
+    fund(http, runtime, employer, contract_id)
     call(http, "POST", f"/contracts/{contract_id}/complete", token=employer["token"])
     call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 4}, token=employer["token"])
 
@@ -540,6 +542,7 @@ def test_simultaneous_bids_by_one_freelancer_and_simultaneous_reviews_count_once
     assert len(mine) == 1
 
     _, contract_id = hire(http, world)
+    fund(http, runtime, world.employer, contract_id)
     call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])
     before = call(http, "GET", f"/users/{world.freelancer['user_id']}/profile")[1]["rating"]["count"]
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -43,6 +43,7 @@ MATRIX = [
     ("GET", "/contracts/{contract_id}", None, (200, 404, 200, 404, 401, 404)),
     ("GET", "/me/contracts", None, (200, 200, 200, 200, 401, 403)),
     ("POST", "/contracts/{contract_id}/complete", None, (None, 404, 403, 404, 401, 404)),
+    ("POST", "/contracts/{contract_id}/fund", None, (400, 404, 403, 404, 401, 404)),  # the owner: no Idempotency-Key
     ("POST", "/contracts/{contract_id}/dispute", {"reason": "x"}, (None, 404, None, 404, 401, 404)),
     ("POST", "/admin/disputes/{contract_id}/resolve", {"release_to": "freelancer"}, (403, 403, 403, 403, 401, 409)),
     ("POST", "/contracts/{contract_id}/messages", {"body": "hello"}, (201, 404, 201, 404, 401, 404)),

@@ -28,3 +28,8 @@ def send_batch(queue: Queue, payloads: list[dict[str, Any]]) -> None:
         )
         if reply.get("Failed"):
             raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {queue.logical}")
+
+
+def retry_after(queue: Queue, receipt_handle: str, seconds: int) -> None:
+    """Make a received message visible again only after `seconds` (its retry backoff)."""
+    aws.client("sqs").change_message_visibility(QueueUrl=url(queue), ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)

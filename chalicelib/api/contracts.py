@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.http import PAGE, Call, Want, endpoint, path_id
+from chalicelib.api.http import IDEMPOTENCY_KEY, PAGE, Call, Want, endpoint, idempotency_key, path_id
 from chalicelib.core.lazy import lazy, refs
 
 repo = lazy("chalicelib.repos.contracts")
 service = lazy("chalicelib.services.contracts")
 M = refs("chalicelib.api.schemas.contracts")
+money = lazy("chalicelib.services.money")
+MM = refs("chalicelib.api.schemas.money")
 bp = Blueprint(__name__)
 TAGS = ("contracts",)
 
@@ -27,6 +29,13 @@ def read(call: Call) -> dict:
 @endpoint(bp, "/me/contracts", query=PAGE, response=M.ContractSummaryPage, tags=TAGS, summary="The caller's contracts, newest first")
 def mine(call: Call) -> dict:
     return service.mine(call.caller, call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/contracts/{contract_id}/fund", "POST", response=MM.FundAccepted, status=202, tags=TAGS, errors_=(403, 404, 409),
+          prefetch=_contract, headers=(IDEMPOTENCY_KEY,),
+          summary="Fund the escrow (employer): the contract's amount is charged through the payment gateway")
+def fund(call: Call) -> dict:
+    return money.fund(call.caller, call.items, call.path["contract_id"], lambda: idempotency_key(call))
 
 
 @endpoint(bp, "/contracts/{contract_id}/complete", "POST", response=M.ContractSummary, tags=TAGS, errors_=(403, 404, 409), prefetch=_contract,

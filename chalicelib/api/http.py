@@ -45,6 +45,7 @@ class RouteSpec:
     auth: str | None
     tags: tuple[str, ...]
     errors: tuple[int, ...]
+    headers: tuple[str, ...] = ()  # request headers the route requires (documented in OpenAPI)
 
     @property
     def body(self) -> type[BaseModel] | None:
@@ -154,6 +155,23 @@ def internal_error_response() -> Response:
 _ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+
+
+def idempotency_key(call: Call) -> str:
+    """The request's `Idempotency-Key` header: required, 8 to 128 letters, digits or
+    `_ . : -` (a UUID fits), else a 400 naming the header."""
+    value = next((v for k, v in call.headers.items() if k.lower() == IDEMPOTENCY_KEY.lower()), None)
+    if value is None or not value.strip():
+        raise errors.BadRequest(f"The {IDEMPOTENCY_KEY} header is required: a unique key per operation, reused only to retry it",
+                                details={"field": IDEMPOTENCY_KEY})
+    if not _IDEMPOTENCY_KEY.match(value.strip()):
+        raise errors.BadRequest(f"The {IDEMPOTENCY_KEY} header must be 8 to 128 letters, digits or _ . : -",
+                                details={"field": IDEMPOTENCY_KEY})
+    return value.strip()
+
+
 def path_id(path: dict[str, str], name: str) -> str:
     """An id from the path; anything that cannot be one of ours is simply not found."""
     value = path.get(name) or ""
@@ -203,6 +221,7 @@ def endpoint(
     tags: tuple[str, ...] = (),
     errors_: tuple[int, ...] = (),
     prefetch: Prefetch | None = None,
+    headers: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
     """Register `view` as `method path` on blueprint `bp`.
 
@@ -216,7 +235,7 @@ def endpoint(
     def decorate(view: Callable[[Call], Any]) -> Callable[..., Response]:
         spec = ROUTES[(path, method)] = RouteSpec(
             path, method, summary or (view.__doc__ or "").strip().split("\n")[0], status,
-            body, query, response, auth, tags, errors_,
+            body, query, response, auth, tags, errors_, headers,
         )
 
         @functools.wraps(view)

@@ -60,6 +60,10 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
         required = set(qschema.get("required", []))
         for name, prop in qschema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    for name in spec.headers:
+        params.append({"name": name, "in": "header", "required": True,
+                       "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{8,128}$"},
+                       "description": "A unique key per operation; a retry with the same key and body returns the first answer"})
     if params:
         op["parameters"] = params
     if spec.body is not None:
@@ -72,7 +76,7 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
         ok["content"] = {"application/json": {"schema": _schema_ref(spec.response, components)}}
     op["responses"][str(spec.status)] = ok
     codes = set(spec.errors)
-    if spec.body is not None or spec.query is not None:
+    if spec.body is not None or spec.query is not None or spec.headers:
         codes.add(400)
     if spec.auth in ("user", "admin"):
         codes.add(401)

@@ -71,6 +71,10 @@ class Profile(BaseModel):
     business_transfer_announced: bool
     phishing_reports_accepted: bool
     data_sold: Literal[False]
+    # The platform's fee on each release of escrow, in basis points (1000 = 10%), rounded
+    # half up to a whole minor unit (`domain.ledger.fee_of`). Part of what the platform
+    # promises, so it is published with the profile (`GET /policies/profile`).
+    platform_fee_bps: int = Field(ge=0, le=5000)
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -164,7 +164,10 @@ EXPORTS_BUCKET = Bucket("exports", "personal data exports")
 BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, FILES_BUCKET, EXPORTS_BUCKET)
 
 NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=30, max_receive_count=3)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE,)
+# Charges and payouts to settle with the gateway (ids only). A failed attempt comes back
+# after a backoff that grows with each receive; after `max_receive_count` it goes to the DLQ.
+PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s
@@ -178,6 +181,11 @@ SCHEDULES: dict[str, Schedule] = {
             "purge_identity_documents",
             "rate(1 day)",
             "Deletes identity documents (every version) once the profile's keep period after the decision has passed",
+        ),
+        Schedule(
+            "watch_payments",
+            "rate(15 minutes)",
+            "Counts charges and payouts pending past the threshold (metric PaymentsStuckPending) and queues them again",
         ),
     )
 }

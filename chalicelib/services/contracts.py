@@ -18,7 +18,7 @@ from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
 from chalicelib.security import vault
-from chalicelib.services import guards, profiles
+from chalicelib.services import guards, money, profiles
 from chalicelib.services.accounts import fetch
 from chalicelib.services.caller import Caller
 
@@ -76,31 +76,54 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [summary(c) for c in found], "next_cursor": cursors.encode(last)}
 
 
-def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None) -> str:
+def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None,
+          escrow_to: str | None = None) -> str:
     """Apply a transition of the state machine; `record` (an audit entry) is written in
-    the same transaction, so a move is never without its record."""
+    the same transaction, so a move is never without its record. `escrow_to` (the
+    freelancer or the employer) empties the funded escrow to that side in the same
+    transaction, so a contract is never completed without its money moving, or the
+    reverse."""
     try:
         new_state = rules.next_state(contract.status, action, actor)
     except rules.TransitionRefused as exc:
         raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
     now = clock.now_ts()
+    condition = repo.Contract.status == contract.status
     try:
         with db.transaction() as tx:
-            tx.update(contract, actions=[repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])],
-                      condition=repo.Contract.status == contract.status)
+            actions = [repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])]
+            if escrow_to is not None:
+                actions += money.settle_escrow(tx, contract, escrow_to, now)
+                condition = condition & (repo.Contract.escrow_status == "funded")
+            tx.update(contract, actions=actions, condition=condition)
             if record is not None:
                 tx.save(record)
     except TransactWriteError:
         raise errors.Conflict("The contract changed meanwhile; reload it") from None
     contract.status, contract.updated_at = new_state, now
+    if escrow_to is not None:
+        contract.escrow_status = "released" if escrow_to == rules.FREELANCER else "refunded"
     logger.info("contract moved", extra={"contract_id": contract.contract_id, "action": action, "status": new_state})
     metrics.add_metric(name=f"Contracts{new_state.capitalize()}", unit="Count", value=1)
     return new_state
 
 
+def _escrow_settled_to(contract: repo.Contract, to: str) -> str | None:
+    """Who a settlement pays: `to` if the escrow is funded, nobody if it never was; a
+    charge still in flight must land first."""
+    if contract.escrow_status == "funded":
+        return to
+    if contract.escrow_status == "pending":
+        raise errors.Conflict("The escrow's charge is still being confirmed; try again in a moment")
+    return None
+
+
 def complete(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
     contract, role = party_contract(caller, items, contract_id)
-    _move(contract, "complete", role)
+    if role == rules.EMPLOYER and contract.status == rules.ACTIVE and contract.escrow_status != "funded":
+        raise errors.Conflict(f"Fund the contract before completing it (its escrow is {contract.escrow_status})",
+                              code="EscrowNotFunded")
+    _move(contract, "complete", role, escrow_to=rules.FREELANCER)
     return summary(contract)
 
 
@@ -116,7 +139,9 @@ def resolve(admin_id: str, items: dict, contract_id: str, release_to: str) -> di
     if not isinstance(contract, repo.Contract):
         raise errors.NotFound("No such contract")
     entry = audit.build(admin_id, "dispute.resolved", contract.disputed_by, {"contract_id": contract_id, "release_to": release_to})
-    _move(contract, f"resolve_{release_to}", "admin", record=entry)
+    to = rules.FREELANCER if release_to == "freelancer" else rules.EMPLOYER
+    escrow_to = _escrow_settled_to(contract, to) if contract.status == rules.DISPUTED else None
+    _move(contract, f"resolve_{release_to}", "admin", record=entry, escrow_to=escrow_to)
     return summary(contract)
 
 
