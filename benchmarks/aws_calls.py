@@ -37,6 +37,7 @@ def main() -> int:
         from chalice.test import Client
 
         from app import app
+        from chalicelib.adapters import gateway
         from chalicelib.api import devtools
         from chalicelib.security import tokens, vault
         from chalicelib.services import policies
@@ -44,6 +45,7 @@ def main() -> int:
         from local.aws_calls import counting
         from local.runtime import LocalRuntime
 
+        sandbox = gateway.sandbox()
         seed.local_admin()
         runtime = LocalRuntime(app)
         devtools.attach(runtime, outbox)
@@ -55,16 +57,26 @@ def main() -> int:
             policies._index.clear()
 
         with Client(app, stage_name="local") as client:
-            def request(label: str, method: str, path: str, payload=None, token=None, reset=False):
+            def request(label: str, method: str, path: str, payload=None, token=None, reset=False, headers=None):
                 if reset:
                     cold()
-                headers = {"Content-Type": "application/json"}
+                headers = {"Content-Type": "application/json", **(headers or {})}
                 if token:
                     headers["Authorization"] = f"Bearer {token}"
+                gateway_before = sandbox.calls
                 with counting() as calls:
                     reply = getattr(client.http, method)(path, headers=headers, body=json.dumps(payload) if payload else None)
-                rows.append((label, reply.status_code, calls))
+                rows.append((label, reply.status_code, calls, sandbox.calls - gateway_before))
                 return json.loads(reply.body) if reply.body else None
+
+            def settle(label: str, message: dict) -> None:
+                """The settlement function on its own, for one queue message."""
+                from chalicelib.services import money
+
+                gateway_before = sandbox.calls
+                with counting() as calls:
+                    money.settle(message)
+                rows.append((label, "-", calls, sandbox.calls - gateway_before))
 
             phone = "+14155550123"
             signup = {"email": "bench@example.com", "password": "Correct-Horse-9", "role": "freelancer", "full_name": "Bench Mark",
@@ -78,16 +90,17 @@ def main() -> int:
             request("GET /me (cold)", "get", "/me", token=session["token"], reset=True)
             request("GET /me (warm)", "get", "/me", token=session["token"])
             marketplace(client.http, runtime, request)
+            payments(client.http, runtime, request, settle)
             scaling = projects_scaling(client.http, runtime, request)
     finally:
         server.stop()
 
-    print(f"{'request':32} {'status':>6} {'DynamoDB':>8} {'KMS':>4} {'Cognito':>7} {'other':>5}  calls")
-    for label, status, calls in rows:
+    print(f"{'request':44} {'status':>6} {'DynamoDB':>8} {'KMS':>4} {'Cognito':>7} {'other':>5} {'gateway':>7}  calls")
+    for label, status, calls, gateway_calls in rows:
         ddb, kms, idp = calls.of("dynamodb"), calls.of("kms"), calls.of("cognito-idp")
         other = sum(calls.values()) - ddb - kms - idp
         detail = ", ".join(f"{k} x{v}" for k, v in sorted(calls.items()))
-        print(f"{label:32} {status:>6} {ddb:>8} {kms:>4} {idp:>7} {other:>5}  {detail}")
+        print(f"{label:44} {status:>6} {ddb:>8} {kms:>4} {idp:>7} {other:>5} {gateway_calls:>7}  {detail}")
     print("JWKS fetches are plain HTTPS (not AWS API calls): one per container, cached.")
     print()
     print("GET /projects (a freelancer's first page of 20) as the table grows:")
@@ -139,6 +152,8 @@ def marketplace(http, runtime, request) -> None:
     request("POST /contracts/{id}/messages (2)", "post", f"/contracts/{cid}/messages", {"body": "hi"}, token=f)
     for reset in (True, False):
         request(f"GET /contracts/{{id}}/messages ({'cold' if reset else 'warm'})", "get", f"/contracts/{cid}/messages", token=e, reset=reset)
+    request("POST /contracts/{id}/fund", "post", f"/contracts/{cid}/fund", token=e, headers={"Idempotency-Key": "bench-fund-0001"})
+    runtime.drain()
     request("POST /contracts/{id}/complete", "post", f"/contracts/{cid}/complete", token=e)
     request("POST /contracts/{id}/reviews", "post", f"/contracts/{cid}/reviews", {"rating": 5, "comment": "good"}, token=e)
     request("POST /projects/{id}/close", "post", f"/projects/{request('POST /projects (2nd)', 'post', '/projects', {'title': 'Second', 'description': 'x', 'budget': money}, token=e)['project_id']}/close", token=e)
@@ -150,6 +165,48 @@ def marketplace(http, runtime, request) -> None:
     request("GET /admin/profile-reviews", "get", "/admin/profile-reviews", token=admin)
     request("POST /admin/profile-reviews/{id}/decision (none waits)", "post", f"/admin/profile-reviews/{freelancer['user_id']}/decision",
             {"decision": "approve"}, token=admin)
+
+
+def payments(http, runtime, request, settle) -> None:
+    """Every money route, warm (and the reads cold), and the settlement function."""
+    from local import seed
+    from tests.helpers import admin_token, verified
+
+    admin = admin_token(http, seed.admin_credentials())
+    employer = verified(http, runtime, admin, "employer")
+    freelancer = verified(http, runtime, admin, "freelancer")
+    e, f = employer["token"], freelancer["token"]
+    price = {"amount": 100000, "currency": "USD"}
+    pid = json.loads(http.post("/projects", headers={"Authorization": f"Bearer {e}", "Content-Type": "application/json"},
+                               body=json.dumps({"title": "Pay", "description": "x", "budget": price})).body)["project_id"]
+    bid = json.loads(http.post(f"/projects/{pid}/bids", headers={"Authorization": f"Bearer {f}", "Content-Type": "application/json"},
+                               body=json.dumps({"amount": price, "cover_letter": "ok", "delivery_days": 3})).body)["bid_id"]
+    cid = json.loads(http.post(f"/projects/{pid}/bids/{bid}/accept", headers={"Authorization": f"Bearer {e}"}).body)["contract_id"]
+    request("POST /contracts/{id}/fund (warm)", "post", f"/contracts/{cid}/fund", token=e, headers={"Idempotency-Key": "bench-fund-0002"})
+    request("POST /contracts/{id}/fund (retry)", "post", f"/contracts/{cid}/fund", token=e, headers={"Idempotency-Key": "bench-fund-0002"})
+    runtime.pump_streams()
+    from chalicelib.repos import ledger
+
+    funding = ledger.get(ledger.Funding, *ledger.funding_key(cid))
+    settle("settle a funding (queue function)", {"what": "funding", "contract_id": cid, "id": funding.charge_id})
+    runtime.drain()
+    request("POST /contracts/{id}/complete (funded)", "post", f"/contracts/{cid}/complete", token=e)
+    bank = {"type": "bank", "account_holder": "Bench Mark", "account_number": "123456780001", "ifsc": "HDFC0001234", "branch_name": "Fort"}
+    request("PUT /me/payout-method", "put", "/me/payout-method", bank, token=f)
+    for reset in (True, False):
+        request(f"GET /me/payout-method ({'cold' if reset else 'warm'})", "get", "/me/payout-method", token=f, reset=reset)
+        request(f"GET /me/wallet ({'cold' if reset else 'warm'})", "get", "/me/wallet", token=f, reset=reset)
+    body = {"amount": {"amount": 5000, "currency": "USD"}}
+    request("POST /me/payouts (cold)", "post", "/me/payouts", body, token=f, reset=True, headers={"Idempotency-Key": "bench-payout-01"})
+    payout = request("POST /me/payouts (warm)", "post", "/me/payouts", body, token=f, headers={"Idempotency-Key": "bench-payout-02"})
+    request("POST /me/payouts (retry, same key)", "post", "/me/payouts", body, token=f, headers={"Idempotency-Key": "bench-payout-02"})
+    request("POST /me/payouts (over the balance)", "post", "/me/payouts", {"amount": {"amount": 10**9, "currency": "USD"}}, token=f,
+            headers={"Idempotency-Key": "bench-payout-03"})
+    settle("settle a payout (queue function)", {"what": "payout", "user_id": freelancer["user_id"], "id": payout["payout_id"]})
+    settle("settle it again (a duplicate message)", {"what": "payout", "user_id": freelancer["user_id"], "id": payout["payout_id"]})
+    runtime.drain()
+    request("GET /me/payouts", "get", "/me/payouts", token=f)
+    request("GET /me/receipts", "get", "/me/receipts", token=f)
 
 
 def projects_scaling(http, runtime, request) -> list:

@@ -288,6 +288,60 @@ def test_the_marketplace_end_to_end(stack):
         assert text not in raw
 
 
+def test_money_end_to_end(stack):
+    """Fund, complete, the wallet shows the release less the fee, a bank payout is paid
+    after a drain; a payout to an account ending in 0002 fails and the money is back."""
+    import requests
+
+    from tests.helpers import assert_books_balance
+
+    def keyed(token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        reply = requests.post(stack.base + path, json=body, timeout=30,
+                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+        return reply.status_code, reply.json()
+
+    admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
+    employer = _member(stack, "employer", "Maya Employer", admin)
+    worker = _member(stack, "freelancer", "Wes Freelancer", admin)
+    price = {"amount": 250000, "currency": "INR"}
+    pid = _as(stack, employer["token"], "POST", "/projects", {"title": "Invoice tool", "description": "Small app", "budget": price})[1]["project_id"]
+    bid = _as(stack, worker["token"], "POST", f"/projects/{pid}/bids", {"amount": price, "cover_letter": "Can do", "delivery_days": 9})[1]
+    cid = _as(stack, employer["token"], "POST", f"/projects/{pid}/bids/{bid['bid_id']}/accept")[1]["contract_id"]
+
+    assert _as(stack, employer["token"], "POST", f"/contracts/{cid}/complete")[1]["Code"] == "EscrowNotFunded"
+    status, funding = keyed(employer["token"], f"/contracts/{cid}/fund")
+    assert (status, funding["escrow_status"]) == (202, "pending")
+    assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
+    assert _as(stack, worker["token"], "GET", f"/contracts/{cid}")[1]["escrow_status"] == "funded"
+    status, done = _as(stack, employer["token"], "POST", f"/contracts/{cid}/complete")
+    assert status == 200 and done["escrow_status"] == "released"
+    fee_bps = _call(stack.base, "GET", "/policies/profile")[1]["platform_fee_bps"]
+    net = 250000 - (250000 * fee_bps + 5000) // 10000
+    wallet = _as(stack, worker["token"], "GET", "/me/wallet")[1]
+    assert wallet["balance"] == {"amount": net, "currency": "INR"}
+    assert {e["kind"] for e in wallet["ledger"]} == {"release", "fee"}
+
+    bank = {"type": "bank", "account_holder": "Wes Freelancer", "account_number": "50100012345671", "ifsc": "HDFC0000123",
+            "branch_name": "Andheri"}
+    assert _as(stack, worker["token"], "PUT", "/me/payout-method", bank)[1]["account_number_last4"] == "5671"
+    status, paid = keyed(worker["token"], "/me/payouts", {"amount": {"amount": 100000, "currency": "INR"}})
+    assert (status, paid["status"]) == (202, "pending")
+    assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
+    payouts = _as(stack, worker["token"], "GET", "/me/payouts")[1]["items"]
+    assert (payouts[0]["payout_id"], payouts[0]["status"]) == (paid["payout_id"], "paid")
+
+    assert _as(stack, worker["token"], "PUT", "/me/payout-method", {**bank, "account_number": "50100012340002"})[0] == 200
+    status, failing = keyed(worker["token"], "/me/payouts", {"amount": {"amount": 50000, "currency": "INR"}})
+    assert status == 202
+    assert _as(stack, worker["token"], "GET", "/me/wallet")[1]["balance"]["amount"] == net - 150000
+    assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
+    payouts = _as(stack, worker["token"], "GET", "/me/payouts")[1]["items"]
+    assert (payouts[0]["payout_id"], payouts[0]["status"]) == (failing["payout_id"], "failed")
+    wallet = _as(stack, worker["token"], "GET", "/me/wallet")[1]
+    assert (wallet["balance"]["amount"], wallet["held"]["amount"]) == (net - 100000, 0)
+    assert assert_books_balance(stack.aws("dynamodb"))["INR"] >= 8
+
+
 def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
     second = subprocess.run(
         [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,

@@ -384,3 +384,38 @@ def test_no_account_number_or_upi_id_is_in_any_table_queue_message_or_log_line(h
     for secret in (number, number[1:], upi, upi.split("@")[0]):
         assert secret not in everything
     assert number[-4:] in table  # the masked form is what is kept in clear
+
+
+# --- retries, the DLQ and the stuck-payment watch ---------------------------------------------------
+
+def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_counts_and_requeues_it(http, runtime, world, sandbox, capfd):
+    from chalicelib.core import clock
+    from chalicelib.core.resources import PAYMENTS_QUEUE
+    from chalicelib.services import money
+
+    assert [money.backoff_seconds(n) for n in (1, 2, 3, 6, 8)] == [30, 60, 120, 900, 900]
+    freelancer = earn(http, runtime, world, 10000)
+    call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
+    sandbox.steer(*["unavailable"] * PAYMENTS_QUEUE.max_receive_count)
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    runtime.drain()
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName=PAYMENTS_QUEUE.dlq_name)["QueueUrl"]
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+    assert any(json.loads(m["Body"])["id"] == payout["payout_id"] for m in dead)
+    for m in dead:
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=m["ReceiptHandle"])
+    assert call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"][0]["status"] == "pending"
+    assert wallet(http, freelancer)["held"]["amount"] == 9000
+
+    capfd.readouterr()
+    runtime.run_job("watch_payments")  # not yet past the threshold
+    assert '"PaymentsStuckPending":[0.0]' in capfd.readouterr().out
+    clock.advance(money.STUCK_AFTER_SECONDS + 60)
+    runtime.run_job("watch_payments")
+    out = capfd.readouterr().out
+    assert '"PaymentsStuckPending":[' in out and '"PaymentsStuckPending":[0.0]' not in out
+    runtime.drain()
+    token = call(http, "POST", "/auth/login", {"email": freelancer["email"], "password": freelancer["password"]})[1]["token"]
+    assert call(http, "GET", "/me/payouts", token=token)[1]["items"][0]["status"] == "paid"
+    assert sandbox.moved(payout["payout_id"]) == 1

@@ -85,6 +85,7 @@ class Sandbox:
         self._operations: dict[str, _Operation] = {}
         self._steered: deque[Behaviour] = deque()
         self.effects: list[tuple[str, str, int, str]] = []  # (kind, key, amount, currency): money actually moved
+        self.calls = 0  # every call made to the sandbox (the benchmarks count them)
 
     # test hook
     def steer(self, *behaviours: Behaviour) -> None:
@@ -107,6 +108,7 @@ class Sandbox:
 
     def _run(self, kind: str, key: str, amount: int, currency: str, fingerprint: tuple, decide) -> Outcome:
         with self._lock:
+            self.calls += 1
             behaviour = self._next_behaviour()
             if behaviour == "unavailable":
                 raise GatewayUnavailable("sandbox: steered to refuse the call")
@@ -143,6 +145,7 @@ class Sandbox:
 
     def status(self, key: str) -> Outcome | None:
         with self._lock:
+            self.calls += 1
             op = self._operations.get(key)
             if op is None:
                 return None
