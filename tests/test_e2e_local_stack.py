@@ -140,7 +140,11 @@ def test_a_scheduled_job_fires_when_the_clock_advances(stack):
 
 
 def test_invoke_runs_one_function_with_an_event_file(stack):
-    for name in ("release_due_notifications", "queue_notifications", "deliver_notifications", "bid_notices", "purge_identity_documents"):
+    from app import app
+
+    names = sorted(p.stem for p in (ROOT / "events").glob("*.json"))
+    assert set(names) == {s.name for s in app.event_sources}, "every non-HTTP function has a sample event, and only those"
+    for name in names:
         out = subprocess.run(
             [sys.executable, "-m", "local", "invoke", name, "-e", f"events/{name}.json"],
             cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
