@@ -125,6 +125,22 @@ def _commit(write) -> None:
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
+def _commit_keyed(user_id: str, key: str, digest: str, write, refused: Callable[[], errors.AppError]) -> dict[str, Any] | None:
+    """Commit a transaction whose first item is the idempotency record. None when it
+    committed; the first answer when the key was used before for the same request;
+    raises `IdempotencyKeyReused` for another request, else `refused()` (a condition of
+    the money or the state failed)."""
+    try:
+        _commit(write)
+        return None
+    except TransactWriteError as exc:
+        if db.failed_at(exc, 0):
+            replayed = _replay(user_id, key, digest)
+            if replayed is not None:
+                return replayed
+        raise refused() from None
+
+
 # --- payout methods ------------------------------------------------------------------------
 
 def _mask_upi(upi_id: str) -> str:
@@ -254,14 +270,9 @@ def request_payout(caller: Caller, items: dict, key: str, amount: int, currency:
         repo.book(tx, movement, now)
         tx.save(payout, condition=repo.Payout.pk.does_not_exist())
 
-    try:
-        _commit(write)
-    except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
-            replayed = _replay(uid, key, digest)
-            if replayed is not None:
-                return replayed
-        raise insufficient_funds(currency) from None
+    replayed = _commit_keyed(uid, key, digest, write, lambda: insufficient_funds(currency))
+    if replayed is not None:
+        return replayed
     metrics.add_metric(name="PayoutsRequested", unit="Count", value=1)
     logger.info("payout requested", extra={"payout_id": payout_id, "amount": amount, "currency": currency,
                                            "destination": payout.destination})
@@ -317,14 +328,9 @@ def fund(caller: Caller, items: dict, contract_id: str, key_of_request: Callable
                   condition=(contract_repo.Contract.escrow_status == "unfunded") & (contract_repo.Contract.status == market.ACTIVE))
         tx.save(funding, condition=repo.Funding.pk.does_not_exist() | (repo.Funding.status == "failed"))
 
-    try:
-        _commit(write)
-    except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
-            replayed = _replay(uid, key, digest)
-            if replayed is not None:
-                return replayed
-        raise errors.Conflict("The contract's escrow changed meanwhile; reload it") from None
+    replayed = _commit_keyed(uid, key, digest, write, lambda: errors.Conflict("The contract's escrow changed meanwhile; reload it"))
+    if replayed is not None:
+        return replayed
     metrics.add_metric(name="FundingsRequested", unit="Count", value=1)
     logger.info("funding requested", extra={"contract_id": contract_id, "charge_id": charge_id})
     return result
