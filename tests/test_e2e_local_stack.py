@@ -346,6 +346,53 @@ def test_money_end_to_end(stack):
     assert assert_books_balance(stack.aws("dynamodb"))["INR"] >= 8
 
 
+def test_concurrent_payouts_over_http_move_money_exactly_once(stack):
+    """50 identical requests with one key make one payout; 50 with distinct keys against
+    a balance that covers exactly 10 make exactly 10, the rest 409 InsufficientFunds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from tests.helpers import assert_books_balance
+
+    admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
+    employer = _member(stack, "employer", "Cora Employer", admin)
+    worker = _member(stack, "freelancer", "Finn Freelancer", admin)
+    price = {"amount": 101000, "currency": "USD"}  # 90,900 after the 10% fee: one of 900, then ten of 9,000
+    pid = _as(stack, employer["token"], "POST", "/projects", {"title": "Load test", "description": "x", "budget": price})[1]["project_id"]
+    bid = _as(stack, worker["token"], "POST", f"/projects/{pid}/bids", {"amount": price, "cover_letter": "ok", "delivery_days": 3})[1]
+    cid = _as(stack, employer["token"], "POST", f"/projects/{pid}/bids/{bid['bid_id']}/accept")[1]["contract_id"]
+    fund = requests.post(f"{stack.base}/contracts/{cid}/fund", timeout=30,
+                         headers={"Authorization": f"Bearer {employer['token']}", "Idempotency-Key": uuid.uuid4().hex})
+    assert fund.status_code == 202
+    _call(stack.base, "POST", "/_dev/drain")
+    assert _as(stack, employer["token"], "POST", f"/contracts/{cid}/complete")[0] == 200
+    bank = {"type": "bank", "account_holder": "Finn", "account_number": "123450000001", "ifsc": "ICIC0000001"}
+    assert _as(stack, worker["token"], "PUT", "/me/payout-method", bank)[0] == 200
+
+    def payout(amount: int, key: str) -> tuple[int, dict]:
+        reply = requests.post(f"{stack.base}/me/payouts", json={"amount": {"amount": amount, "currency": "USD"}}, timeout=60,
+                              headers={"Authorization": f"Bearer {worker['token']}", "Idempotency-Key": key})
+        return reply.status_code, reply.json()
+
+    same = uuid.uuid4().hex
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: payout(900, same), range(50)))
+    assert {s for s, _ in answers} == {202} and len({a["payout_id"] for _, a in answers}) == 1
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: payout(9000, uuid.uuid4().hex), range(50)))
+    assert sorted(s for s, _ in answers) == [202] * 10 + [409] * 40
+    assert {a["Code"] for s, a in answers if s == 409} == {"InsufficientFunds"}
+    wallet = _as(stack, worker["token"], "GET", "/me/wallet")[1]
+    assert (wallet["balance"]["amount"], wallet["held"]["amount"]) == (0, 90900)
+    assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
+    wallet = _as(stack, worker["token"], "GET", "/me/wallet")[1]
+    assert (wallet["balance"]["amount"], wallet["held"]["amount"]) == (0, 0)
+    paid = [p for p in _as(stack, worker["token"], "GET", "/me/payouts?limit=100")[1]["items"] if p["status"] == "paid"]
+    assert len(paid) == 11
+    assert_books_balance(stack.aws("dynamodb"))
+
+
 def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
     second = subprocess.run(
         [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,

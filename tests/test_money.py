@@ -314,12 +314,14 @@ def test_a_crash_after_the_gateway_call_is_recovered_by_the_retry(http, runtime,
     assert call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"][0]["status"] == "paid"
 
 
-def test_a_settlement_delivered_twice_books_once(http, runtime, world, sandbox):
+def test_a_gateway_answer_delivered_twice_books_once(http, runtime, world, sandbox):
     freelancer = earn(http, runtime, world, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
     runtime.drain()
     before = wallet(http, freelancer)
+    # the gateway's outcome reaches settlement twice more (a provider that answers twice,
+    # or SQS delivering a message again): nothing moves
     from chalicelib.adapters import queues
     from chalicelib.core.resources import PAYMENTS_QUEUE
 
@@ -419,3 +421,17 @@ def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_count
     token = call(http, "POST", "/auth/login", {"email": freelancer["email"], "password": freelancer["password"]})[1]["token"]
     assert call(http, "GET", "/me/payouts", token=token)[1]["items"][0]["status"] == "paid"
     assert sandbox.moved(payout["payout_id"]) == 1
+
+
+def test_a_user_who_has_not_accepted_the_policy_in_effect_cannot_pay_out_but_sees_the_wallet(http, runtime, world, earner):
+    from chalicelib.repos import users
+
+    account = users.UserItem(users.user_pk(earner["user_id"]), "ACCOUNT")
+    account.update(actions=[users.UserItem.policy_version.set("0.9")])
+    try:
+        status, error = call(http, "POST", "/me/payouts", {"amount": {"amount": 100, "currency": "USD"}}, token=earner["token"], headers=key())
+        assert (status, error["Code"]) == (403, "PolicyNotAccepted")
+        assert wallet(http, earner)["balance"]["amount"] == 9000
+        assert call(http, "GET", "/me/payout-method", token=earner["token"])[0] == 200
+    finally:
+        account.update(actions=[users.UserItem.policy_version.set("1.0")])

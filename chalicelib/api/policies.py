@@ -25,3 +25,9 @@ def list_policies(call: Call) -> dict:
 @endpoint(bp, "/policies/profile", auth=None, tags=("privacy",), summary="The active privacy profile: what the platform promises, as data")
 def get_profile(call: Call) -> dict:
     return service.profile()
+
+
+@endpoint(bp, "/policies/data-map", auth=None, response=M.DataMap, tags=("privacy",),
+          summary="What the platform stores about a person, where, and what export and erasure do with each field")
+def get_data_map(call: Call) -> dict:
+    return service.data_map()
