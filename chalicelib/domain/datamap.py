@@ -87,7 +87,8 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "pseudonym": erase("user.name"),
         "rating_sum": erase("user.behavior.rating"),
         "rating_count": erase("user.behavior.rating"),
-        "marketing": erase("user.consent"),
+        "marketing": erase("user.consent"), "analytics": erase("user.consent"), "promotions": erase("user.consent"),
+        "third_party_sharing": erase("user.consent"), "consents_updated_at": WHEN,
         "identity_status": erase("user.government_id"),
         "policy_version": erase("user.consent"),
         "created_at": WHEN,
@@ -107,6 +108,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "subject": keep("user.consent", "proof of consent and of policy acceptance is kept while a claim may arise", export=True),
         "decision": keep("user.consent", "proof of consent", export=True),
         "version": keep("user.consent", "proof of consent", export=True),
+        "source": keep("user.consent", "proof of consent", export=True),
         "at": WHEN,
     },
     "signin": {

@@ -39,7 +39,11 @@ class UserItem(Entity, discriminator="user"):
     pseudonym = UnicodeAttribute(null=True)  # shown instead of the name while anonymous; stable once made
     rating_sum = NumberAttribute(default=0)  # reviews received (see repos.contracts.Review)
     rating_count = NumberAttribute(default=0)
-    marketing = BooleanAttribute(default=False)
+    marketing = BooleanAttribute(default=False)  # consents: the current state (the ledger holds every change)
+    analytics = BooleanAttribute(default=False)
+    promotions = BooleanAttribute(default=False)
+    third_party_sharing = BooleanAttribute(default=False)
+    consents_updated_at = NumberAttribute(null=True)
     identity_status = UnicodeAttribute(default="none")
     policy_version = UnicodeAttribute()
     created_at = NumberAttribute()
@@ -70,7 +74,8 @@ class LedgerEntry(Entity, discriminator="consent"):
     user_id = UnicodeAttribute()
     subject = UnicodeAttribute()  # policy | marketing | analytics | ...
     decision = UnicodeAttribute()  # accept | reject | on | off
-    version = UnicodeAttribute(null=True)
+    version = UnicodeAttribute(null=True)  # the policy version in effect (or decided on)
+    source = UnicodeAttribute(null=True)  # signup | settings | unsubscribe_link | admin
     at = NumberAttribute()
 
 
@@ -180,12 +185,27 @@ def count_failed_attempt(otp: OtpItem, limit: int) -> int:
 
 # --- ledger and usage ----------------------------------------------------------------
 
-def ledger_entry(user_id: str, subject: str, decision: str, version: str | None = None) -> LedgerEntry:
+def ledger_entry(user_id: str, subject: str, decision: str, version: str | None = None, source: str | None = None) -> LedgerEntry:
     now = clock.now_ts()
     return LedgerEntry(
         pk=user_pk(user_id), sk=f"CONSENT#{now:017.6f}#{uuid.uuid4().hex[:8]}",
-        user_id=user_id, subject=subject, decision=decision, version=version, at=now,
+        user_id=user_id, subject=subject, decision=decision, version=version, source=source, at=now,
     )
+
+
+def consent_history(user_id: str, limit: int, start: dict | None) -> tuple[list[LedgerEntry], dict | None]:
+    result = LedgerEntry.query(user_pk(user_id), LedgerEntry.sk.startswith("CONSENT#"), scan_index_forward=False, limit=limit,
+                               page_size=limit, last_evaluated_key=start)
+    return list(result), result.last_evaluated_key
+
+
+MARKETING_ON = "CONSENT#marketing#on"
+
+
+def marketing_index(on: bool, user_id: str) -> dict[str, str | None]:
+    """The sparse gsi2 entry of an account whose marketing consent is on: campaigns page
+    through it (a Query), never the whole table."""
+    return {"gsi2pk": MARKETING_ON, "gsi2sk": user_id} if on else {"gsi2pk": None, "gsi2sk": None}
 
 
 def ledger(user_id: str) -> list[LedgerEntry]:

@@ -19,6 +19,7 @@ from chalicelib.adapters import cognito
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger
 from chalicelib.domain import accounts as rules
+from chalicelib.domain import consent
 from chalicelib.repos import db, notifications
 from chalicelib.repos import policies as policy_repo
 from chalicelib.repos import users as repo
@@ -96,7 +97,9 @@ def signup(data: Any) -> dict[str, Any]:
 
 def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: Any, profile: privacy.Profile, supervised: bool) -> None:
     _, key_item = vault.create(user_id)
-    marketing = data.marketing_opt_in if data.marketing_opt_in is not None else profile.marketing_default == "opt_out"
+    consents = consent.defaults(profile.marketing_default)
+    if data.marketing_opt_in is not None:
+        consents["marketing"] = data.marketing_opt_in
     guardian = data.guardian.model_dump(mode="json") if data.guardian else None
     user = repo.new_user(
         user_id,
@@ -111,13 +114,16 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
         guardian_enc=vault.seal(user_id, "guardian", json.dumps(guardian)) if guardian else None,
         phone_verified=False,
         supervised=supervised,
-        marketing=marketing,
+        **consents,
+        consents_updated_at=clock.now_ts(),
+        **repo.marketing_index(consents["marketing"], user_id),
         policy_version=data.accepted_policy_version,
     )
     items: list[Any] = [
         user,
-        repo.ledger_entry(user_id, "policy", "accept", data.accepted_policy_version),
-        repo.ledger_entry(user_id, "marketing", "on" if marketing else "off"),
+        repo.ledger_entry(user_id, "policy", "accept", data.accepted_policy_version, "signup"),
+        *(repo.ledger_entry(user_id, purpose, "on" if on else "off", data.accepted_policy_version, "signup")
+          for purpose, on in consents.items()),
     ]
     if profile.phone_otp_required:
         items += _otp_items(user_id, data.phone, [])

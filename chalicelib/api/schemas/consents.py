@@ -1,0 +1,42 @@
+"""Request and response models of the consent routes (`api/consents.py`)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from chalicelib.api.models import Model, Strict, paged
+
+
+class Consents(Model):
+    marketing: bool
+    analytics: bool
+    promotions: bool
+    third_party_sharing: bool
+    updated_at: str
+
+
+class ConsentsIn(Strict):
+    """Any of the four purposes; those left out stay as they are."""
+
+    marketing: bool | None = Field(default=None, strict=True)
+    analytics: bool | None = Field(default=None, strict=True)
+    promotions: bool | None = Field(default=None, strict=True)
+    third_party_sharing: bool | None = Field(default=None, strict=True)
+
+    @model_validator(mode="after")
+    def _something(self) -> ConsentsIn:
+        if all(v is None for v in self.model_dump().values()):
+            raise ValueError("name at least one of marketing, analytics, promotions, third_party_sharing")
+        return self
+
+
+class ConsentChange(Model):
+    purpose: str = Field(description="marketing, analytics, promotions, third_party_sharing, or policy (a policy decision)")
+    decision: Literal["on", "off", "accept", "reject"]
+    source: str | None = Field(description="signup, settings, unsubscribe_link or admin")
+    policy_version: str | None = Field(description="the policy version in effect when it changed (or decided on)")
+    at: str
+
+
+ConsentChangePage = paged(ConsentChange)
