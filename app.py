@@ -2,7 +2,7 @@
 of event handlers (`chalicelib/handlers/`)."""
 from chalice import Chalice
 
-from chalicelib.api import accounts, consents, contracts, identity, money, platform, policies, profiles, projects
+from chalicelib.api import accounts, consents, contracts, deletion, identity, money, platform, policies, profiles, projects
 from chalicelib.core import observability, privacy, settings
 from chalicelib.handlers import marketplace, notifications, payments, retention
 
@@ -16,6 +16,7 @@ app.register_blueprint(notifications.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(consents.bp)
+app.register_blueprint(deletion.bp)
 app.register_blueprint(identity.bp)
 app.register_blueprint(profiles.bp)
 app.register_blueprint(projects.bp)

@@ -235,6 +235,19 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "currency": keep("user.financial", BOOKS, export=True), "gross": keep("user.financial", BOOKS, export=True),
         "fee": keep("user.financial", BOOKS, export=True), "net": keep("user.financial", BOOKS, export=True), "created_at": WHEN,
     },
+    # --- deletion ---
+    "deletion": {
+        "user_id": USER_ID, "status": STATUS, "requested_at": WHEN, "erase_after": WHEN,
+        "token_hash": erase(SYSTEM, export=False), "outcome": STATUS,
+    },
+    "deletion_receipt": {a: keep(SYSTEM, "the receipt of an erasure; it names nobody", export=False) for a in
+                         ("status", "requested_at", "erase_after", "completed_at", "erased", "kept")},
+    "legal_hold": {
+        "hold_id": keep("system.legal", "a legal hold outlives the account it holds"),
+        "user_id": keep("user.unique_id", "a legal hold outlives the account it holds"),
+        "reason": keep("system.legal", "the authority's reference"),
+        "placed_by": keep("user.unique_id", AUDIT), "placed_at": WHEN,
+    },
     "idempotency": {
         "operation": erase(SYSTEM, export=False), "body_hash": erase(SYSTEM, export=False),
         "result": erase(SYSTEM, export=False), "created_at": erase(SYSTEM, export=False),

@@ -1,0 +1,36 @@
+"""Request and response models of the deletion routes (`api/deletion.py`)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.api.models import Model, Strict
+
+
+class DeletionScheduled(Model):
+    status: Literal["scheduled"]
+    erase_after: str = Field(description="when erasure starts; until then DELETE /me/deletion cancels")
+    receipt_token: str = Field(description="keep it: GET /me/deletion-receipt?token=... tells what was erased and kept, without signing in")
+
+
+class DeletionCancelled(Model):
+    status: Literal["cancelled"]
+
+
+class ReceiptQuery(Strict):
+    token: str = Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Kept(Model):
+    category: str
+    reason: str
+
+
+class DeletionReceiptOut(Model):
+    status: Literal["scheduled", "cancelled", "erased", "archived"]
+    requested_at: str
+    erase_after: str
+    erased: list[str] = Field(description="data categories erased")
+    kept: list[Kept] = Field(description="data categories kept, and why")
+    completed_at: str | None

@@ -1,0 +1,66 @@
+"""Deletion requests and their receipts.
+
+- `USER#<id>` / `DELETION`: the scheduled deletion (status, when erasure may start,
+  the hash of the receipt token). Its TTL (`expires_at`) is the time erasure may start.
+- `DELETION#<token hash>` / `RECEIPT`: what the user is told, reachable from the
+  receipt token alone (no sign-in). It holds no personal data: no name, no contact,
+  not even the user id.
+- `USER#<id>` / `LEGAL_HOLD#<hold_id>`: a legal hold on the account (blocks deletion).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.repos.db import Entity
+from chalicelib.repos.users import user_pk
+
+
+class DeletionRequest(Entity, discriminator="deletion"):
+    user_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # scheduled
+    requested_at = NumberAttribute()
+    erase_after = NumberAttribute()
+    token_hash = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # erase | archive (the profile's after_erasure at request time)
+
+
+class DeletionReceipt(Entity, discriminator="deletion_receipt"):
+    status = UnicodeAttribute()  # scheduled | cancelled | erased | archived
+    requested_at = NumberAttribute()
+    erase_after = NumberAttribute()
+    completed_at = NumberAttribute(null=True)
+    erased = ListAttribute(of=UnicodeAttribute, default=list)  # data categories
+    kept = ListAttribute(of=MapAttribute, default=list)  # [{category, reason}]
+
+
+class LegalHold(Entity, discriminator="legal_hold"):
+    hold_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    reason = UnicodeAttribute()  # the authority's reference; no personal data
+    placed_by = UnicodeAttribute()
+    placed_at = NumberAttribute()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_key(user_id: str) -> tuple[str, str]:
+    return user_pk(user_id), "DELETION"
+
+
+def receipt_key(hash_: str) -> tuple[str, str]:
+    return f"DELETION#{hash_}", "RECEIPT"
+
+
+def legal_holds(user_id: str) -> list[LegalHold]:
+    return list(LegalHold.query(user_pk(user_id), LegalHold.sk.startswith("LEGAL_HOLD#")))
+
+
+def receipt(hash_: str) -> DeletionReceipt | None:
+    try:
+        return DeletionReceipt.get(*receipt_key(hash_), consistent_read=True)
+    except DeletionReceipt.DoesNotExist:
+        return None

@@ -1,0 +1,109 @@
+"""Deletion: the request (with the blockers the profile names), its cancellation while
+still scheduled, and the receipt told by token without signing in.
+
+What the profile's `self_service_deletion` means here:
+- `erase`: the account is scheduled for erasure after `erasure_grace_days`, unless a
+  blocker the profile names stands in the way (`409 DeletionBlocked` lists them all);
+- `request_only` (the account is closed, its data archived and kept, as the policy says):
+  scheduled the same way, and the receipt says everything is kept, archived;
+- `correction_only`: no deletion is offered (`403 DeletionNotOffered`); the user
+  corrects their data instead (`PATCH /me`, `PUT /me/profile`).
+"""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core import clock, errors, privacy
+from chalicelib.core.observability import logger, metrics
+from chalicelib.domain import marketplace as market
+from chalicelib.repos import contracts as contract_repo
+from chalicelib.repos import db
+from chalicelib.repos import deletion as repo
+from chalicelib.repos import ledger as ledger_repo
+from chalicelib.repos.users import user_pk
+from chalicelib.services.caller import Caller
+
+
+def blockers(user_id: str, role: str, wanted: list[str]) -> list[dict[str, str]]:
+    """What stands in the way of deleting the account, among the kinds the profile names.
+    Each is found by a Query of the user's own partition or contract index."""
+    found: list[dict[str, str]] = []
+    if "pending_payout" in wanted:
+        pending = ledger_repo.Payout.query(user_pk(user_id), ledger_repo.Payout.sk.startswith("PAYOUT#"),
+                                           filter_condition=ledger_repo.Payout.status == "pending")
+        found += [{"type": "pending_payout", "id": p.payout_id} for p in pending]
+    if "wallet_balance" in wanted:
+        found += [{"type": "wallet_balance", "id": a.currency} for a in ledger_repo.user_accounts(user_id)
+                  if a.account == "wallet" and int(a.balance) > 0]
+    if {"open_dispute", "active_contract"} & set(wanted):
+        index = contract_repo.Contract.gsi1 if role == "employer" else contract_repo.Contract.gsi2
+        for contract in index.query(f"CONTRACTS#{user_id}"):
+            if contract.status == market.DISPUTED and "open_dispute" in wanted:
+                found.append({"type": "open_dispute", "id": contract.contract_id})
+            elif contract.status == market.ACTIVE and "active_contract" in wanted:
+                found.append({"type": "active_contract", "id": contract.contract_id})
+    if "legal_hold" in wanted:
+        found += [{"type": "legal_hold", "id": h.hold_id} for h in repo.legal_holds(user_id)]
+    return found
+
+
+def request(caller: Caller) -> dict[str, Any]:
+    profile = privacy.active()
+    if profile.self_service_deletion == "correction_only":
+        raise errors.Forbidden("This platform's policy offers correction of your data, not deletion: "
+                               "correct it with PATCH /me and PUT /me/profile", code="DeletionNotOffered")
+    if caller.role == "admin":
+        raise errors.Forbidden("Admin accounts are removed by another admin, not by self-service deletion")
+    found = blockers(caller.user_id, caller.role, list(profile.deletion_blockers))
+    if found:
+        raise errors.Conflict("Your account cannot be deleted yet: settle what is listed first", code="DeletionBlocked",
+                              details={"blockers": found})
+    token = secrets.token_urlsafe(32)
+    hashed, now = repo.token_hash(token), clock.now_ts()
+    erase_after = now + profile.erasure_grace_days * 86400
+    outcome = "archive" if profile.after_erasure == "archive" else "erase"
+    scheduled = repo.DeletionRequest(
+        *repo.request_key(caller.user_id), user_id=caller.user_id, status="scheduled", requested_at=now, erase_after=erase_after,
+        token_hash=hashed, outcome=outcome, expires_at=int(erase_after),
+    )
+    receipt = repo.DeletionReceipt(*repo.receipt_key(hashed), status="scheduled", requested_at=now, erase_after=erase_after)
+    try:
+        with db.transaction() as tx:
+            tx.save(scheduled, condition=repo.DeletionRequest.pk.does_not_exist())
+            tx.save(receipt, condition=repo.DeletionReceipt.pk.does_not_exist())
+    except TransactWriteError:
+        raise errors.Conflict("A deletion is already scheduled; cancel it (DELETE /me/deletion) to ask again",
+                              code="DeletionAlreadyScheduled") from None
+    metrics.add_metric(name="DeletionsScheduled", unit="Count", value=1)
+    logger.info("deletion scheduled", extra={"user_id": caller.user_id, "outcome": outcome, "erase_after": clock.iso(erase_after)})
+    return {"status": "scheduled", "erase_after": clock.iso(erase_after), "receipt_token": token}
+
+
+def cancel(caller: Caller, items: dict) -> dict[str, Any]:
+    scheduled = items.get(repo.request_key(caller.user_id))
+    if not isinstance(scheduled, repo.DeletionRequest):
+        raise errors.NotFound("No deletion is scheduled")
+    try:
+        with db.transaction() as tx:
+            tx.delete(scheduled, condition=repo.DeletionRequest.status == "scheduled")
+            tx.update(repo.DeletionReceipt(*repo.receipt_key(scheduled.token_hash)),
+                      actions=[repo.DeletionReceipt.status.set("cancelled"), repo.DeletionReceipt.completed_at.set(clock.now_ts())],
+                      condition=repo.DeletionReceipt.status == "scheduled")
+    except TransactWriteError:
+        raise errors.Conflict("The deletion is no longer scheduled; it cannot be cancelled") from None
+    logger.info("deletion cancelled", extra={"user_id": caller.user_id})
+    return {"status": "cancelled"}
+
+
+def receipt(token: str) -> dict[str, Any]:
+    found = repo.receipt(repo.token_hash(token))
+    if found is None:
+        raise errors.NotFound("No deletion receipt for this token")
+    return {
+        "status": found.status, "requested_at": clock.iso(found.requested_at), "erase_after": clock.iso(found.erase_after),
+        "erased": list(found.erased or []), "kept": [dict(k) for k in (found.kept or [])],
+        "completed_at": clock.iso(found.completed_at) if found.completed_at else None,
+    }
