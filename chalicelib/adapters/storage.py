@@ -69,3 +69,16 @@ def delete_every_version(bucket: str, key: str) -> int:
     if doomed:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
     return len(doomed)
+
+
+def delete_prefix_every_version(bucket: str, prefix: str) -> int:
+    """Delete every object under `prefix`, every version and delete marker: what erasure
+    does to a user's folder. Returns how many versions went."""
+    s3 = aws.client("s3")
+    deleted = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(doomed), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed[start:start + 1000], "Quiet": True})
+        deleted += len(doomed)
+    return deleted

@@ -167,7 +167,10 @@ NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=30, max_receive_
 # Charges and payouts to settle with the gateway (ids only). A failed attempt comes back
 # after a backoff that grows with each receive; after `max_receive_count` it goes to the DLQ.
 PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE)
+# Accounts whose grace period ended, to erase (ids only); a failed erasure is retried,
+# then waits in the DLQ (the `ErasuresFailed` metric and the DLQ depth are what an alarm watches).
+ERASURE_QUEUE = Queue("erasure", visibility_timeout=300, max_receive_count=5)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

@@ -248,6 +248,12 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "reason": keep("system.legal", "the authority's reference"),
         "placed_by": keep("user.unique_id", AUDIT), "placed_at": WHEN,
     },
+    "erasure": {
+        "user_id": keep("user.unique_id", "the proof that the erasure ran, step by step; the id names nobody afterwards"),
+        "token_hash": keep(SYSTEM, "links the erasure to its receipt"), "outcome": STATUS,
+        "done": keep(SYSTEM, "the steps done"), "touched": keep(SYSTEM, "the kinds of items reached"),
+        "started_at": WHEN, "finished_at": WHEN,
+    },
     "idempotency": {
         "operation": erase(SYSTEM, export=False), "body_hash": erase(SYSTEM, export=False),
         "result": erase(SYSTEM, export=False), "created_at": erase(SYSTEM, export=False),
@@ -284,3 +290,36 @@ QUEUES: dict[str, dict[str, Field]] = {
         "user_id": erase("user.unique_id", export=False), "contract_id": erase(SYSTEM, export=False),
     },
 }
+
+
+# What erasure does with a whole item of the user's (each field still follows its rule):
+# `delete` the item, or `strip` it of its erased fields and keep the rest. Items of
+# other people that the user's activity reaches (a project they bid on, a contract's
+# other side) are always stripped of the user's own fields only.
+ITEM_ON_ERASURE: dict[str, str] = {
+    "email_claim": "delete", "otp": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
+    "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete",
+    "deletion": "delete", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
+    "ledger_account": "strip", "ledger_entry": "strip", "receipt": "strip", "legal_hold": "strip",
+}
+
+
+def erased_fields(kind: str) -> list[str]:
+    """The attributes of an item of `kind` that erasure removes."""
+    return [name for name, f in ENTITIES.get(kind, {}).items() if f.rule == "erase"]
+
+
+def receipt_lines(kinds: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    """What a receipt says for the kinds of items an erasure touched: the categories
+    erased, and those kept with their reasons (no personal data: categories only)."""
+    erased: set[str] = set()
+    kept: dict[str, list[str]] = {}
+    for kind in kinds:
+        for f in ENTITIES.get(kind, {}).values():
+            if f.category == SYSTEM:
+                continue
+            if f.rule == "erase":
+                erased.add(f.category)
+            elif f.reason not in kept.setdefault(f.category, []):
+                kept[f.category].append(f.reason)
+    return sorted(erased), [{"category": c, "reason": "; ".join(r)} for c, r in sorted(kept.items()) if c not in erased]

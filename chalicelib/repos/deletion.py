@@ -6,6 +6,7 @@
   receipt token alone (no sign-in). It holds no personal data: no name, no contact,
   not even the user id.
 - `USER#<id>` / `LEGAL_HOLD#<hold_id>`: a legal hold on the account (blocks deletion).
+- `ERASURE#<id>` / `PROGRESS`: the steps of an erasure done so far (`services.erasure`).
 """
 from __future__ import annotations
 
@@ -41,6 +42,21 @@ class LegalHold(Entity, discriminator="legal_hold"):
     reason = UnicodeAttribute()  # the authority's reference; no personal data
     placed_by = UnicodeAttribute()
     placed_at = NumberAttribute()
+
+
+class ErasureProgress(Entity, discriminator="erasure"):
+    user_id = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # erase | archive
+    done = ListAttribute(of=UnicodeAttribute, default=list)
+    touched = ListAttribute(of=UnicodeAttribute, default=list)  # kinds of items erasure reached
+    started_at = NumberAttribute()
+    finished_at = NumberAttribute(null=True)
+
+
+def progress_key(user_id: str) -> tuple[str, str]:
+    """Erasure's progress, apart from the user's partition (which erasure empties)."""
+    return f"ERASURE#{user_id}", "PROGRESS"
 
 
 def token_hash(token: str) -> str:

@@ -1,0 +1,224 @@
+"""Erasure: what happens when a scheduled deletion's grace period ends, driven by the
+data map (`domain.datamap`).
+
+Steps, in order, each recorded in the progress item `ERASURE#<user id>` once done, so a
+crash, a throttle or a timeout and a rerun finish the job without repeating what is
+done (and each step is itself safe to repeat):
+1. `sign_in`  the account is closed (login fails, tokens are refused) and the Cognito
+              user deleted (or, where the profile archives, disabled);
+2. `objects`  identity documents, project files the user uploaded and exports: every
+              version of every object deleted;
+3. `activity` items elsewhere that the user wrote (bids, messages, reviews given,
+              projects, dispute reasons they gave): stripped of the user's fields;
+4. `partition` every item of `USER#<id>`: deleted or stripped as the map says; the
+              books (ledger, payouts, receipts) keep amounts under the opaque id;
+5. `account`  the account item keeps `status: erased`, the id and role only;
+6. `receipt`  the receipt says, by category, what was erased and what was kept, and why;
+7. `key`      the user's data key is deleted: every remaining copy of their ciphertext,
+              backups included, is unreadable (last, so a rerun can still read the
+              email to finish step 1).
+Under a profile whose policy archives instead (`after_erasure: archive`), only steps 1
+(disable), `unlist` (out of every processing list) and the receipt run: the data is
+kept, access ends and processing stops, and the receipt says so.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DeleteError
+
+from chalicelib.adapters import cognito, queues, storage
+from chalicelib.core import clock
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
+from chalicelib.domain import datamap
+from chalicelib.repos import activity, db
+from chalicelib.repos import deletion as deletion_repo
+from chalicelib.repos import users as users_repo
+from chalicelib.repos.db import Entity
+from chalicelib.security import vault
+
+ERASE_STEPS = ("sign_in", "objects", "activity", "partition", "account", "receipt", "key")
+ARCHIVE_STEPS = ("sign_in", "unlist", "receipt")
+KEY_ATTRIBUTES = set(datamap.KEYS)
+
+
+def _progress(user_id: str, token_hash: str, outcome: str) -> deletion_repo.ErasureProgress:
+    try:
+        return deletion_repo.ErasureProgress.get(*deletion_repo.progress_key(user_id), consistent_read=True)
+    except deletion_repo.ErasureProgress.DoesNotExist:
+        item = deletion_repo.ErasureProgress(*deletion_repo.progress_key(user_id), user_id=user_id, token_hash=token_hash, outcome=outcome,
+                               started_at=clock.now_ts())
+        item.save(condition=deletion_repo.ErasureProgress.pk.does_not_exist())
+        return item
+
+
+def _done(progress: deletion_repo.ErasureProgress, step: str, touched: set[str] | None = None) -> None:
+    actions = [deletion_repo.ErasureProgress.done.set(deletion_repo.ErasureProgress.done.append([step]))]
+    if touched:
+        actions.append(deletion_repo.ErasureProgress.touched.set(sorted(set(progress.touched or []) | touched)))
+        progress.touched = sorted(set(progress.touched or []) | touched)
+    progress.update(actions=actions)
+    progress.done = [*(progress.done or []), step]
+
+
+def _account(user_id: str) -> users_repo.UserItem | None:
+    try:
+        return users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT", consistent_read=True)
+    except users_repo.UserItem.DoesNotExist:
+        return None
+
+
+def _strip(item: Entity, kind: str) -> None:
+    """Remove the fields the data map erases from one item (if it has any)."""
+    doomed = [name for name in datamap.erased_fields(kind) if getattr(item, name, None) is not None and name not in KEY_ATTRIBUTES]
+    if doomed:
+        item.update(actions=[getattr(type(item), name).remove() for name in doomed])
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+def _sign_in(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    account = _account(user_id)
+    if account is None:
+        return
+    email = vault.readable(user_id, "email", account.email_enc)
+    if email:
+        (cognito.disable_user if progress.outcome == "archive" else cognito.delete_user)(email)
+    if account.status not in (users_repo.CLOSED, users_repo.ERASED):
+        account.update(actions=[users_repo.UserItem.status.set(users_repo.CLOSED), users_repo.UserItem.updated_at.set(clock.now_ts())])
+
+
+def _objects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    storage.delete_prefix_every_version(DOCUMENTS_BUCKET.name, f"identity/{user_id}/")
+    storage.delete_prefix_every_version(EXPORTS_BUCKET.name, f"exports/{user_id}/")
+    for item in activity.of_user(user_id, "project_files_uploaded"):
+        if getattr(item, "object_key", None):
+            storage.delete_every_version(FILES_BUCKET.name, item.object_key)
+
+
+def _activity(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str]:
+    touched: set[str] = set()
+    for kind in activity.ACTIVITY:
+        if kind == "reviews_received":
+            continue  # the reviewers' words, not the user's
+        for item in activity.of_user(user_id, kind):
+            item_kind = Entity.kind.get_discriminator(type(item))
+            touched.add(item_kind)
+            if kind == "project_files_uploaded":
+                item.delete()
+            elif item_kind == "contract":
+                if item.disputed_by == user_id and item.dispute_reason_enc is not None:
+                    item.update(actions=[type(item).dispute_reason_enc.remove()])
+            else:
+                _strip(item, item_kind)
+    for item in Entity.gsi1.query(users_repo.user_pk(user_id)):  # notifications to the user
+        item_kind = Entity.kind.get_discriminator(type(item))
+        touched.add(item_kind)
+        item.delete()
+    return touched
+
+
+def _partition(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str]:
+    touched: set[str] = set()
+    account = _account(user_id)
+    if account is not None and account.email_hash:
+        claim = users_repo.EmailClaim(f"EMAIL#{account.email_hash}", "EMAIL")
+        try:  # the address may sign up again; gone already (a rerun) or someone else's now: nothing to do
+            claim.delete(condition=users_repo.EmailClaim.user_id == user_id)
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    for item in Entity.query(users_repo.user_pk(user_id)):
+        kind = Entity.kind.get_discriminator(type(item))
+        touched.add(kind)
+        if kind == "user":
+            continue  # the account is the last item changed (`_account_item`)
+        if datamap.ITEM_ON_ERASURE.get(kind) == "delete":
+            item.delete()
+        else:
+            _strip(item, kind)
+    return touched
+
+
+def _account_item(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    account = _account(user_id)
+    if account is None:
+        return
+    doomed = [n for n in datamap.erased_fields("user") if getattr(account, n, None) is not None]
+    actions = [getattr(users_repo.UserItem, n).remove() for n in doomed]
+    actions += [users_repo.UserItem.status.set(users_repo.ERASED), users_repo.UserItem.updated_at.set(clock.now_ts())]
+    actions += [getattr(users_repo.UserItem, a).remove() for a in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")]
+    account.update(actions=actions)
+
+
+def _unlist(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Archive: out of every list that processes users (marketing, campaigns)."""
+    account = _account(user_id)
+    if account is None:
+        return
+    account.update(actions=[
+        *(getattr(users_repo.UserItem, p).set(False) for p in ("marketing", "analytics", "promotions", "third_party_sharing")),
+        users_repo.UserItem.gsi2pk.remove(), users_repo.UserItem.gsi2sk.remove(),
+    ])
+
+
+def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    now = clock.now_ts()
+    if progress.outcome == "archive":
+        erased: list[str] = []
+        kept = [{"category": "user", "reason": "the platform's policy keeps an account's data after it is closed, archived: "
+                                               "access has ended and the data is no longer processed"}]
+        status = "archived"
+    else:
+        erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}))
+        status = "erased"
+    with db.transaction() as tx:
+        tx.update(deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash)), actions=[
+            deletion_repo.DeletionReceipt.status.set(status), deletion_repo.DeletionReceipt.erased.set(erased),
+            deletion_repo.DeletionReceipt.kept.set(kept), deletion_repo.DeletionReceipt.completed_at.set(now),
+        ])
+
+
+def _key(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    vault.shred(user_id)
+
+
+STEP = {
+    "sign_in": _sign_in, "objects": _objects, "activity": _activity, "partition": _partition, "account": _account_item,
+    "unlist": _unlist, "receipt": _receipt, "key": _key,
+}
+
+
+def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
+    """Erase (or archive) one account; safe to call again at any point."""
+    progress = _progress(user_id, token_hash, outcome)
+    if progress.finished_at:
+        return {"status": "already done"}
+    steps = ARCHIVE_STEPS if progress.outcome == "archive" else ERASE_STEPS
+    for step in steps:
+        if step in (progress.done or []):
+            continue
+        touched = STEP[step](user_id, progress)
+        _done(progress, step, touched if isinstance(touched, set) else None)
+    progress.update(actions=[deletion_repo.ErasureProgress.finished_at.set(clock.now_ts())])
+    metrics.add_metric(name="AccountsErased" if progress.outcome == "erase" else "AccountsArchived", unit="Count", value=1)
+    logger.info("erasure finished", extra={"user_id": user_id, "outcome": progress.outcome})
+    return {"status": "erased" if progress.outcome == "erase" else "archived"}
+
+
+def due(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None, by_ttl: bool) -> dict[str, str] | None:
+    """The erasure a stream record asks for: a scheduled deletion removed by TTL (its
+    grace period has ended). A deletion cancelled by the user is removed by the API, not
+    by TTL, and asks for nothing."""
+    if not by_ttl or new_image or not old_image or old_image.get("kind", {}).get("S") != "deletion":
+        return None
+    return {"user_id": old_image["user_id"]["S"], "token_hash": old_image["token_hash"]["S"], "outcome": old_image["outcome"]["S"]}
+
+
+def enqueue(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None, bool]]) -> int:
+    jobs = [job for old, new, by_ttl in changes if (job := due(old, new, by_ttl)) is not None]
+    if jobs:
+        queues.send_batch(ERASURE_QUEUE, jobs)
+        metrics.add_metric(name="ErasuresQueued", unit="Count", value=len(jobs))
+    return len(jobs)

@@ -1,0 +1,134 @@
+"""Erasure after the grace period, driven by the data map, proven by the sweep: nothing
+of the user's email, phone, name, identity or bank account number is left anywhere."""
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+
+import pytest
+
+from tests.helpers import (
+    ID_NUMBER,
+    admin_token,
+    assert_books_balance,
+    call,
+    login,
+    sweep,
+    verified,
+)
+
+
+@pytest.fixture(scope="module")
+def world(http, runtime, admin):
+    tok = admin_token(http, admin)
+    return SimpleNamespace(admin=tok, employer=verified(http, runtime, tok, "employer", full_name="Erin Employer"))
+
+
+def _needles(user: dict, extra: list[str]) -> list[str]:
+    return [user["email"], user["phone"], user["phone"].lstrip("+"), user["full_name"], *extra]
+
+
+def _grace_ends(runtime, days: int = 14) -> None:
+    runtime.advance_clock(days * 86400 + 60)
+    runtime.drain()
+
+
+def test_a_freelancer_with_money_chat_reviews_and_documents_is_erased_and_the_sweep_finds_nothing(http, runtime, world, capfd):
+    from tests.test_money import BANK, earn, key
+
+    name = f"Zed Quill {uuid.uuid4().hex[:6]}"
+    bank_number = "7788" + str(uuid.uuid4().int)[:8] + "01"
+    freelancer = earn(http, runtime, world, 20000)
+    freelancer["full_name"] = name
+    assert call(http, "PATCH", "/me", {"full_name": name}, token=freelancer["token"])[0] == 200
+    call(http, "PUT", "/me/payout-method", {**BANK, "account_number": bank_number, "account_holder": name}, token=freelancer["token"])
+    call(http, "PUT", "/me/consents", {"marketing": True}, token=freelancer["token"])
+    cid = call(http, "GET", "/me/contracts", token=freelancer["token"])[1]["items"][0]["contract_id"]
+    call(http, "POST", f"/contracts/{cid}/reviews", {"rating": 5, "comment": f"Thanks from {name}"}, token=freelancer["token"])
+    call(http, "POST", f"/contracts/{cid}/reviews", {"rating": 4, "comment": "Great freelancer"}, token=world.employer["token"])
+
+    status, refused = call(http, "POST", "/me/deletion", token=freelancer["token"])
+    assert status == 409 and {b["type"] for b in refused["Details"]["blockers"]} == {"wallet_balance"}
+    call(http, "POST", "/me/payouts", {"amount": {"amount": 18000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    status, refused = call(http, "POST", "/me/deletion", token=freelancer["token"])
+    assert status == 409 and {b["type"] for b in refused["Details"]["blockers"]} == {"pending_payout"}
+    runtime.drain()
+    status, scheduled = call(http, "POST", "/me/deletion", token=freelancer["token"])
+    assert status == 202
+    assert call(http, "DELETE", "/me/deletion", token=freelancer["token"])[0] == 200
+    status, scheduled = call(http, "POST", "/me/deletion", token=freelancer["token"])
+    assert status == 202
+    runtime.drain()
+    assert call(http, "GET", "/me", token=freelancer["token"])[0] == 200  # still there during the grace period
+
+    _grace_ends(runtime)
+    assert login(http, freelancer)[0] in (400, 401, 403)
+    assert call(http, "GET", f"/users/{freelancer['user_id']}/profile", token=world.employer["token"])[0] in (401, 404)
+    employer_token = login(http, world.employer)[1]["token"]
+    seen = call(http, "GET", f"/contracts/{cid}", token=employer_token)[1]
+    assert seen["freelancer"] == {"user_id": freelancer["user_id"], "full_name": "Deleted user", "email": None, "phone": None}
+    status, receipt = call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")
+    assert status == 200 and receipt["status"] == "erased" and receipt["completed_at"]
+    assert {"user.contact.email", "user.name", "user.financial.bank_account", "user.government_id"} <= set(receipt["erased"])
+    assert any(k["category"] == "user.financial" and "accounting" in k["reason"] for k in receipt["kept"])
+    assert freelancer["user_id"] not in str(receipt) and name not in str(receipt)
+    assert_books_balance()
+    logs = capfd.readouterr()
+    assert sweep(_needles(freelancer, [bank_number, ID_NUMBER, "AB1234567"]), logs.out + logs.err) == []
+
+
+def test_the_email_of_an_erased_account_can_sign_up_again(http, runtime):
+    from tests.helpers import register
+
+    user = register(http, runtime, "freelancer")
+    assert any("@ cognito" in place for place in sweep([user["email"]]))  # the sweep sees what is there
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    _grace_ends(runtime)
+    assert sweep([user["email"]]) == []
+    again = register(http, runtime, "employer", email=user["email"])
+    assert again["user_id"] != user["user_id"]
+
+
+def test_an_erasure_interrupted_at_each_step_finishes_on_a_rerun(http, runtime, monkeypatch):
+    from chalicelib.repos import deletion
+    from chalicelib.services import erasure
+    from tests.helpers import register
+
+    for step in erasure.ERASE_STEPS:
+        user = register(http, runtime, "freelancer")
+        status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+        assert status == 202
+        real = erasure.STEP[step]
+
+        def crash(*args, _real=real, **kwargs):
+            _real(*args, **kwargs)
+            raise TimeoutError("the function timed out right after this step's work")
+
+        monkeypatch.setitem(erasure.STEP, step, crash)
+        token_hash = deletion.token_hash(scheduled["receipt_token"])
+        with pytest.raises(TimeoutError):
+            erasure.run(user["user_id"], token_hash, "erase")
+        monkeypatch.setitem(erasure.STEP, step, real)
+        assert erasure.run(user["user_id"], token_hash, "erase")["status"] == "erased"
+        assert erasure.run(user["user_id"], token_hash, "erase")["status"] == "already done"
+        assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "erased"
+        assert sweep([user["email"], user["phone"], user["phone"].lstrip("+")]) == [], step
+    runtime.drain()
+
+
+def test_under_a_profile_that_archives_closing_ends_access_and_keeps_the_data(http, runtime, monkeypatch):
+    from chalicelib.repos import users
+    from tests.helpers import register
+
+    user = register(http, runtime, "freelancer")
+    call(http, "PUT", "/me/consents", {"marketing": True}, token=user["token"])
+    monkeypatch.setenv("PRIVACY_PROFILE", "alujrat")
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    _grace_ends(runtime, 30)
+    assert login(http, user)[0] in (400, 401, 403)
+    receipt = call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]
+    assert receipt["status"] == "archived" and receipt["erased"] == [] and "archived" in receipt["kept"][0]["reason"]
+    account = users.UserItem.get(users.user_pk(user["user_id"]), "ACCOUNT")
+    assert account.email_enc and account.status == users.CLOSED and account.marketing is False
