@@ -25,14 +25,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.adapters import cognito, queues, storage
 from chalicelib.core import clock
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
 from chalicelib.domain import datamap
-from chalicelib.repos import activity, db
+from chalicelib.repos import activity
 from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity
@@ -173,11 +173,16 @@ def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
     else:
         erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}))
         status = "erased"
-    with db.transaction() as tx:
-        tx.update(deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash)), actions=[
+    receipt = deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash))
+    try:
+        receipt.update(actions=[
             deletion_repo.DeletionReceipt.status.set(status), deletion_repo.DeletionReceipt.erased.set(erased),
             deletion_repo.DeletionReceipt.kept.set(kept), deletion_repo.DeletionReceipt.completed_at.set(now),
-        ])
+        ], condition=deletion_repo.DeletionReceipt.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        logger.warning("erasure without a receipt to complete", extra={"user_id": user_id})
 
 
 def _key(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
