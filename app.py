@@ -4,7 +4,7 @@ from chalice import Chalice
 
 from chalicelib.api import accounts, consents, contracts, deletion, identity, money, platform, policies, profiles, projects
 from chalicelib.core import observability, privacy, settings
-from chalicelib.handlers import erasure, marketplace, notifications, payments, retention
+from chalicelib.handlers import campaigns, erasure, marketplace, notifications, payments, retention
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -25,6 +25,7 @@ app.register_blueprint(contracts.bp)
 app.register_blueprint(money.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(erasure.bp)
+app.register_blueprint(campaigns.bp)
 app.register_blueprint(retention.bp)
 
 if settings.is_local():

@@ -16,9 +16,12 @@ _messages: deque[dict[str, Any]] = deque(maxlen=KEEP)
 _installed = False
 
 
-def _record(channel: str, to: str, subject: str | None, body: str) -> None:
+def _record(channel: str, to: str, subject: str | None, body: str, headers: dict[str, str] | None = None) -> None:
     with _lock:
-        _messages.append({"channel": channel, "to": to, "subject": subject, "body": body, "sent_at": clock.iso()})
+        entry = {"channel": channel, "to": to, "subject": subject, "body": body, "sent_at": clock.iso()}
+        if headers:
+            entry["headers"] = headers
+        _messages.append(entry)
 
 
 def install() -> None:
@@ -46,7 +49,24 @@ def install() -> None:
             _record("sms", phone, None, message)
         return result
 
+    original_send_raw = SESBackend.send_raw_email
+
+    def send_raw_email(self: Any, source: str, destinations: list[str], raw_data: str) -> Any:
+        import email
+        from email import policy
+
+        wanted = list(destinations or [])  # moto appends the To/Cc addresses to this same list
+        message = original_send_raw(self, source, destinations, raw_data)
+        parsed = email.message_from_string(raw_data, policy=policy.default)
+        part = parsed.get_body(preferencelist=("plain",))
+        text = part.get_content() if part is not None else ""
+        headers = {k: str(parsed[k]) for k in ("List-Unsubscribe", "List-Unsubscribe-Post") if parsed[k]}
+        for to in dict.fromkeys(wanted or [str(parsed["To"])]):
+            _record("email", to, str(parsed["Subject"]), text.rstrip("\n"), headers)
+        return message
+
     SESBackend.send_email = send_email  # type: ignore[method-assign]
+    SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]
     SNSBackend.publish = publish  # type: ignore[method-assign]
     _installed = True
 

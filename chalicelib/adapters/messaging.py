@@ -14,6 +14,20 @@ def send_email(to: str, subject: str, body: str) -> str:
     return reply["MessageId"]
 
 
+def send_marketing_email(to: str, subject: str, body: str, unsubscribe_url: str) -> str:
+    """A marketing email with RFC 8058 one-click unsubscribe headers (SES's simple
+    send_email cannot carry headers, so this one goes as raw MIME)."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = mail_sender(), to, subject
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(body)
+    reply = aws.client("ses").send_raw_email(Source=mail_sender(), Destinations=[to], RawMessage={"Data": message.as_bytes()})
+    return reply["MessageId"]
+
+
 def send_sms(phone: str, text: str) -> str:
     reply = aws.client("sns").publish(
         PhoneNumber=phone,

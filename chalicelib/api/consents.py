@@ -1,4 +1,5 @@
-"""Consent routes: the caller's consents per purpose, changing them, and their history."""
+"""Consent routes: the caller's consents per purpose, changing them, their history;
+marketing campaigns (admin) and the one-click unsubscribe link (no sign-in)."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -7,6 +8,7 @@ from chalicelib.api.http import PAGE, Call, endpoint
 from chalicelib.core.lazy import lazy, refs
 
 service = lazy("chalicelib.services.consents")
+campaigns = lazy("chalicelib.services.campaigns")
 M = refs("chalicelib.api.schemas.consents")
 bp = Blueprint(__name__)
 TAGS = ("privacy",)
@@ -27,3 +29,21 @@ def put_consents(call: Call) -> dict:
           summary="Every consent change and policy decision, newest first")
 def consent_history(call: Call) -> dict:
     return service.history(call.caller.user_id, call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/admin/campaigns", "POST", body=M.CampaignIn, response=M.CampaignAccepted, status=202, auth="admin", tags=("admin",),
+          summary="Send a marketing email to every user whose marketing consent is on at sending time")
+def create_campaign(call: Call) -> dict:
+    return campaigns.create(call.caller.user_id, call.body.subject, call.body.body)
+
+
+@endpoint(bp, "/unsubscribe", query=M.UnsubscribeQuery, response=M.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
+          summary="One-click unsubscribe from marketing email (the link in each email; no sign-in)")
+def unsubscribe_get(call: Call) -> dict:
+    return campaigns.unsubscribe(call.query.token)
+
+
+@endpoint(bp, "/unsubscribe", "POST", query=M.UnsubscribeQuery, response=M.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
+          summary="RFC 8058 one-click unsubscribe (List-Unsubscribe-Post), as mail clients send it")
+def unsubscribe_post(call: Call) -> dict:
+    return campaigns.unsubscribe(call.query.token)

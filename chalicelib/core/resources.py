@@ -170,7 +170,9 @@ PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
 # Accounts whose grace period ended, to erase (ids only); a failed erasure is retried,
 # then waits in the DLQ (the `ErasuresFailed` metric and the DLQ depth are what an alarm watches).
 ERASURE_QUEUE = Queue("erasure", visibility_timeout=300, max_receive_count=5)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE)
+# Marketing campaigns, one page of the audience per message (its cursor, no personal data)
+CAMPAIGNS_QUEUE = Queue("campaigns", visibility_timeout=120, max_receive_count=5)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, CAMPAIGNS_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

@@ -181,6 +181,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "notification_id": keep(SYSTEM, "an id"), "channel": keep(SYSTEM, "email or sms"),
         "to": erase("user.contact"), "subject": erase("user.content.private"), "body": erase("user.content.private"),
         "status": STATUS, "send_at": WHEN, "sent_at": WHEN, "user_id": USER_ID, "purpose": keep(SYSTEM, "why it was sent"),
+        "unsubscribe_url": erase("user.unique_id", export=False),
     },
     "audit": {
         "entry_id": keep(SYSTEM, "an id", export=True), "actor_id": pseudonymise("user.unique_id", AUDIT, export=True),
@@ -189,6 +190,8 @@ ENTITIES: dict[str, dict[str, Field]] = {
     },
     "policy": {a: keep("system.policy", "the platform's published policy") for a in
                ("version", "effective_at", "published_at", "summary", "text", "material")},
+    "campaign": {a: keep("system.marketing", "the platform's own message, to no one in particular") for a in
+                 ("campaign_id", "subject", "body", "created_by", "created_at")},
     "policy_index": {"versions": keep("system.policy", "the platform's published policy")},
     # --- money ---
     "ledger_account": {
@@ -285,6 +288,7 @@ COGNITO: dict[str, Field] = {
 # queue payloads: ids only, gone once delivered (or after the queue's retention)
 QUEUES: dict[str, dict[str, Field]] = {
     "notifications": {"notification_id": erase(SYSTEM, export=False)},
+    "campaigns": {"campaign_id": erase(SYSTEM, export=False), "cursor": erase("user.unique_id", export=False)},
     "payments": {
         "what": erase(SYSTEM, export=False), "id": erase(SYSTEM, export=False),
         "user_id": erase("user.unique_id", export=False), "contract_id": erase(SYSTEM, export=False),

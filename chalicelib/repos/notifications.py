@@ -34,6 +34,7 @@ class NotificationItem(Entity, discriminator="notification"):
     sent_at = NumberAttribute(null=True)
     user_id = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)
+    unsubscribe_url = UnicodeAttribute(null=True)  # marketing: sent as List-Unsubscribe (RFC 8058), dropped once sent
 
 
 def _due_shard(notification_id: str) -> str:
@@ -54,6 +55,7 @@ def new(
     purpose: str | None = None,
     send_at: float | None = None,
     notification_id: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> NotificationItem:
     """Build (not save) a notification, so that callers can put it in a transaction.
     A `notification_id` derived from its cause makes sending it idempotent (`save_once`)."""
@@ -71,6 +73,7 @@ def new(
         body=body,
         user_id=user_id,
         purpose=purpose,
+        unsubscribe_url=unsubscribe_url,
         send_at=send_at or now,
         status=QUEUED,
         expires_at=int(max(now, send_at or now) + KEEP_DAYS * 86400),
@@ -98,6 +101,7 @@ def mark_sent(item: NotificationItem) -> bool:
                 NotificationItem.status.set(SENT),
                 NotificationItem.sent_at.set(clock.now_ts()),
                 NotificationItem.to.remove(),
+                NotificationItem.unsubscribe_url.remove(),
                 NotificationItem.subject.remove(),
                 NotificationItem.body.remove(),
             ],

@@ -93,6 +93,11 @@ def _index_key() -> bytes:
         return plaintext
 
 
+def platform_key() -> bytes:
+    """The platform's own data key (for keyed hashes and signed links)."""
+    return _index_key()
+
+
 def lookup_hash(purpose: str, value: str) -> str:
     """Keyed hash for finding a user by email or phone without storing it in clear."""
     return crypto.keyed_hash(_index_key(), purpose, value)

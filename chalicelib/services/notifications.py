@@ -50,7 +50,9 @@ def deliver(nid: str) -> bool:
     if item is None or item.status != repo.QUEUED:
         logger.info("notification already handled", extra={"notification_id": nid})
         return False
-    if item.channel == "email":
+    if item.channel == "email" and item.unsubscribe_url:
+        messaging.send_marketing_email(item.to, item.subject or "", item.body or "", item.unsubscribe_url)
+    elif item.channel == "email":
         messaging.send_email(item.to, item.subject or "", item.body or "")
     else:
         messaging.send_sms(item.to, item.body or "")

@@ -1,9 +1,9 @@
 """Request and response models of the consent routes (`api/consents.py`)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from chalicelib.api.models import Model, Strict, paged
 
@@ -40,3 +40,21 @@ class ConsentChange(Model):
 
 
 ConsentChangePage = paged(ConsentChange)
+
+
+class CampaignIn(Strict):
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")]
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+
+
+class CampaignAccepted(Model):
+    campaign_id: str
+
+
+class UnsubscribeQuery(Model):
+    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class Unsubscribed(Model):
+    marketing: Literal[False]
+    message: str
