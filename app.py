@@ -2,9 +2,22 @@
 of event handlers (`chalicelib/handlers/`)."""
 from chalice import Chalice
 
-from chalicelib.api import accounts, consents, contracts, deletion, identity, money, platform, policies, profiles, projects
+from chalicelib.api import (
+    accounts,
+    consents,
+    contracts,
+    deletion,
+    exports,
+    identity,
+    money,
+    platform,
+    policies,
+    profiles,
+    projects,
+)
 from chalicelib.core import observability, privacy, settings
 from chalicelib.handlers import campaigns, erasure, marketplace, notifications, payments, retention
+from chalicelib.handlers import exports as export_handlers
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -17,6 +30,7 @@ app.register_blueprint(accounts.bp)
 app.register_blueprint(policies.bp)
 app.register_blueprint(consents.bp)
 app.register_blueprint(deletion.bp)
+app.register_blueprint(exports.bp)
 app.register_blueprint(identity.bp)
 app.register_blueprint(profiles.bp)
 app.register_blueprint(projects.bp)
@@ -26,6 +40,7 @@ app.register_blueprint(money.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(erasure.bp)
 app.register_blueprint(campaigns.bp)
+app.register_blueprint(export_handlers.bp)
 app.register_blueprint(retention.bp)
 
 if settings.is_local():

@@ -172,7 +172,9 @@ PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
 ERASURE_QUEUE = Queue("erasure", visibility_timeout=300, max_receive_count=5)
 # Marketing campaigns, one page of the audience per message (its cursor, no personal data)
 CAMPAIGNS_QUEUE = Queue("campaigns", visibility_timeout=120, max_receive_count=5)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, CAMPAIGNS_QUEUE)
+# Exports to build (ids only)
+EXPORTS_QUEUE = Queue("exports", visibility_timeout=300, max_receive_count=3)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, CAMPAIGNS_QUEUE, EXPORTS_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

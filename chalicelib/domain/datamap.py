@@ -257,6 +257,11 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "done": keep(SYSTEM, "the steps done"), "touched": keep(SYSTEM, "the kinds of items reached"),
         "started_at": WHEN, "finished_at": WHEN,
     },
+    "export": {
+        "export_id": keep(SYSTEM, "an id", export=False), "user_id": USER_ID, "status": STATUS,
+        "requested_at": WHEN, "ready_until": WHEN,
+    },
+    "export_expiry": {"export_id": erase(SYSTEM, export=False), "user_id": erase("user.unique_id", export=False)},
     "idempotency": {
         "operation": erase(SYSTEM, export=False), "body_hash": erase(SYSTEM, export=False),
         "result": erase(SYSTEM, export=False), "created_at": erase(SYSTEM, export=False),
@@ -289,6 +294,7 @@ COGNITO: dict[str, Field] = {
 QUEUES: dict[str, dict[str, Field]] = {
     "notifications": {"notification_id": erase(SYSTEM, export=False)},
     "campaigns": {"campaign_id": erase(SYSTEM, export=False), "cursor": erase("user.unique_id", export=False)},
+    "exports": {"user_id": erase("user.unique_id", export=False), "export_id": erase(SYSTEM, export=False)},
     "payments": {
         "what": erase(SYSTEM, export=False), "id": erase(SYSTEM, export=False),
         "user_id": erase("user.unique_id", export=False), "contract_id": erase(SYSTEM, export=False),
@@ -303,7 +309,7 @@ QUEUES: dict[str, dict[str, Field]] = {
 ITEM_ON_ERASURE: dict[str, str] = {
     "email_claim": "delete", "otp": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
     "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete",
-    "deletion": "delete", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
+    "deletion": "delete", "export": "delete", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
     "ledger_account": "strip", "ledger_entry": "strip", "receipt": "strip", "legal_hold": "strip",
 }
 

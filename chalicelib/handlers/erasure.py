@@ -13,21 +13,14 @@ from chalice import Blueprint
 
 from chalicelib.core.lazy import lazy
 from chalicelib.core.resources import ERASURE_QUEUE, MAIN_TABLE, stream_arn
+from chalicelib.handlers.streams import by_ttl
 
 service = lazy("chalicelib.services.erasure")
 bp = Blueprint(__name__)
-TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-
-def _by_ttl(record: Any) -> bool:
-    identity = record.to_dict().get("userIdentity") or {}
-    return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
-
-
 @bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
 def queue_erasures(event: Any) -> None:
     """Scheduled deletions whose grace period ended (removed by TTL) go to the erasure queue."""
-    service.enqueue([(record.old_image, record.new_image, _by_ttl(record)) for record in event])
+    service.enqueue([(record.old_image, record.new_image, by_ttl(record)) for record in event])
 
 
 @bp.on_sqs_message(queue=ERASURE_QUEUE.name, batch_size=1)

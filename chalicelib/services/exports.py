@@ -1,0 +1,185 @@
+"""The right of access and portability: an export of every category of data kept about
+the caller, as JSON (machine-readable, with a schema version) and as a PDF "hard copy"
+(a heading per category), in the KMS-encrypted exports bucket.
+
+`POST /me/exports` records a pending export; the table's stream puts its id on the
+`exports` queue, whose function gathers the data (every Query starts from the user's id:
+their partition, their activity indexes, their audit entries; never a Scan), writes
+both objects and marks the export ready. `GET /me/exports/{id}` answers with 5-minute
+download links until the export's lifetime (`EXPORT_DAYS`) ends; then the export is
+`expired` and its objects are deleted (a TTL expiry item, seen on the stream).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.adapters import queues, storage
+from chalicelib.core import clock, errors
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.resources import EXPORTS_BUCKET, EXPORTS_QUEUE
+from chalicelib.repos import activity, audit, ids
+from chalicelib.repos import exports as repo
+from chalicelib.repos import users as users_repo
+from chalicelib.repos.db import Entity
+from chalicelib.security import vault
+from chalicelib.services import accounts, consents, contracts, projects
+from chalicelib.services.caller import Caller
+
+SCHEMA_VERSION = 1
+EXPORT_DAYS = 7
+LINK_SECONDS = 300
+
+
+def request(caller: Caller) -> dict[str, Any]:
+    export_id, now = ids.new_id(), clock.now_ts()
+    repo.new(caller.user_id, export_id, now).save()
+    logger.info("export requested", extra={"export_id": export_id})
+    return {"export_id": export_id, "status": "pending"}
+
+
+def status(caller: Caller, export_id: str) -> dict[str, Any]:
+    found = repo.get(caller.user_id, export_id)
+    if found is None:
+        raise errors.NotFound("No such export")
+    expired = found.status == "expired" or (found.ready_until is not None and found.ready_until <= clock.now_ts())
+    answer: dict[str, Any] = {"export_id": export_id, "status": "expired" if expired else found.status,
+                              "requested_at": clock.iso(found.requested_at), "json_url": None, "pdf_url": None,
+                              "expires_at": clock.iso(found.ready_until) if found.ready_until else None}
+    if found.status == "ready" and not expired:
+        answer["json_url"] = storage.presigned_get(EXPORTS_BUCKET.name, repo.object_key(caller.user_id, export_id, "json"), LINK_SECONDS)
+        answer["pdf_url"] = storage.presigned_get(EXPORTS_BUCKET.name, repo.object_key(caller.user_id, export_id, "pdf"), LINK_SECONDS)
+    return answer
+
+
+# --- assembling ---------------------------------------------------------------------------------
+
+def _when(value: float | None) -> str | None:
+    return clock.iso(value) if value else None
+
+
+def gather(user_id: str) -> dict[str, Any]:
+    """Every category the data map marks for export, found from the user's id."""
+    account = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT", consistent_read=True)
+    vault.preload([user_id])
+    partition: dict[str, list[Any]] = {}
+    for item in Entity.query(users_repo.user_pk(user_id)):
+        partition.setdefault(Entity.kind.get_discriminator(type(item)), []).append(item)
+    done = activity.everything(user_id)
+    vault.preload([r.reviewer_id for r in done["reviews_received"]])
+
+    def one(name: str) -> Any:
+        return (partition.get(name) or [None])[0]
+
+    profile = one("profile")
+    identity = one("identity")
+    method = one("payout_method")
+    categories: dict[str, Any] = {
+        "account": accounts.me(account),
+        "profile": {"published": json.loads(vault.readable(user_id, "profile", profile.data_enc) or "{}") if profile else None,
+                    "visibility": dict(profile.visibility or {}) if profile else None},
+        "identity_verification": {"status": identity.status, "id_type": identity.id_type,
+                                  "id_number": vault.readable(user_id, "id_number", identity.id_number_enc),
+                                  "submitted_at": _when(identity.submitted_at), "decided_at": _when(identity.decided_at),
+                                  "documents": "images are not exported; they are deleted after the profile's keep period"}
+        if identity else None,
+        "projects": [projects.out(p) for p in done["projects_posted"]],
+        "bids": [projects.bid_out(b) for b in done["bids_placed"]],
+        "contracts": [contracts.summary(c) for c in done["contracts_as_employer"] + done["contracts_as_freelancer"]],
+        "messages": [{"message_id": m.message_id, "contract_id": m.contract_id, "at": clock.iso(m.at),
+                      "body": vault.readable(user_id, "message.body", m.body_enc)} for m in done["messages_sent"]],
+        "reviews_given": [{"contract_id": r.contract_id, "rating": int(r.rating), "at": clock.iso(r.at),
+                           "comment": vault.readable(user_id, "review.comment", r.comment_enc)} for r in done["reviews_given"]],
+        "reviews_received": [{"contract_id": r.contract_id, "rating": int(r.rating), "at": clock.iso(r.at),
+                              "comment": vault.readable(r.reviewer_id, "review.comment", r.comment_enc)} for r in done["reviews_received"]],
+        "ledger": [{"entry_id": e.entry_id, "account": e.account, "kind": e.entry_kind, "amount": {"amount": int(e.amount), "currency": e.currency},
+                    "ref": e.ref, "created_at": clock.iso(e.created_at)} for e in partition.get("ledger_entry", [])],
+        "receipts": [{"receipt_id": r.receipt_id, "kind": r.receipt_kind, "ref": r.ref, "currency": r.currency, "gross": int(r.gross),
+                      "fee": int(r.fee), "net": int(r.net), "created_at": clock.iso(r.created_at)} for r in partition.get("receipt", [])],
+        "payouts": [{"payout_id": p.payout_id, "amount": {"amount": int(p.amount), "currency": p.currency}, "status": p.status,
+                     "destination": p.destination, "created_at": clock.iso(p.created_at), "settled_at": _when(p.settled_at)}
+                    for p in partition.get("payout", [])],
+        "payout_method": ({"type": method.method_type, "account_number_last4": method.account_number_last4,
+                           "upi_id_masked": method.upi_id_masked} if method else None),
+        "consents": {**consents.state(account), "history": consents.history(user_id, 100, None)["items"]},
+        "sign_ins": [{"at": clock.iso(s.at), "ip": vault.readable(user_id, "sign_in.ip", s.ip_enc),
+                      "user_agent": vault.readable(user_id, "sign_in.user_agent", s.user_agent_enc)} for s in partition.get("signin", [])],
+        "disclosures": [],
+        "audit_entries": [{"action": a.action, "actor_id": a.actor_id, "at": clock.iso(a.at), "details": json.loads(a.details or "{}")}
+                          for a in audit.page(user_id, None, 1000, None)[0]],
+    }
+    return {"schema_version": SCHEMA_VERSION, "generated_at": clock.iso(), "user_id": user_id, "categories": categories}
+
+
+def _pdf(document: dict[str, Any]) -> bytes:
+    """The human-readable hard copy: a heading per category, then its data as lines."""
+    from fpdf import FPDF
+    from fpdf.enums import WrapMode
+
+    class Copy(FPDF):
+        def line_of(self, value: str) -> None:
+            self.multi_cell(0, 5, value, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
+
+    pdf = Copy()
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(0, 10, "Your data", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 9)
+    pdf.line_of(f"Generated {document['generated_at']} (export schema version {document['schema_version']}).")
+
+    def text(value: Any) -> str:
+        return str(value).encode("latin-1", "replace").decode("latin-1")  # the core fonts are Latin-1
+
+    for category, content in document["categories"].items():
+        pdf.ln(3)
+        pdf.set_font("helvetica", "B", 13)
+        pdf.cell(0, 8, text(category.replace("_", " ").capitalize()), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("helvetica", "", 9)
+        rows = content if isinstance(content, list) else [content]
+        if not rows or rows == [None]:
+            pdf.line_of("(nothing kept)")
+        for row in rows:
+            if isinstance(row, dict):
+                for key, value in row.items():
+                    pdf.line_of(text(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value}"))
+                pdf.ln(1)
+            elif row is not None:
+                pdf.line_of(text(row))
+    return bytes(pdf.output())
+
+
+def build(user_id: str, export_id: str) -> str:
+    """Assemble one export, write both objects (SSE-KMS), mark it ready; idempotent."""
+    found = repo.get(user_id, export_id)
+    if found is None or found.status != "pending":
+        return "already built"
+    document = gather(user_id)
+    storage.put(EXPORTS_BUCKET.name, repo.object_key(user_id, export_id, "json"),
+                json.dumps(document, ensure_ascii=False, indent=2).encode(), "application/json")
+    storage.put(EXPORTS_BUCKET.name, repo.object_key(user_id, export_id, "pdf"), _pdf(document), "application/pdf")
+    until = clock.now_ts() + EXPORT_DAYS * 86400
+    repo.mark_ready(found, until)
+    metrics.add_metric(name="ExportsBuilt", unit="Count", value=1)
+    logger.info("export built", extra={"export_id": export_id})
+    return "ready"
+
+
+def queued(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None, bool]]) -> int:
+    """Stream records: new exports go to the queue; an expiry marker removed by TTL means
+    an export's lifetime ended: its objects are deleted and it is marked expired."""
+    jobs = []
+    for old, new, by_ttl in changes:
+        if new and not old and new.get("kind", {}).get("S") == "export":
+            jobs.append({"user_id": new["user_id"]["S"], "export_id": new["export_id"]["S"]})
+        elif by_ttl and old and not new and old.get("kind", {}).get("S") == "export_expiry":
+            expire(old["user_id"]["S"], old["export_id"]["S"])
+    if jobs:
+        queues.send_batch(EXPORTS_QUEUE, jobs)
+    return len(jobs)
+
+
+def expire(user_id: str, export_id: str) -> None:
+    storage.delete_prefix_every_version(EXPORTS_BUCKET.name, repo.object_key(user_id, export_id, ""))
+    repo.mark_expired(user_id, export_id)
+    metrics.add_metric(name="ExportsExpired", unit="Count", value=1)

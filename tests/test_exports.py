@@ -1,0 +1,77 @@
+"""The right of access: an export holds every category kept about the caller, as JSON and
+as a PDF a person can read; links are short-lived; the export expires and is deleted."""
+from __future__ import annotations
+
+import io
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+import requests
+
+from tests.helpers import admin_token, call, verified
+
+CATEGORIES = ("account", "profile", "identity_verification", "projects", "bids", "contracts", "messages", "reviews_given",
+              "reviews_received", "ledger", "receipts", "payouts", "payout_method", "consents", "sign_ins", "disclosures",
+              "audit_entries")
+
+
+@pytest.fixture(scope="module")
+def world(http, runtime, admin):
+    tok = admin_token(http, admin)
+    return SimpleNamespace(admin=tok, employer=verified(http, runtime, tok, "employer"))
+
+
+def test_an_export_holds_every_category_as_json_and_pdf_then_expires(http, runtime, world):
+    from pypdf import PdfReader
+
+    from tests.test_money import BANK, earn
+
+    freelancer = earn(http, runtime, world, 10000)
+    call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
+    call(http, "PUT", "/me/profile", {"headline": "Exporter", "skills": ["go"]}, token=freelancer["token"])
+    cid = call(http, "GET", "/me/contracts", token=freelancer["token"])[1]["items"][0]["contract_id"]
+    call(http, "POST", f"/contracts/{cid}/reviews", {"rating": 5, "comment": "Fair employer"}, token=freelancer["token"])
+
+    status, started = call(http, "POST", "/me/exports", token=freelancer["token"])
+    assert status == 202 and started["status"] == "pending"
+    path = f"/me/exports/{started['export_id']}"
+    assert call(http, "GET", path, token=world.employer["token"])[0] == 404
+    runtime.drain()
+    status, ready = call(http, "GET", path, token=freelancer["token"])
+    assert status == 200 and ready["status"] == "ready" and ready["json_url"] and ready["pdf_url"] and ready["expires_at"]
+
+    document = requests.get(ready["json_url"], timeout=10).json()
+    assert document["schema_version"] == 1 and set(CATEGORIES) <= set(document["categories"])
+    got = document["categories"]
+    assert got["account"]["email"] == freelancer["email"] and got["account"]["phone"] == freelancer["phone"]
+    assert got["identity_verification"]["status"] == "approved" and "images" in got["identity_verification"]["documents"]
+    assert got["payout_method"]["account_number_last4"] == "0001" and BANK["account_number"] not in json.dumps(document)
+    assert {e["kind"] for e in got["ledger"]} >= {"release", "fee"} and got["receipts"][0]["kind"] == "release"
+    assert got["contracts"][0]["contract_id"] == cid and got["reviews_given"][0]["comment"] == "Fair employer"
+    assert got["profile"]["published"]["headline"] == "Exporter" and got["sign_ins"]
+    assert {h["purpose"] for h in got["consents"]["history"]} >= {"policy", "marketing"}
+
+    pdf = PdfReader(io.BytesIO(requests.get(ready["pdf_url"], timeout=10).content))
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    for category in CATEGORIES:
+        assert category.replace("_", " ").capitalize() in text, category
+    assert freelancer["email"] in text
+
+    s3 = boto3.client("s3")
+    prefix = f"exports/{freelancer['user_id']}/{started['export_id']}/"
+    objects = s3.list_objects_v2(Bucket="marketplace-local-exports", Prefix=prefix)["Contents"]
+    assert len(objects) == 2
+    for obj in objects:
+        assert s3.head_object(Bucket="marketplace-local-exports", Key=obj["Key"])["ServerSideEncryption"] == "aws:kms"
+
+    runtime.advance_clock(7 * 86400 + 60)
+    runtime.drain()
+    from tests.helpers import login
+
+    token = login(http, freelancer)[1]["token"]
+    status, gone = call(http, "GET", path, token=token)
+    assert status == 200 and gone["status"] == "expired" and gone["json_url"] is None
+    versions = s3.list_object_versions(Bucket="marketplace-local-exports", Prefix=prefix)
+    assert not versions.get("Versions") and not versions.get("DeleteMarkers")
