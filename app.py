@@ -7,6 +7,7 @@ from chalicelib.api import (
     consents,
     contracts,
     deletion,
+    disclosures,
     exports,
     identity,
     money,
@@ -31,6 +32,7 @@ app.register_blueprint(policies.bp)
 app.register_blueprint(consents.bp)
 app.register_blueprint(deletion.bp)
 app.register_blueprint(exports.bp)
+app.register_blueprint(disclosures.bp)
 app.register_blueprint(identity.bp)
 app.register_blueprint(profiles.bp)
 app.register_blueprint(projects.bp)

@@ -132,3 +132,23 @@ def test_under_a_profile_that_archives_closing_ends_access_and_keeps_the_data(ht
     assert receipt["status"] == "archived" and receipt["erased"] == [] and "archived" in receipt["kept"][0]["reason"]
     account = users.UserItem.get(users.user_pk(user["user_id"]), "ACCOUNT")
     assert account.email_enc and account.status == users.CLOSED and account.marketing is False
+
+
+def test_a_legal_hold_placed_during_the_grace_period_stops_the_erasure(http, runtime, admin):
+    from chalicelib.repos import deletion
+    from chalicelib.services import erasure
+    from tests.helpers import register
+
+    tok = admin_token(http, admin)
+    user = register(http, runtime, "freelancer")
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    hold = call(http, "POST", "/admin/legal-holds", {"user_id": user["user_id"], "reason": "case 9"}, token=tok)[1]
+    _grace_ends(runtime)
+    assert login(http, user)[0] == 200  # nothing erased
+    assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "scheduled"
+    tok = admin_token(http, admin)
+    call(http, "DELETE", f"/admin/legal-holds/{hold['hold_id']}", token=tok)
+    # the operator re-drives the job from the DLQ once the hold is lifted
+    assert erasure.run(user["user_id"], deletion.token_hash(scheduled["receipt_token"]), "erase")["status"] == "erased"
+    assert login(http, user)[0] != 200

@@ -262,6 +262,27 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "requested_at": WHEN, "ready_until": WHEN,
     },
     "export_expiry": {"export_id": erase(SYSTEM, export=False), "user_id": erase("user.unique_id", export=False)},
+    "disclosure": {
+        "disclosure_id": keep("system.legal", "the record of a disclosure is kept as the law requires", export=True),
+        "user_id": USER_ID,
+        "recipient": keep("system.legal", "the record of a disclosure is kept as the law requires", export=True),
+        "purpose": keep("system.legal", "the record of a disclosure is kept as the law requires", export=True),
+        "legal_basis": keep("system.legal", "the record of a disclosure is kept as the law requires", export=True),
+        "data_categories": keep("system.legal", "the record of a disclosure is kept as the law requires", export=True),
+        "told": keep("system.legal", "whether the user could be told"), "recorded_by": keep("user.unique_id", AUDIT), "at": WHEN,
+    },
+    "hold_pointer": {"hold_id": keep("system.legal", "a legal hold outlives the account it holds"),
+                     "user_id": keep("user.unique_id", "a legal hold outlives the account it holds")},
+    "phishing_report": {
+        "report_id": keep("system.security", "kept for the security team"),
+        "reported_sender": keep("system.security", "the suspected sender, for the security team"),
+        "channel": keep("system.security", "kept for the security team"),
+        "content": keep("system.security", "the message reported, for the security team"),
+        "received_at": keep("system.security", "kept for the security team"),
+        "reporter_id": pseudonymise("user.unique_id", "the report stays; who sent it is cut once the account is erased", export=False),
+        "at": WHEN,
+    },
+    "rate": {"count": erase(SYSTEM, export=False)},
     "idempotency": {
         "operation": erase(SYSTEM, export=False), "body_hash": erase(SYSTEM, export=False),
         "result": erase(SYSTEM, export=False), "created_at": erase(SYSTEM, export=False),
@@ -309,7 +330,7 @@ QUEUES: dict[str, dict[str, Field]] = {
 ITEM_ON_ERASURE: dict[str, str] = {
     "email_claim": "delete", "otp": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
     "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete",
-    "deletion": "delete", "export": "delete", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
+    "deletion": "delete", "export": "delete", "disclosure": "strip", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
     "ledger_account": "strip", "ledger_entry": "strip", "receipt": "strip", "legal_hold": "strip",
 }
 

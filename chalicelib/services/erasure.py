@@ -195,8 +195,17 @@ STEP = {
 }
 
 
+class ErasureHeld(Exception):
+    """A legal hold was placed after the deletion was scheduled: nothing is erased. The
+    job fails, is retried, then waits in the DLQ (an alarm) until the hold is lifted and
+    an operator re-drives it."""
+
+
 def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
     """Erase (or archive) one account; safe to call again at any point."""
+    if deletion_repo.legal_holds(user_id):
+        metrics.add_metric(name="ErasuresHeld", unit="Count", value=1)
+        raise ErasureHeld(user_id)
     progress = _progress(user_id, token_hash, outcome)
     if progress.finished_at:
         return {"status": "already done"}

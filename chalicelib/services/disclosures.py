@@ -1,0 +1,110 @@
+"""Disclosures, legal holds and phishing reports.
+
+- A disclosure an admin records (to whom, why, on what legal basis, which categories)
+  is kept in the user's partition with its audit entry; the user is emailed about it
+  unless `notify_user` is false (prohibited by law), and `GET /me/disclosures` lists
+  the ones they were told about.
+- A legal hold blocks the account's deletion (a blocker of `POST /me/deletion`) and
+  stops an erasure already due until it is lifted.
+- Phishing reports are kept for the security team with the least about the reporter:
+  their opaque id if signed in, nothing else (no IP, no device); at most
+  `PHISHING_PER_HOUR` a source may send in an hour (counted under a keyed hash of it).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core import clock, errors, privacy
+from chalicelib.core.observability import logger, metrics
+from chalicelib.repos import audit, cursors, db, ids
+from chalicelib.repos import deletion as deletion_repo
+from chalicelib.repos import disclosures as repo
+from chalicelib.repos import notifications as notification_repo
+from chalicelib.repos import users as users_repo
+from chalicelib.security import vault
+from chalicelib.services.caller import Caller
+
+PHISHING_PER_HOUR = 10
+
+
+def _account(user_id: str) -> users_repo.UserItem:
+    try:
+        account = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT")
+    except users_repo.UserItem.DoesNotExist:
+        raise errors.NotFound("No such user") from None
+    if account.status == users_repo.ERASED:
+        raise errors.NotFound("No such user")
+    return account
+
+
+def record_disclosure(admin_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    account = _account(data["user_id"])
+    uid, now, disclosure_id = account.user_id, clock.now_ts(), ids.new_id()
+    told = bool(data["notify_user"])
+    item = repo.disclosure(uid, disclosure_id, now, recipient=data["recipient"], purpose=data["purpose"], legal_basis=data["legal_basis"],
+                           data_categories=list(data["data_categories"]), told=told, recorded_by=admin_id)
+    with db.transaction() as tx:
+        tx.save(item)
+        tx.save(audit.build(admin_id, "disclosure.recorded", uid, {"disclosure_id": disclosure_id, "told": told}))
+        if told:
+            email = vault.readable(uid, "email", account.email_enc)
+            if email:
+                body = (f"We disclosed data about you to {data['recipient']} for this purpose: {data['purpose']} "
+                        f"(legal basis: {data['legal_basis']}). Categories: {', '.join(data['data_categories'])}. "
+                        "You can see every disclosure you may be told about in your account (GET /me/disclosures).")
+                tx.save(notification_repo.new("email", email, "A disclosure of your data", body, user_id=uid, purpose="disclosure",
+                                              notification_id=f"disclosure-{disclosure_id}"))
+    metrics.add_metric(name="DisclosuresRecorded", unit="Count", value=1)
+    logger.info("disclosure recorded", extra={"disclosure_id": disclosure_id, "told": told})
+    return {"disclosure_id": disclosure_id, "told": told}
+
+
+def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    found, last = repo.disclosures_told(caller.user_id, limit, cursors.decode(cursor))
+    return {"items": [{"disclosure_id": d.disclosure_id, "recipient": d.recipient, "purpose": d.purpose, "legal_basis": d.legal_basis,
+                       "data_categories": list(d.data_categories or []), "at": clock.iso(d.at)} for d in found],
+            "next_cursor": cursors.encode(last)}
+
+
+def place_hold(admin_id: str, user_id: str, reason: str) -> dict[str, Any]:
+    _account(user_id)
+    hold_id, now = ids.new_id(), clock.now_ts()
+    hold = deletion_repo.LegalHold(users_repo.user_pk(user_id), f"LEGAL_HOLD#{hold_id}", hold_id=hold_id, user_id=user_id,
+                                   reason=reason, placed_by=admin_id, placed_at=now)
+    with db.transaction() as tx:
+        tx.save(hold)
+        tx.save(repo.hold_pointer(hold_id, user_id))
+        tx.save(audit.build(admin_id, "legal_hold.placed", user_id, {"hold_id": hold_id}))
+    return {"hold_id": hold_id}
+
+
+def lift_hold(admin_id: str, hold_id: str) -> dict[str, Any]:
+    pointer = repo.find_hold(hold_id)
+    if pointer is None:
+        raise errors.NotFound("No such legal hold")
+    try:
+        with db.transaction() as tx:
+            tx.delete(deletion_repo.LegalHold(users_repo.user_pk(pointer.user_id), f"LEGAL_HOLD#{hold_id}"))
+            tx.delete(pointer, condition=repo.HoldPointer.pk.exists())
+            tx.save(audit.build(admin_id, "legal_hold.lifted", pointer.user_id, {"hold_id": hold_id}))
+    except TransactWriteError:
+        raise errors.NotFound("No such legal hold") from None
+    return {"hold_id": hold_id, "status": "lifted"}
+
+
+def report_phishing(caller: Caller | None, source: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    if not privacy.active().phishing_reports_accepted:
+        raise errors.Forbidden("This platform's policy does not offer phishing reports here; contact support", code="NotOffered")
+    now = clock.now_ts()
+    window = int(now // 3600)
+    if not repo.take("phishing", vault.lookup_hash("rate-source", source or "unknown"), window, PHISHING_PER_HOUR, int((window + 2) * 3600)):
+        raise errors.TooManyRequests(f"At most {PHISHING_PER_HOUR} reports an hour from one place; thank you, try again later")
+    report_id = ids.new_id()
+    repo.PhishingReport(f"PHISHING#{clock.iso(now)[:7]}", f"{now:017.6f}#{report_id}", report_id=report_id,
+                        reported_sender=data["reported_sender"], channel=data["channel"], content=data["content"],
+                        received_at=data["received_at"], reporter_id=caller.user_id if caller else None, at=now).save()
+    metrics.add_metric(name="PhishingReports", unit="Count", value=1)
+    logger.info("phishing report stored", extra={"report_id": report_id, "channel": data["channel"]})
+    return {"report_id": report_id}
