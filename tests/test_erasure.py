@@ -152,3 +152,23 @@ def test_a_legal_hold_placed_during_the_grace_period_stops_the_erasure(http, run
     # the operator re-drives the job from the DLQ once the hold is lifted
     assert erasure.run(user["user_id"], deletion.token_hash(scheduled["receipt_token"]), "erase")["status"] == "erased"
     assert login(http, user)[0] != 200
+
+
+def test_the_overdue_watch_erases_what_ttl_has_not_removed_yet(http, runtime, capfd):
+    from chalicelib.core import clock
+    from tests.helpers import register
+
+    user = register(http, runtime, "freelancer")
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    runtime.drain()
+    clock.advance(15 * 86400 + 60)  # past the grace period and a day more; the TTL reaper does not run here
+    capfd.readouterr()
+    runtime.run_job("watch_erasures")
+    out = capfd.readouterr().out
+    assert '"ErasuresOverdue":[' in out and '"ErasuresOverdue":[0.0]' not in out
+    for _ in range(5):
+        runtime.poll_queues(retry_now=True)
+    assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "erased"
+    assert login(http, user)[0] != 200
+    runtime.drain()

@@ -190,6 +190,11 @@ SCHEDULES: dict[str, Schedule] = {
             "Deletes identity documents (every version) once the profile's keep period after the decision has passed",
         ),
         Schedule(
+            "watch_erasures",
+            "rate(1 hour)",
+            "Counts scheduled deletions a day past their time and not erased (metric ErasuresOverdue) and queues them",
+        ),
+        Schedule(
             "watch_payments",
             "rate(15 minutes)",
             "Counts charges and payouts pending past the threshold (metric PaymentsStuckPending) and queues them again",

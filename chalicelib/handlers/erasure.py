@@ -12,7 +12,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.core.lazy import lazy
-from chalicelib.core.resources import ERASURE_QUEUE, MAIN_TABLE, stream_arn
+from chalicelib.core.resources import ERASURE_QUEUE, MAIN_TABLE, SCHEDULES, stream_arn
 from chalicelib.handlers.streams import by_ttl
 
 service = lazy("chalicelib.services.erasure")
@@ -28,3 +28,8 @@ def erase_accounts(event: Any) -> None:
     for record in event:
         job = json.loads(record.body)
         service.run(job["user_id"], job["token_hash"], job["outcome"])
+
+
+@bp.schedule(SCHEDULES["watch_erasures"].expression, name="watch_erasures")
+def watch_erasures(event: Any) -> dict[str, int]:
+    return service.watch()

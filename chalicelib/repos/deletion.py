@@ -54,6 +54,19 @@ class ErasureProgress(Entity, discriminator="erasure"):
     finished_at = NumberAttribute(null=True)
 
 
+SCHEDULED = "DELETIONS#scheduled"
+
+
+def scheduled_index(erase_after: float, user_id: str) -> dict[str, str]:
+    """The sparse gsi2 entry of a scheduled deletion, by when erasure may start: what the
+    overdue-erasure watch queries (TTL deletes lazily, so it does not wait on TTL alone)."""
+    return {"gsi2pk": SCHEDULED, "gsi2sk": f"{erase_after:017.6f}#{user_id}"}
+
+
+def due_before(moment: float, limit: int = 100) -> list[DeletionRequest]:
+    return list(DeletionRequest.gsi2.query(SCHEDULED, DeletionRequest.gsi2sk < f"{moment:017.6f}", limit=limit))
+
+
 def progress_key(user_id: str) -> tuple[str, str]:
     """Erasure's progress, apart from the user's partition (which erasure empties)."""
     return f"ERASURE#{user_id}", "PROGRESS"

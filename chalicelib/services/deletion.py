@@ -67,7 +67,7 @@ def request(caller: Caller) -> dict[str, Any]:
     outcome = "archive" if profile.after_erasure == "archive" else "erase"
     scheduled = repo.DeletionRequest(
         *repo.request_key(caller.user_id), user_id=caller.user_id, status="scheduled", requested_at=now, erase_after=erase_after,
-        token_hash=hashed, outcome=outcome, expires_at=int(erase_after),
+        token_hash=hashed, outcome=outcome, expires_at=int(erase_after), **repo.scheduled_index(erase_after, caller.user_id),
     )
     receipt = repo.DeletionReceipt(*repo.receipt_key(hashed), status="scheduled", requested_at=now, erase_after=erase_after)
     try:

@@ -236,3 +236,20 @@ def enqueue(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None, bo
         queues.send_batch(ERASURE_QUEUE, jobs)
         metrics.add_metric(name="ErasuresQueued", unit="Count", value=len(jobs))
     return len(jobs)
+
+
+OVERDUE_AFTER_SECONDS = 24 * 3600  # DynamoDB's TTL usually deletes within a day or two of the time
+
+
+def watch() -> dict[str, int]:
+    """Scheduled deletions whose erasure should have started a day ago and has not (TTL
+    is lazy, or a job failed): counted (`ErasuresOverdue`, what an alarm watches) and
+    queued now, without waiting on TTL. A Query of the sparse index of scheduled
+    deletions, oldest first; never a Scan."""
+    overdue = deletion_repo.due_before(clock.now_ts() - OVERDUE_AFTER_SECONDS)
+    jobs = [{"user_id": d.user_id, "token_hash": d.token_hash, "outcome": d.outcome} for d in overdue]
+    if jobs:
+        queues.send_batch(ERASURE_QUEUE, jobs)
+        logger.warning("erasures overdue", extra={"count": len(jobs)})
+    metrics.add_metric(name="ErasuresOverdue", unit="Count", value=len(jobs))
+    return {"overdue": len(jobs)}
