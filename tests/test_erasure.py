@@ -77,6 +77,22 @@ def test_a_freelancer_with_money_chat_reviews_and_documents_is_erased_and_the_sw
     assert sweep(_needles(freelancer, [bank_number, ID_NUMBER, "AB1234567"]), logs.out + logs.err) == []
 
 
+@pytest.mark.parametrize(("profile", "days"), [("strict", 14), ("aplusxpert", 14), ("appexert", 30)])
+def test_each_erasing_profile_erases_after_its_own_grace_period(http, runtime, monkeypatch, profile, days):
+    from tests.helpers import register
+
+    user = register(http, runtime, "freelancer")  # signed up under strict; deletion asked under `profile`
+    monkeypatch.setenv("PRIVACY_PROFILE", profile)
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    runtime.advance_clock((days - 1) * 86400)
+    runtime.drain()
+    assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "scheduled"
+    runtime.advance_clock(86400 + 60)
+    runtime.drain()
+    assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "erased"
+
+
 def test_the_email_of_an_erased_account_can_sign_up_again(http, runtime):
     from tests.helpers import register
 
@@ -90,7 +106,10 @@ def test_the_email_of_an_erased_account_can_sign_up_again(http, runtime):
     assert again["user_id"] != user["user_id"]
 
 
-def test_an_erasure_interrupted_at_each_step_finishes_on_a_rerun(http, runtime, monkeypatch):
+@pytest.mark.parametrize("fault", ["throttled before the step", "timed out after the step"])
+def test_an_erasure_interrupted_at_each_step_finishes_on_a_rerun(http, runtime, monkeypatch, fault):
+    from botocore.exceptions import ClientError
+
     from chalicelib.repos import deletion
     from chalicelib.services import erasure
     from tests.helpers import register
@@ -102,6 +121,9 @@ def test_an_erasure_interrupted_at_each_step_finishes_on_a_rerun(http, runtime, 
         real = erasure.STEP[step]
 
         def crash(*args, _real=real, **kwargs):
+            if fault.startswith("throttled"):
+                raise TimeoutError("throttled") from ClientError(
+                    {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem")
             _real(*args, **kwargs)
             raise TimeoutError("the function timed out right after this step's work")
 
