@@ -204,3 +204,64 @@ def test_cognito_finds_users_by_email_after_changes_exactly_as_before(cloud):
     with pytest.raises(ClientError):
         idp.admin_get_user(UserPoolId=pool, Username="moved@example.com")
     assert idp.admin_create_user(UserPoolId=pool, Username="u3@example.com", MessageAction="SUPPRESS")["User"]["Username"]
+
+
+def _indexed_table(ddb, items: int) -> str:
+    name = f"gsi-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "g", "gs")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "gs", "KeyType": "RANGE"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+    )
+    for start in range(0, items, 25):
+        ddb.batch_write_item(RequestItems={name: [
+            {"PutRequest": {"Item": {"pk": {"S": f"p{i}"}, "sk": {"S": "s"}, "g": {"S": f"G{i % 500}"}, "gs": {"S": f"{i:06d}"},
+                                     "data": {"S": "x" * 200}}}}
+            for i in range(start, min(start + 25, items))
+        ]})
+    return name
+
+
+def _gsi(ddb, table: str, value: str) -> list[str]:
+    reply = ddb.query(TableName=table, IndexName="gsi", KeyConditionExpression="g = :v", ExpressionAttributeValues={":v": {"S": value}})
+    return [i["pk"]["S"] for i in reply["Items"]]
+
+
+def test_an_index_query_costs_the_same_on_10_000_items_as_on_10(cloud):
+    ddb = boto3.client("dynamodb")
+    small, large = _indexed_table(ddb, 10), _indexed_table(ddb, 10_000)
+    for table in (small, large):  # the same answer from both: one item
+        ddb.put_item(TableName=table, Item={"pk": {"S": "t"}, "sk": {"S": "s"}, "g": {"S": "target"}, "gs": {"S": "1"}})
+
+    def cost(table: str) -> float:
+        times = []
+        for _ in range(15):
+            started = time.perf_counter()
+            assert _gsi(ddb, table, "target") == ["t"]
+            times.append(time.perf_counter() - started)
+        return sorted(times)[len(times) // 2]
+
+    assert cost(large) < 2 * cost(small) + 0.002
+
+
+def test_an_index_query_answers_exactly_as_before_after_puts_updates_deletes_and_a_cancelled_transaction(cloud):
+    ddb = boto3.client("dynamodb")
+    table = _indexed_table(ddb, 1000)
+    assert _gsi(ddb, table, "G7") == [f"p{i}" for i in range(7, 1000, 500)]
+    ddb.update_item(TableName=table, Key={"pk": {"S": "p7"}, "sk": {"S": "s"}}, UpdateExpression="SET g = :v",
+                    ExpressionAttributeValues={":v": {"S": "moved"}})
+    ddb.delete_item(TableName=table, Key={"pk": {"S": "p507"}, "sk": {"S": "s"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "new"}, "sk": {"S": "s"}, "g": {"S": "G7"}, "gs": {"S": "999999"}})
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "ghost"}, "sk": {"S": "s"}, "g": {"S": "G7"}, "gs": {"S": "000000"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "absent"}, "sk": {"S": "s"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+    assert _gsi(ddb, table, "G7") == ["new"]
+    assert _gsi(ddb, table, "moved") == ["p7"]
+    expected = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table, FilterExpression="g = :v",
+                                                      ExpressionAttributeValues={":v": {"S": "G8"}})["Items"])
+    assert sorted(_gsi(ddb, table, "G8")) == expected == ["p508", "p8"]

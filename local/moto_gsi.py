@@ -1,0 +1,127 @@
+"""Index queries in moto that cost what they find, not the whole table.
+
+What moto does: `Table.query` on a secondary index walks `Table.all_items()`, which
+lists and sorts every item of the table, then keeps those whose index hash key matches.
+So every index Query (a phone lookup at signup, a user's contracts, a work queue)
+costs the size of the table: with a day's data (20,000 users, about 200,000 items) a
+single Query walks and sorts them all.
+
+What this module changes: for each table and each index hash attribute, a map from the
+attribute's value to the keys of the items written with it, fed from moto's writes in
+this process (`Table.put_item`, `DynamoDBBackend.update_item`; transactions and batch
+writes go through them). A Query on an index with one hash condition hands moto's own
+query code just those items, in moto's order, so its answer is the same (a test
+compares the two). An entry is a promise to look, not a verdict: each candidate is read
+again from the table and kept only if it still holds the value, and entries that no
+longer match are dropped then. Written against moto 5.2.x; `install()` fails loudly if
+the functions it wraps are not where it expects them.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any
+
+_lock = threading.Lock()
+# (table name, attribute) -> attribute value (type, value) -> {(hash key, range key)}
+_index: dict[tuple[str, str], dict[tuple[str, str], set[tuple[Any, Any]]]] = defaultdict(lambda: defaultdict(set))
+_local = threading.local()
+_installed = False
+
+
+class MotoChanged(RuntimeError):
+    """moto's DynamoDB table no longer has the shape this module was written for."""
+
+
+def _value(v: Any) -> tuple[str, str]:
+    return v.type, str(v.value)
+
+
+def _hash_attributes(table: Any) -> set[str]:
+    names = set()
+    for index in table.all_indexes():
+        names |= {k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"}
+    return names
+
+
+def _note(table: Any, item: Any) -> None:
+    if item is None:
+        return
+    key = (item.hash_key, item.range_key)
+    with _lock:
+        for attr in _hash_attributes(table):
+            value = item.attrs.get(attr)
+            if value is not None:
+                _index[(table.name, attr)][_value(value)].add(key)
+
+
+def _candidates(table: Any, attr: str, value: Any) -> list[Any]:
+    wanted = _value(value)
+    with _lock:
+        keys = list(_index[(table.name, attr)].get(wanted, ()))
+    found, stale = [], []
+    for hash_key, range_key in keys:
+        bucket = table.items.get(hash_key)
+        item = bucket.get(range_key) if (bucket is not None and table.range_key_attr) else bucket
+        current = item.attrs.get(attr) if item is not None else None
+        if current is not None and _value(current) == wanted:
+            found.append(item)
+        else:
+            stale.append((hash_key, range_key))
+    if stale:
+        with _lock:
+            holders = _index[(table.name, attr)].get(wanted)
+            if holders is not None:
+                holders.difference_update(stale)
+    return sorted(found, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+def install() -> None:
+    """Index moto's writes and answer index queries from the index (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    for owner, name in ((Table, "query"), (Table, "put_item"), (Table, "all_items"), (Table, "all_indexes"),
+                        (DynamoDBBackend, "update_item")):
+        if not callable(getattr(owner, name, None)):
+            raise MotoChanged(f"moto's {owner.__name__}.{name} is gone: review local/moto_gsi.py")
+    original_query, original_put = Table.query, Table.put_item
+    original_all_items, original_update = Table.all_items, DynamoDBBackend.update_item
+
+    def all_items(self: Any) -> Any:
+        override = getattr(_local, "items", None)
+        if override is not None and override[0] is self:
+            return list(override[1])
+        return original_all_items(self)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto's backend passes index_name as the 8th positional argument
+        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        conditions = list(kwargs.get("hash_key_conditions") or [])
+        if index_name and len(conditions) == 1 and conditions[0][0] in _hash_attributes(self):
+            attr, value = conditions[0]
+            _local.items = (self, _candidates(self, attr, value))
+            try:
+                return original_query(self, *args, **kwargs)
+            finally:
+                _local.items = None
+        return original_query(self, *args, **kwargs)
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(self, *args, **kwargs)
+        _note(self, item)
+        return item
+
+    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        item = original_update(self, table_name, *args, **kwargs)
+        _note(self.get_table(table_name), item)
+        return item
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    _installed = True
