@@ -58,3 +58,22 @@ def test_bad_consent_changes_are_a_400_naming_the_field(http, user, payload, fie
 def test_consents_need_a_sign_in(http):
     assert call(http, "GET", "/me/consents")[0] == 401
     assert call(http, "PUT", "/me/consents", {"marketing": True})[0] == 401
+
+
+@pytest.mark.parametrize(("profile", "on"), [("appexert", True), ("webperhour", True), ("alujrat", True), ("aplusxpert", False)])
+def test_marketing_and_analytics_default_to_what_each_profile_says(http, runtime, monkeypatch, profile, on):
+    """opt-out profiles (appexert: "on, opt-out"; webperhour, alujrat) start with marketing
+    on; opt-in ones (aplusxpert, strict) off. Promotions and third-party sharing are off
+    everywhere."""
+    from chalicelib.core import privacy
+    from tests.helpers import otp_from_outbox, signup_payload
+
+    monkeypatch.setenv("PRIVACY_PROFILE", profile)
+    payload = signup_payload("employer", date_of_birth="1980-01-01")
+    assert call(http, "POST", "/auth/signup", payload)[0] == 201
+    if privacy.active().phone_otp_required:
+        code = otp_from_outbox(http, runtime, payload["phone"])
+        assert call(http, "POST", "/auth/verify-phone", {"email": payload["email"], "code": code})[0] == 200
+    token = call(http, "POST", "/auth/login", {"email": payload["email"], "password": payload["password"]})[1]["token"]
+    consents = call(http, "GET", "/me/consents", token=token)[1]
+    assert (consents["marketing"], consents["analytics"], consents["promotions"], consents["third_party_sharing"]) == (on, on, False, False)

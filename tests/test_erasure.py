@@ -91,6 +91,7 @@ def test_each_erasing_profile_erases_after_its_own_grace_period(http, runtime, m
     runtime.advance_clock(86400 + 60)
     runtime.drain()
     assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "erased"
+    assert sweep(_needles(user, [])) == []
 
 
 def test_the_email_of_an_erased_account_can_sign_up_again(http, runtime):
@@ -174,6 +175,7 @@ def test_a_legal_hold_placed_during_the_grace_period_stops_the_erasure(http, run
     # the operator re-drives the job from the DLQ once the hold is lifted
     assert erasure.run(user["user_id"], deletion.token_hash(scheduled["receipt_token"]), "erase")["status"] == "erased"
     assert login(http, user)[0] != 200
+    assert sweep(_needles(user, [])) == []
 
 
 def test_the_overdue_watch_erases_what_ttl_has_not_removed_yet(http, runtime, capfd):
@@ -194,3 +196,4 @@ def test_the_overdue_watch_erases_what_ttl_has_not_removed_yet(http, runtime, ca
     assert call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]["status"] == "erased"
     assert login(http, user)[0] != 200
     runtime.drain()
+    assert sweep(_needles(user, [])) == []

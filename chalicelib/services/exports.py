@@ -104,7 +104,9 @@ def gather(user_id: str) -> dict[str, Any]:
         "consents": {**consents.state(account), "history": consents.history(user_id, 100, None)["items"]},
         "sign_ins": [{"at": clock.iso(s.at), "ip": vault.readable(user_id, "sign_in.ip", s.ip_enc),
                       "user_agent": vault.readable(user_id, "sign_in.user_agent", s.user_agent_enc)} for s in partition.get("signin", [])],
-        "disclosures": [],
+        "disclosures": [{"recipient": d.recipient, "purpose": d.purpose, "legal_basis": d.legal_basis,
+                         "data_categories": list(d.data_categories or []), "at": clock.iso(d.at)}
+                        for d in partition.get("disclosure", []) if d.told],
         "audit_entries": [{"action": a.action, "actor_id": a.actor_id, "at": clock.iso(a.at), "details": json.loads(a.details or "{}")}
                           for a in audit.page(user_id, None, 1000, None)[0]],
     }
