@@ -8,8 +8,7 @@ single Query walks and sorts them all.
 
 What this module changes: for each table and each index hash attribute, a map from the
 attribute's value to the keys of the items written with it, fed from moto's writes in
-this process (`Table.put_item`, `DynamoDBBackend.update_item`; transactions and batch
-writes go through them). A Query on an index with one hash condition hands moto's own
+this process (`local/moto_writes.py`). A Query on an index with one hash condition hands moto's own
 query code just those items, in moto's order, so its answer is the same (a test
 compares the two). An entry is a promise to look, not a verdict: each candidate is read
 again from the table and kept only if it still holds the value, and entries that no
@@ -81,15 +80,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
-    for owner, name in ((Table, "query"), (Table, "put_item"), (Table, "all_items"), (Table, "all_indexes"),
-                        (DynamoDBBackend, "update_item")):
-        if not callable(getattr(owner, name, None)):
-            raise MotoChanged(f"moto's {owner.__name__}.{name} is gone: review local/moto_gsi.py")
-    original_query, original_put = Table.query, Table.put_item
-    original_all_items, original_update = Table.all_items, DynamoDBBackend.update_item
+    from local import moto_writes
+
+    for name in ("query", "all_items", "all_indexes"):
+        if not callable(getattr(Table, name, None)):
+            raise MotoChanged(f"moto's Table.{name} is gone: review local/moto_gsi.py")
+    original_query, original_all_items = Table.query, Table.all_items
 
     def all_items(self: Any) -> Any:
         override = getattr(_local, "items", None)
@@ -110,18 +108,7 @@ def install() -> None:
                 _local.items = None
         return original_query(self, *args, **kwargs)
 
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        item = original_put(self, *args, **kwargs)
-        _note(self, item)
-        return item
-
-    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        item = original_update(self, table_name, *args, **kwargs)
-        _note(self.get_table(table_name), item)
-        return item
-
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
-    Table.put_item = put_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+    moto_writes.on_item_written(_note)
     _installed = True

@@ -22,7 +22,6 @@ from typing import Any
 _lock = threading.Lock()
 _due: dict[str, list[tuple[float, int, dict[str, Any], str]]] = {}
 _order = itertools.count()
-_installed = False
 
 
 def _note(table: Any, item: Any) -> None:
@@ -61,24 +60,6 @@ def pending() -> int:
 
 def install() -> None:
     """Hook moto's writes in this process (idempotent)."""
-    global _installed
-    if _installed:
-        return
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
+    from local import moto_writes
 
-    original_put, original_update = Table.put_item, DynamoDBBackend.update_item
-
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        item = original_put(self, *args, **kwargs)
-        _note(self, item)
-        return item
-
-    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        item = original_update(self, table_name, *args, **kwargs)
-        _note(self.get_table(table_name), item)
-        return item
-
-    Table.put_item = put_item  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
-    _installed = True
+    moto_writes.on_item_written(_note)

@@ -216,6 +216,15 @@ def _as(stack: Stack, token: str | None, method: str, path: str, body: dict | No
     return reply.status_code, reply.json()
 
 
+def _keyed(stack: Stack, token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    """A POST with a fresh Idempotency-Key (money routes)."""
+    import requests
+
+    reply = requests.post(stack.base + path, json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
+    return reply.status_code, reply.json()
+
+
 def _member(stack: Stack, role: str, full_name: str, admin_token: str) -> dict:
     """Sign up, verify the phone from the outbox, sign in, pass identity verification."""
     import re
@@ -302,14 +311,8 @@ def test_the_marketplace_end_to_end(stack):
 def test_money_end_to_end(stack):
     """Fund, complete, the wallet shows the release less the fee, a bank payout is paid
     after a drain; a payout to an account ending in 0002 fails and the money is back."""
-    import requests
 
     from tests.helpers import assert_books_balance
-
-    def keyed(token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        reply = requests.post(stack.base + path, json=body, timeout=30,
-                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
-        return reply.status_code, reply.json()
 
     admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
     employer = _member(stack, "employer", "Maya Employer", admin)
@@ -320,7 +323,7 @@ def test_money_end_to_end(stack):
     cid = _as(stack, employer["token"], "POST", f"/projects/{pid}/bids/{bid['bid_id']}/accept")[1]["contract_id"]
 
     assert _as(stack, employer["token"], "POST", f"/contracts/{cid}/complete")[1]["Code"] == "EscrowNotFunded"
-    status, funding = keyed(employer["token"], f"/contracts/{cid}/fund")
+    status, funding = _keyed(stack, employer["token"], f"/contracts/{cid}/fund")
     assert (status, funding["escrow_status"]) == (202, "pending")
     assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
     assert _as(stack, worker["token"], "GET", f"/contracts/{cid}")[1]["escrow_status"] == "funded"
@@ -335,14 +338,14 @@ def test_money_end_to_end(stack):
     bank = {"type": "bank", "account_holder": "Wes Freelancer", "account_number": "50100012345671", "ifsc": "HDFC0000123",
             "branch_name": "Andheri"}
     assert _as(stack, worker["token"], "PUT", "/me/payout-method", bank)[1]["account_number_last4"] == "5671"
-    status, paid = keyed(worker["token"], "/me/payouts", {"amount": {"amount": 100000, "currency": "INR"}})
+    status, paid = _keyed(stack, worker["token"], "/me/payouts", {"amount": {"amount": 100000, "currency": "INR"}})
     assert (status, paid["status"]) == (202, "pending")
     assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
     payouts = _as(stack, worker["token"], "GET", "/me/payouts")[1]["items"]
     assert (payouts[0]["payout_id"], payouts[0]["status"]) == (paid["payout_id"], "paid")
 
     assert _as(stack, worker["token"], "PUT", "/me/payout-method", {**bank, "account_number": "50100012340002"})[0] == 200
-    status, failing = keyed(worker["token"], "/me/payouts", {"amount": {"amount": 50000, "currency": "INR"}})
+    status, failing = _keyed(stack, worker["token"], "/me/payouts", {"amount": {"amount": 50000, "currency": "INR"}})
     assert status == 202
     assert _as(stack, worker["token"], "GET", "/me/wallet")[1]["balance"]["amount"] == net - 150000
     assert _call(stack.base, "POST", "/_dev/drain")[1]["complete"] is True
@@ -413,11 +416,6 @@ def test_privacy_rights_end_to_end_export_deletion_blocked_then_erased_and_the_s
 
     from tests.helpers import assert_books_balance, sweep
 
-    def keyed(token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        reply = requests.post(stack.base + path, json=body, timeout=30,
-                              headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
-        return reply.status_code, reply.json()
-
     admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
     employer = _member(stack, "employer", "Hana Employer", admin)
     name = f"Ivo Leaving {uuid.uuid4().hex[:5]}"
@@ -427,7 +425,7 @@ def test_privacy_rights_end_to_end_export_deletion_blocked_then_erased_and_the_s
     pid = _as(stack, employer["token"], "POST", "/projects", {"title": "Shop", "description": "x", "budget": price})[1]["project_id"]
     bid = _as(stack, worker["token"], "POST", f"/projects/{pid}/bids", {"amount": price, "cover_letter": "Ready", "delivery_days": 4})[1]
     cid = _as(stack, employer["token"], "POST", f"/projects/{pid}/bids/{bid['bid_id']}/accept")[1]["contract_id"]
-    assert keyed(employer["token"], f"/contracts/{cid}/fund")[0] == 202
+    assert _keyed(stack, employer["token"], f"/contracts/{cid}/fund")[0] == 202
     _call(stack.base, "POST", "/_dev/drain")
     _as(stack, worker["token"], "POST", f"/contracts/{cid}/messages", {"body": f"Regards, {name}"})
     _as(stack, employer["token"], "POST", f"/contracts/{cid}/messages", {"body": "Thanks"})
@@ -448,7 +446,7 @@ def test_privacy_rights_end_to_end_export_deletion_blocked_then_erased_and_the_s
 
     status, refused = _as(stack, worker["token"], "POST", "/me/deletion")
     assert status == 409 and [b["type"] for b in refused["Details"]["blockers"]] == ["wallet_balance"]
-    assert keyed(worker["token"], "/me/payouts", {"amount": {"amount": 45000, "currency": "USD"}})[0] == 202
+    assert _keyed(stack, worker["token"], "/me/payouts", {"amount": {"amount": 45000, "currency": "USD"}})[0] == 202
     status, refused = _as(stack, worker["token"], "POST", "/me/deletion")
     assert status == 409 and [b["type"] for b in refused["Details"]["blockers"]] == ["pending_payout"]
     _call(stack.base, "POST", "/_dev/drain")

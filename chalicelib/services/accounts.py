@@ -278,6 +278,17 @@ def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[s
     return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user), items
 
 
+def live_account(user_id: str) -> repo.UserItem:
+    """The account of `user_id`, or `404` if there is none or it was erased."""
+    try:
+        account = repo.UserItem.get(repo.user_pk(user_id), "ACCOUNT")
+    except repo.UserItem.DoesNotExist:
+        raise errors.NotFound("No such user") from None
+    if account.status == repo.ERASED:
+        raise errors.NotFound("No such user")
+    return account
+
+
 def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
     keys = list(dict.fromkeys(keys))

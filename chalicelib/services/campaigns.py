@@ -23,6 +23,7 @@ from chalicelib.repos import notifications as notification_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.security import links, vault
 from chalicelib.services import consents
+from chalicelib.services.accounts import live_account
 
 PAGE_SIZE = 100
 
@@ -82,11 +83,6 @@ def unsubscribe(token: str) -> dict[str, Any]:
     except links.InvalidLink:
         raise errors.BadRequest("This unsubscribe link is not valid (it was altered or has expired)",
                                 details={"field": "token"}) from None
-    try:
-        user = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT")
-    except users_repo.UserItem.DoesNotExist:
-        raise errors.NotFound("This account no longer exists") from None
-    if user.status == users_repo.ERASED:
-        raise errors.NotFound("This account no longer exists")
+    user = live_account(user_id)
     consents.update(user, {"marketing": False}, "unsubscribe_link")
     return {"marketing": False, "message": "You will receive no more marketing email."}

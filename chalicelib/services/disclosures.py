@@ -24,23 +24,14 @@ from chalicelib.repos import disclosures as repo
 from chalicelib.repos import notifications as notification_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.security import vault
+from chalicelib.services.accounts import live_account
 from chalicelib.services.caller import Caller
 
 PHISHING_PER_HOUR = 10
 
 
-def _account(user_id: str) -> users_repo.UserItem:
-    try:
-        account = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT")
-    except users_repo.UserItem.DoesNotExist:
-        raise errors.NotFound("No such user") from None
-    if account.status == users_repo.ERASED:
-        raise errors.NotFound("No such user")
-    return account
-
-
 def record_disclosure(admin_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    account = _account(data["user_id"])
+    account = live_account(data["user_id"])
     uid, now, disclosure_id = account.user_id, clock.now_ts(), ids.new_id()
     told = bool(data["notify_user"])
     item = repo.disclosure(uid, disclosure_id, now, recipient=data["recipient"], purpose=data["purpose"], legal_basis=data["legal_basis"],
@@ -69,7 +60,7 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
 
 
 def place_hold(admin_id: str, user_id: str, reason: str) -> dict[str, Any]:
-    _account(user_id)
+    live_account(user_id)
     hold_id, now = ids.new_id(), clock.now_ts()
     hold = deletion_repo.LegalHold(users_repo.user_pk(user_id), f"LEGAL_HOLD#{hold_id}", hold_id=hold_id, user_id=user_id,
                                    reason=reason, placed_by=admin_id, placed_at=now)
