@@ -38,7 +38,10 @@ def serialize_dynamodb_writes() -> None:
     """DynamoDB applies each write and transaction atomically, conditions included; moto
     checks a condition and then writes, so two threads of the threaded server can both
     pass the same check. The local stack holds one lock across each write so that
-    "exactly one of these wins" holds locally as it does in AWS."""
+    "exactly one of these wins" holds locally as it does in AWS. Reads take it too:
+    moto's dicts are not safe to iterate while another thread writes (a soak run got
+    "dictionary changed size during iteration" from a Query), and DynamoDB never shows
+    a read half a write."""
     import threading
 
     from moto.dynamodb.models import DynamoDBBackend
@@ -54,7 +57,8 @@ def serialize_dynamodb_writes() -> None:
 
         return wrapper
 
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item",
+                 "get_item", "batch_get_item", "query", "scan", "transact_get_items"):
         if hasattr(DynamoDBBackend, name):
             setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
     DynamoDBBackend._serialized = True
