@@ -11,8 +11,9 @@
   start (its starting sequence number moves on, as the trim horizon does), and an
   iterator or sequence number behind the horizon gets `TrimmedDataAccessException`,
   as in AWS (the local stream pump then starts again at the horizon, as Lambda does).
-  Records are held as compact JSON text until read (moto's nested dicts are several
-  times larger), since a day of them is most of what the stack holds.
+  Records are held as compressed compact JSON until read (moto's nested dicts are
+  several times larger; zlib at its fastest level halves the JSON again), since a day
+  of them is most of what the stack holds.
 - **Shard iterators** expire after 15 minutes in AWS; moto keeps every one it hands
   out (the stream pump takes a new one per read). The newest `MAX_ITERATORS` are kept.
 - **Sent email and SMS**: moto keeps every message SES and SNS accepted; the newest
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import json
 import weakref
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,15 +96,15 @@ def _pack(record: Any) -> None:
     """Keep a stream record as compact JSON until it is read: moto holds it as nested
     dicts of DynamoDB JSON, several times the size, for the 24 hours it is kept."""
     created = record.record["dynamodb"].pop("ApproximateCreationDateTime", None)
-    record.packed = (json.dumps(record.record, separators=(",", ":")), created)
+    record.packed = (zlib.compress(json.dumps(record.record, separators=(",", ":")).encode(), 1), created)
     record.record = None
 
 
 def _unpacked_to_json(record: Any) -> dict[str, Any]:
     if getattr(record, "record", None) is not None:
         return record.record
-    text, created = record.packed
-    out = json.loads(text)
+    packed, created = record.packed
+    out = json.loads(zlib.decompress(packed))
     if created is not None:
         out["dynamodb"]["ApproximateCreationDateTime"] = created
     return out
