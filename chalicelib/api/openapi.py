@@ -22,16 +22,10 @@ _STATUS_TEXT = {
 }
 
 
-def _schema_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
-    for name, sub in schema.pop("$defs", {}).items():
-        components[name] = sub
-    components[model.__name__] = schema
-    return {"$ref": f"#/components/schemas/{model.__name__}"}
-
-
-def _input_ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+def _schema_ref(model: type[BaseModel], components: dict[str, Any], mode: str = "serialization") -> dict[str, str]:
+    """The model's schema (as answered, or as accepted with `mode="validation"`) put in
+    `components`, and a reference to it."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema
@@ -69,7 +63,7 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
     if spec.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _input_ref(spec.body, components)}},
+            "content": {"application/json": {"schema": _schema_ref(spec.body, components, "validation")}},
         }
     ok: dict[str, Any] = {"description": "Success"}
     if spec.response is not None:

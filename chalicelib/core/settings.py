@@ -36,5 +36,5 @@ def env(name: str, default: str | None = None) -> str:
 
 def public_api_url() -> str:
     """Where links in emails point (unsubscribe, ...): the API's public address."""
-    default = f"http://127.0.0.1:{os.environ.get('LOCAL_API_PORT', '8000')}" if is_local() else ""
-    return os.environ.get("PUBLIC_API_URL", default).rstrip("/")
+    default = f"http://127.0.0.1:{os.environ.get('LOCAL_API_PORT', '8000')}" if is_local() else None
+    return env("PUBLIC_API_URL", default).rstrip("/")  # a deployed stage without it fails, not sends broken links

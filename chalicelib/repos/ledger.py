@@ -192,11 +192,6 @@ def book(tx, movement: rules.Movement, at: float) -> None:
         ))
 
 
-def operations_of(movement: rules.Movement) -> int:
-    """How many transaction items `book` adds (DynamoDB allows 100 per transaction)."""
-    return 1 + len(movement.net_by_account()) + len(movement.postings)
-
-
 # --- reads -------------------------------------------------------------------------------
 
 def user_accounts(user_id: str) -> list[LedgerAccount]:
@@ -208,12 +203,6 @@ def entries(pk: str, account: str, limit: int, start: dict | None) -> tuple[list
     result = LedgerEntry.query(pk, LedgerEntry.sk.startswith(f"ENTRY#{account}#"), scan_index_forward=False, limit=limit,
                                page_size=limit, last_evaluated_key=start)
     return list(result), result.last_evaluated_key
-
-
-def all_entries(pk: str, account: str, currency: str | None = None) -> list[LedgerEntry]:
-    """Every entry of an account (for checks and exports; grows with that account only)."""
-    found = LedgerEntry.query(pk, LedgerEntry.sk.startswith(f"ENTRY#{account}#"))
-    return [e for e in found if currency is None or e.currency == currency]
 
 
 def payouts(user_id: str, limit: int, start: dict | None) -> tuple[list[Payout], dict | None]:
