@@ -17,8 +17,9 @@ from chalicelib.api import (
     projects,
 )
 from chalicelib.core import observability, privacy, settings
-from chalicelib.handlers import campaigns, erasure, marketplace, notifications, payments, retention
+from chalicelib.handlers import erasure, fanout, marketplace, notifications, payments, retention
 from chalicelib.handlers import exports as export_handlers
+from chalicelib.handlers import policies as policy_handlers
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
@@ -41,7 +42,8 @@ app.register_blueprint(contracts.bp)
 app.register_blueprint(money.bp)
 app.register_blueprint(payments.bp)
 app.register_blueprint(erasure.bp)
-app.register_blueprint(campaigns.bp)
+app.register_blueprint(fanout.bp)
+app.register_blueprint(policy_handlers.bp)
 app.register_blueprint(export_handlers.bp)
 app.register_blueprint(retention.bp)
 

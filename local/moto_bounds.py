@@ -92,37 +92,37 @@ def trim(shard: Any, now: float | None = None) -> int:
     return cut
 
 
-def _pack(record: Any) -> None:
-    """Keep a stream record as compact JSON until it is read: moto holds it as nested
-    dicts of DynamoDB JSON, several times the size, for the 24 hours it is kept."""
-    created = record.record["dynamodb"].pop("ApproximateCreationDateTime", None)
-    record.packed = (zlib.compress(json.dumps(record.record, separators=(",", ":")).encode(), 1), created)
-    record.record = None
+class PackedRecord:
+    """A stream record as moto would hand it out, kept as compressed compact JSON until
+    read: moto holds each one as nested dicts of DynamoDB JSON in an object of its own,
+    several times the size, for the 24 hours it is kept."""
 
+    __slots__ = ("packed", "created", "local_created_at")
 
-def _unpacked_to_json(record: Any) -> dict[str, Any]:
-    if getattr(record, "record", None) is not None:
-        return record.record
-    packed, created = record.packed
-    out = json.loads(zlib.decompress(packed))
-    if created is not None:
-        out["dynamodb"]["ApproximateCreationDateTime"] = created
-    return out
+    def __init__(self, record: dict[str, Any], local_created_at: float) -> None:
+        dynamodb = dict(record["dynamodb"])  # a copy: a reader in another thread may hold the original
+        self.created = dynamodb.pop("ApproximateCreationDateTime", None)
+        self.packed = zlib.compress(json.dumps({**record, "dynamodb": dynamodb}, separators=(",", ":")).encode(), 1)
+        self.local_created_at = local_created_at
+
+    def to_json(self) -> dict[str, Any]:
+        out = json.loads(zlib.decompress(self.packed))
+        if self.created is not None:
+            out["dynamodb"]["ApproximateCreationDateTime"] = self.created
+        return out
 
 
 def _stream_retention() -> None:
     from moto.core.exceptions import JsonRESTError
-    from moto.dynamodb.models.table import StreamRecord, StreamShard
+    from moto.dynamodb.models.table import StreamShard
 
     original_add, original_get = StreamShard.add, StreamShard.get
 
     def add(self: Any, old: Any, new: Any) -> None:
         trim(self)
         original_add(self, old, new)
-        if self.items:
-            record = self.items[-1]
-            record.local_created_at = clock.now_ts()
-            _pack(record)
+        if self.items and not isinstance(self.items[-1], PackedRecord):
+            self.items[-1] = PackedRecord(self.items[-1].record, clock.now_ts())
 
     def get(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
         if start < self.starting_sequence_number:
@@ -133,7 +133,6 @@ def _stream_retention() -> None:
         return original_get(self, start, quantity)
 
     StreamShard.add, StreamShard.get = add, get  # type: ignore[method-assign]
-    StreamRecord.to_json = _unpacked_to_json  # type: ignore[method-assign]
 
 
 def _bounded_iterators() -> None:

@@ -65,10 +65,49 @@ def install() -> None:
             _record("email", to, str(parsed["Subject"]), text.rstrip("\n"), headers)
         return message
 
+    original_bulk = SESBackend.send_bulk_templated_email
+
+    def send_bulk_templated_email(self: Any, source: str, template: str, template_data: str, destinations: list) -> Any:
+        import json
+
+        from moto.ses.template import parse_template
+
+        message = original_bulk(self, source, template, template_data, destinations)
+        stored = self.templates[template]
+        shared = json.loads(template_data or "{}")
+        for destination in destinations:
+            data = {**shared, **json.loads(destination.get("ReplacementTemplateData") or "{}")}
+            subject = parse_template(str(stored["subject_part"]), data)
+            text = parse_template(str(stored["text_part"]), data)
+            for kind in ("ToAddresses", "CcAddresses", "BccAddresses"):
+                for to in destination["Destination"].get(kind, []):
+                    _record("email", to, subject, text)
+        return message
+
+    SESBackend.send_bulk_templated_email = send_bulk_templated_email  # type: ignore[method-assign]
+    _send_rate()
     SESBackend.send_email = send_email  # type: ignore[method-assign]
     SESBackend.send_raw_email = send_raw_email  # type: ignore[method-assign]
     SNSBackend.publish = publish  # type: ignore[method-assign]
     _installed = True
+
+
+def _send_rate() -> None:
+    """moto reports the SES sandbox's send rate, one recipient a second, at which a
+    fan-out to a few hundred test users would take minutes; the local cloud reports
+    `LOCAL_SES_MAX_SEND_RATE` (default 500) instead, as a production account would
+    report its own quota. The pacing code is the same either way."""
+    import os
+
+    from moto.ses.models import SESQuota
+
+    original_init = SESQuota.__init__
+
+    def init(self: Any, sent: int) -> None:
+        original_init(self, sent)
+        self.max_send_rate = float(os.environ.get("LOCAL_SES_MAX_SEND_RATE", "500"))
+
+    SESQuota.__init__ = init  # type: ignore[method-assign]
 
 
 def messages(to: str | None = None) -> list[dict[str, Any]]:

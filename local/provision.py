@@ -160,6 +160,20 @@ def user_pool(definition: r.UserPool) -> dict[str, str]:
     return {"COGNITO_USER_POOL_ID": pool_id, "COGNITO_CLIENT_ID": client_id}
 
 
+def mail_template(definition: r.MailTemplate) -> None:
+    ses = _client("ses")
+    body = {"TemplateName": definition.name, "SubjectPart": definition.subject, "TextPart": definition.text,
+            "HtmlPart": ""}
+    try:
+        ses.create_template(Template=body)
+    except ses.exceptions.AlreadyExistsException:
+        ses.update_template(Template=body)
+    except Exception as exc:  # moto names it TemplateNameAlreadyExists
+        if "AlreadyExists" not in type(exc).__name__ and "Duplicate" not in str(exc):
+            raise
+        ses.update_template(Template=body)
+
+
 def everything() -> dict[str, str]:
     """Provision the whole definition; return the settings functions need, also
     exported into this process's environment."""
@@ -173,6 +187,8 @@ def everything() -> dict[str, str]:
     for q in r.QUEUES:
         queue(q)
     _client("ses").verify_email_identity(EmailAddress=r.mail_sender())
+    for template in r.MAIL_TEMPLATES:
+        mail_template(template)
     outputs.update(user_pool(r.USER_POOL))
     os.environ.update(outputs)
     return outputs

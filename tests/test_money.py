@@ -391,11 +391,12 @@ def test_no_account_number_or_upi_id_is_in_any_table_queue_message_or_log_line(h
 # --- retries, the DLQ and the stuck-payment watch ---------------------------------------------------
 
 def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_counts_and_requeues_it(http, runtime, world, sandbox, capfd):
+    from chalicelib.adapters import queues
     from chalicelib.core import clock
     from chalicelib.core.resources import PAYMENTS_QUEUE
     from chalicelib.services import money
 
-    assert [money.backoff_seconds(n) for n in (1, 2, 3, 6, 8)] == [30, 60, 120, 900, 900]
+    assert [queues.backoff_seconds(n) for n in (1, 2, 3, 6, 8)] == [30, 60, 120, 900, 900]
     freelancer = earn(http, runtime, world, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     sandbox.steer(*["unavailable"] * PAYMENTS_QUEUE.max_receive_count)

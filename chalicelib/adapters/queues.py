@@ -33,3 +33,20 @@ def send_batch(queue: Queue, payloads: list[dict[str, Any]]) -> None:
 def retry_after(queue: Queue, receipt_handle: str, seconds: int) -> None:
     """Make a received message visible again only after `seconds` (its retry backoff)."""
     aws.client("sqs").change_message_visibility(QueueUrl=url(queue), ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
+
+def backoff_seconds(attempt: int, first: int = 30, cap: int = 900) -> int:
+    """`first` seconds after the first failed attempt, doubling each time, at most `cap`
+    (SQS's own limit on a visibility timeout is 12 hours)."""
+    return min(cap, first * 2 ** max(0, attempt - 1))
+
+
+def back_off(queue: Queue, receipt_handle: str, attempt: int) -> None:
+    """Delay a failed message's next delivery by `backoff_seconds(attempt)`; if even
+    that fails, the queue's own visibility timeout applies instead."""
+    from chalicelib.core.observability import logger
+
+    try:
+        retry_after(queue, receipt_handle, backoff_seconds(attempt))
+    except Exception as exc:
+        logger.warning("could not delay the retry", extra={"queue": queue.logical, "error": type(exc).__name__})

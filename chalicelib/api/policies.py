@@ -1,33 +1,74 @@
-"""Privacy policy routes: the version in effect, every version, and the active privacy
-profile as data. What they publish comes from `services.policies`."""
+"""Privacy policy routes: the version in effect, every version, the active privacy
+profile as data; publishing a version (admin), each user's decision on it (signed in,
+or by the signed link in the notice) and the user's notices; announcements (admin).
+What they do is in `services.policies` and `services.notices_inbox`."""
 from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api.http import Call, endpoint
+from chalicelib.api.http import PAGE, Call, endpoint
 from chalicelib.core.lazy import lazy, refs
 
 service = lazy("chalicelib.services.policies")
+inbox = lazy("chalicelib.services.inbox")
 M = refs("chalicelib.api.schemas.policies")
 bp = Blueprint(__name__)
+TAGS = ("privacy",)
 
 
-@endpoint(bp, "/policies/current", auth=None, response=M.PolicyOut, tags=("privacy",), summary="The privacy policy in effect")
+@endpoint(bp, "/policies/current", auth=None, response=M.PolicyOut, tags=TAGS, summary="The privacy policy in effect")
 def get_current(call: Call) -> dict:
-    return M.PolicyOut.get().of(service.current())
+    return service.described(service.current())
 
 
-@endpoint(bp, "/policies", auth=None, response=M.PolicyList, tags=("privacy",), summary="Every policy version, upcoming ones included")
+@endpoint(bp, "/policies", auth=None, response=M.PolicyList, tags=TAGS, summary="Every policy version, upcoming ones included")
 def list_policies(call: Call) -> dict:
-    return M.PolicyList.get()(items=[M.PolicyOut.get().of(i) for i in service.all_versions()])
+    return {"items": [service.described(i) for i in service.all_versions()], "next_cursor": None}
 
 
-@endpoint(bp, "/policies/profile", auth=None, tags=("privacy",), summary="The active privacy profile: what the platform promises, as data")
+@endpoint(bp, "/policies/profile", auth=None, tags=TAGS, summary="The active privacy profile: what the platform promises, as data")
 def get_profile(call: Call) -> dict:
     return service.profile()
 
 
-@endpoint(bp, "/policies/data-map", auth=None, response=M.DataMap, tags=("privacy",),
+@endpoint(bp, "/policies/data-map", auth=None, response=M.DataMap, tags=TAGS,
           summary="What the platform stores about a person, where, and what export and erasure do with each field")
 def get_data_map(call: Call) -> dict:
     return service.data_map()
+
+
+@endpoint(bp, "/admin/policies", "POST", body=M.PolicyIn, response=M.PolicyOut, status=201, auth="admin", tags=("admin",),
+          errors_=(409, 422), summary="Publish a policy version; every user is told as the privacy profile says")
+def publish_policy(call: Call) -> dict:
+    b = call.body
+    return service.described(service.publish(call.caller.user_id, b.version, b.summary, b.text, b.effective_at.timestamp(), b.material))
+
+
+@endpoint(bp, "/me/policy-decisions", "POST", body=M.DecisionIn, response=M.DecisionOut, tags=TAGS, errors_=(404, 409),
+          summary="Accept or reject a policy version (the latest decision on a version counts)")
+def decide(call: Call) -> dict:
+    return service.decide(call.caller.user, call.body.version, call.body.decision, "settings")
+
+
+@endpoint(bp, "/policy-decisions/link", query=M.DecisionLinkQuery, response=M.DecisionOut, auth=None, tags=TAGS, errors_=(404, 409),
+          summary="The accept or reject link of a policy notice email (no sign-in): following it records the decision")
+def decide_by_link_get(call: Call) -> dict:
+    return service.decide_by_link(call.query.version, call.query.decision, call.query.token)
+
+
+@endpoint(bp, "/policy-decisions/link", "POST", query=M.DecisionLinkQuery, response=M.DecisionOut, auth=None, tags=TAGS,
+          errors_=(404, 409), summary="The same link, posted")
+def decide_by_link_post(call: Call) -> dict:
+    return service.decide_by_link(call.query.version, call.query.decision, call.query.token)
+
+
+@endpoint(bp, "/me/notices", query=PAGE, response=M.NoticePage, tags=TAGS,
+          summary="Policy notices and announcements the caller received, newest first (the in-app list)")
+def notices(call: Call) -> dict:
+    return inbox.page(call.caller.user_id, call.query.limit, call.query.cursor)
+
+
+@endpoint(bp, "/admin/announcements", "POST", body=M.AnnouncementIn, response=M.AnnouncementAccepted, status=202, auth="admin",
+          tags=("admin",), summary="Announce a business transfer or a service change to every user (email and in-app)")
+def announce(call: Call) -> dict:
+    return inbox.announce(call.caller.user_id, call.body.kind, call.body.subject, call.body.body)

@@ -80,3 +80,10 @@ def policy_not_accepted(current: str) -> Forbidden:
     return Forbidden(
         f"Accept the privacy policy version {current} (POST /me/policy-decisions) to do this", code="PolicyNotAccepted",
     )
+
+
+def notice_period_too_short(days: int, earliest: str) -> Unprocessable:
+    return Unprocessable(
+        f"The privacy profile promises {days} days' notice of a policy change: effective_at must be {earliest} or later",
+        code="NoticePeriodTooShort", details={"field": "effective_at", "earliest": earliest},
+    )

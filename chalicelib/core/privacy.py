@@ -67,6 +67,8 @@ class Profile(BaseModel):
     policy_notice_days: int = Field(ge=0, le=365)
     policy_explicit_acceptance: bool
     policy_change_channels: list[Literal["email", "sms", "in_app", "site_notice"]] = Field(min_length=1)
+    # "material changes by email" (Al Ujrat): other changes are told in-app only
+    policy_change_email: Literal["always", "material_only"] = "always"
     legal_disclosures_told: bool
     business_transfer_announced: bool
     phishing_reports_accepted: bool

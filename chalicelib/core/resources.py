@@ -170,11 +170,16 @@ PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
 # Accounts whose grace period ended, to erase (ids only); a failed erasure is retried,
 # then waits in the DLQ (the `ErasuresFailed` metric and the DLQ depth are what an alarm watches).
 ERASURE_QUEUE = Queue("erasure", visibility_timeout=300, max_receive_count=5)
-# Marketing campaigns, one page of the audience per message (its cursor, no personal data)
-CAMPAIGNS_QUEUE = Queue("campaigns", visibility_timeout=120, max_receive_count=5)
+# Fan-out (policy notices, announcements, marketing campaigns): a message is either one page
+# of the audience to split (its cursor) or one batch of at most 50 user ids to send to;
+# ids only, never an address. A failed batch comes back after a growing backoff, then
+# waits in the DLQ. At most `FANOUT_CONCURRENCY` functions send at once, so the pace
+# each keeps (`services.fanout`) adds up to the account's SES sending quota.
+FANOUT_QUEUE = Queue("fanout", visibility_timeout=120, max_receive_count=5)
+FANOUT_CONCURRENCY = 2
 # Exports to build (ids only)
 EXPORTS_QUEUE = Queue("exports", visibility_timeout=300, max_receive_count=3)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, CAMPAIGNS_QUEUE, EXPORTS_QUEUE)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s
@@ -195,6 +200,31 @@ SCHEDULES: dict[str, Schedule] = {
             "Counts scheduled deletions a day past their time and not erased (metric ErasuresOverdue) and queues them",
         ),
         Schedule(
+            "apply_policy_versions",
+            "rate(15 minutes)",
+            "Makes a published policy version current on its effective date and announces the restriction that follows",
+        ),
+        Schedule(
+            "purge_usage_data",
+            "rate(1 day)",
+            "Deletes usage data (sign-in time, IP address, device) older than the profile's usage_data_keep_days",
+        ),
+        Schedule(
+            "expire_exports",
+            "rate(1 hour)",
+            "Deletes the files of personal data exports past their lifetime and marks them expired",
+        ),
+        Schedule(
+            "erase_closed_accounts",
+            "rate(1 hour)",
+            "Queues for erasure every account whose deletion grace period (the reactivation window) has ended",
+        ),
+        Schedule(
+            "remove_abandoned_signups",
+            "rate(1 day)",
+            "Removes signups whose phone was never verified within 7 days, so the address can sign up again",
+        ),
+        Schedule(
             "watch_payments",
             "rate(15 minutes)",
             "Counts charges and payouts pending past the threshold (metric PaymentsStuckPending) and queues them again",
@@ -203,6 +233,25 @@ SCHEDULES: dict[str, Schedule] = {
 }
 
 USER_POOL = UserPool("users", groups=("admin", "employer", "freelancer"))
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    """An SES email template; `{{name}}` marks a value given per message or per recipient."""
+
+    logical: str
+    subject: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        return f"{settings.resource_prefix()}-{self.logical}"
+
+
+# Policy notices and announcements: the subject and body are the notice's own, the
+# footer is per recipient (the signed accept/reject links where a decision is asked).
+NOTICE_TEMPLATE = MailTemplate("notice", "{{subject}}", "{{body}}\n\n{{footer}}")
+MAIL_TEMPLATES: tuple[MailTemplate, ...] = (NOTICE_TEMPLATE,)
 
 
 def stream_arn(table: Table) -> str:

@@ -188,10 +188,17 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "action": keep(SYSTEM, AUDIT, export=True), "subject_id": pseudonymise("user.unique_id", AUDIT, export=True),
         "details": keep(SYSTEM, AUDIT + " (ids and decisions)", export=True), "at": WHEN,
     },
-    "policy": {a: keep("system.policy", "the platform's published policy") for a in
-               ("version", "effective_at", "published_at", "summary", "text", "material")},
-    "campaign": {a: keep("system.marketing", "the platform's own message, to no one in particular") for a in
-                 ("campaign_id", "subject", "body", "created_by", "created_at")},
+    "policy": {**{a: keep("system.policy", "the platform's published policy") for a in
+                  ("version", "effective_at", "published_at", "summary", "text", "material", "applied_at")},
+               "published_by": pseudonymise("user.unique_id", AUDIT)},
+    "fanout": {**{a: keep("system.marketing", "the platform's own message, to no one in particular") for a in
+                  ("fanout_id", "purpose", "topic", "audience", "channels", "decision", "subject", "body", "created_at")},
+               "created_by": pseudonymise("user.unique_id", AUDIT)},
+    "notice": {
+        "user_id": USER_ID, "fanout_id": erase(SYSTEM), "purpose": erase("user.notification"), "topic": erase("user.notification"),
+        "subject": erase("user.notification"), "channels": erase("user.notification"), "email_status": erase("user.notification"),
+        "at": WHEN,
+    },
     "policy_index": {"versions": keep("system.policy", "the platform's published policy")},
     # --- money ---
     "ledger_account": {
@@ -314,7 +321,8 @@ COGNITO: dict[str, Field] = {
 # queue payloads: ids only, gone once delivered (or after the queue's retention)
 QUEUES: dict[str, dict[str, Field]] = {
     "notifications": {"notification_id": erase(SYSTEM, export=False)},
-    "campaigns": {"campaign_id": erase(SYSTEM, export=False), "cursor": erase("user.unique_id", export=False)},
+    "fanout": {"fanout_id": erase(SYSTEM, export=False), "cursor": erase("user.unique_id", export=False),
+               "users": erase("user.unique_id", export=False)},
     "exports": {"user_id": erase("user.unique_id", export=False), "export_id": erase(SYSTEM, export=False)},
     "payments": {
         "what": erase(SYSTEM, export=False), "id": erase(SYSTEM, export=False),
@@ -329,7 +337,7 @@ QUEUES: dict[str, dict[str, Field]] = {
 # other side) are always stripped of the user's own fields only.
 ITEM_ON_ERASURE: dict[str, str] = {
     "email_claim": "delete", "otp": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
-    "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete",
+    "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete", "notice": "delete",
     "deletion": "delete", "export": "delete", "disclosure": "strip", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
     "ledger_account": "strip", "ledger_entry": "strip", "receipt": "strip", "legal_hold": "strip",
 }

@@ -47,7 +47,15 @@ def mark_ready(export: Export, until: float) -> None:
     with db.transaction() as tx:
         tx.update(export, actions=[Export.status.set("ready"), Export.ready_until.set(until)], condition=Export.status == "pending")
         tx.save(ExportExpiry(f"EXPORT_EXPIRY#{export.export_id}", "EXPIRY", export_id=export.export_id, user_id=export.user_id,
-                             expires_at=int(until)))
+                             expires_at=int(until), gsi2pk=EXPIRING, gsi2sk=f"{until:017.3f}#{export.export_id}"))
+
+
+EXPIRING = "EXPORTS#expiring"
+
+
+def expiring_before(moment: float, limit: int = 100) -> list[ExportExpiry]:
+    """Expiry markers of exports whose lifetime ends before `moment` (a Query, oldest first)."""
+    return list(ExportExpiry.gsi2.query(EXPIRING, ExportExpiry.gsi2sk < f"{moment:017.3f}", limit=limit, page_size=limit))
 
 
 def mark_expired(user_id: str, export_id: str) -> None:

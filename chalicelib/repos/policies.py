@@ -17,6 +17,8 @@ class PolicyVersion(Entity, discriminator="policy"):
     text = UnicodeAttribute()
     material = BooleanAttribute(default=True)
     published_at = NumberAttribute()
+    published_by = UnicodeAttribute(null=True)
+    applied_at = NumberAttribute(null=True)  # when the `apply_policy_versions` job saw it take effect
 
 
 class PolicyIndex(Entity, discriminator="policy_index"):
@@ -84,3 +86,36 @@ def get_version(version: str, effective_at: float) -> PolicyVersion | None:
 
 def all_versions() -> list[PolicyVersion]:
     return list(PolicyVersion.query(PK, PolicyVersion.sk.startswith("VERSION#")))
+
+
+def versions_of(index: PolicyIndex) -> list[tuple[str, float]]:
+    import json
+
+    return [(v, float(e)) for v, e in json.loads(index.versions)]
+
+
+def publish(item: PolicyVersion, index: PolicyIndex, extra: list | None = None) -> None:
+    """The new version and the index naming it, in one transaction; the index must be
+    as it was read (another admin publishing meanwhile makes this fail)."""
+    import json
+
+    from chalicelib.repos import db
+
+    versions = versions_of(index) + [(item.version, item.effective_at)]
+    with db.transaction() as tx:
+        tx.update(index, actions=[PolicyIndex.versions.set(json.dumps(versions))], condition=PolicyIndex.versions == index.versions)
+        tx.save(item, condition=PolicyVersion.pk.does_not_exist())
+        for other in extra or []:
+            tx.save(other)
+
+
+def mark_applied(item: PolicyVersion, at: float) -> bool:
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        item.update(actions=[PolicyVersion.applied_at.set(at)], condition=PolicyVersion.applied_at.does_not_exist())
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise

@@ -7,6 +7,7 @@ account is indexed by `PHONE#<hash>` on gsi1.
 from __future__ import annotations
 
 import uuid
+import zlib
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
@@ -138,12 +139,33 @@ def claim_email(email_hash: str) -> str | None:
         raise
 
 
-def finish_claim(transaction: TransactWrite, email_hash: str, claim_id: str, user_id: str) -> None:
+MEMBERS = "MEMBERS"
+UNVERIFIED = "UNVERIFIED"
+
+
+def finish_claim(transaction: TransactWrite, email_hash: str, claim_id: str, user_id: str, unverified: bool = False) -> None:
+    """The address is the account's. The claim also puts the account in the audience of
+    every notice (gsi2 `MEMBERS`) and, until the phone is verified, in the list of
+    signups that the `remove_abandoned_signups` job removes after `ABANDONED_DAYS`
+    (gsi1 `UNVERIFIED`, by signup time)."""
+    actions = [EmailClaim.status.set("taken"), EmailClaim.user_id.set(user_id), EmailClaim.expires_at.remove(),
+               EmailClaim.gsi2pk.set(MEMBERS), EmailClaim.gsi2sk.set(user_id)]
+    if unverified:
+        actions += [EmailClaim.gsi1pk.set(UNVERIFIED), EmailClaim.gsi1sk.set(f"{clock.now_ts():017.3f}#{user_id}")]
     transaction.update(
-        EmailClaim(pk=_claim_pk(email_hash), sk="EMAIL"),
-        actions=[EmailClaim.status.set("taken"), EmailClaim.user_id.set(user_id), EmailClaim.expires_at.remove()],
+        EmailClaim(pk=_claim_pk(email_hash), sk="EMAIL"), actions=actions,
         condition=(EmailClaim.claim_id == claim_id) & (EmailClaim.status == "pending"),
     )
+
+
+def verified(transaction: TransactWrite, email_hash: str) -> None:
+    """The phone is verified: the signup is no longer one that may be abandoned."""
+    transaction.update(EmailClaim(pk=_claim_pk(email_hash), sk="EMAIL"), actions=[EmailClaim.gsi1pk.remove(), EmailClaim.gsi1sk.remove()])
+
+
+def abandoned_before(moment: float, limit: int = 100) -> list[EmailClaim]:
+    """Claims of signups made before `moment` whose phone was never verified (a Query)."""
+    return list(EmailClaim.gsi1.query(UNVERIFIED, EmailClaim.gsi1sk < f"{moment:017.3f}", limit=limit))
 
 
 def release_claim(email_hash: str, claim_id: str) -> None:
@@ -212,12 +234,27 @@ def ledger(user_id: str) -> list[LedgerEntry]:
     return list(LedgerEntry.query(user_pk(user_id), LedgerEntry.sk.startswith("CONSENT#")))
 
 
+USAGE_SHARDS = 4  # spreads the usage index's writes (one per sign-in) over partitions
+
+
 def sign_in(user_id: str, ip_enc: str | None, user_agent_enc: str | None, keep_days: int) -> SignIn:
+    """Usage data, on the sparse gsi2 `USAGE#<shard>` by time, which the `purge_usage_data`
+    job Queries for what is past the profile's period; TTL is the backstop."""
     now = clock.now_ts()
+    sk = f"SIGNIN#{now:017.6f}#{uuid.uuid4().hex[:8]}"
     return SignIn(
-        pk=user_pk(user_id), sk=f"SIGNIN#{now:017.6f}#{uuid.uuid4().hex[:8]}", user_id=user_id, at=now,
+        pk=user_pk(user_id), sk=sk, user_id=user_id, at=now,
         ip_enc=ip_enc, user_agent_enc=user_agent_enc, expires_at=int(now + keep_days * 86400),
+        gsi2pk=f"USAGE#{zlib.crc32(user_id.encode()) % USAGE_SHARDS}", gsi2sk=f"{now:017.6f}#{user_id}#{sk[-8:]}",
     )
+
+
+def usage_before(moment: float, limit: int = 100) -> list[SignIn]:
+    """Sign-in records older than `moment`, oldest first, from every shard (Queries)."""
+    found: list[SignIn] = []
+    for shard in range(USAGE_SHARDS):
+        found += SignIn.gsi2.query(f"USAGE#{shard}", SignIn.gsi2sk < f"{moment:017.6f}", limit=limit, page_size=limit)
+    return found
 
 
 def sign_ins(user_id: str) -> list[SignIn]:

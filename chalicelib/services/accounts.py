@@ -131,7 +131,7 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
         tx.save(key_item, condition=type(key_item).pk.does_not_exist())
         for item in items:
             tx.save(item, condition=type(item).pk.does_not_exist())
-        repo.finish_claim(tx, e_hash, claim, user_id)
+        repo.finish_claim(tx, e_hash, claim, user_id, unverified=profile.phone_otp_required)
 
 
 def create_admin(email: str, password: str) -> str:
@@ -189,6 +189,8 @@ def verify_phone(email: str, code: str) -> None:
     with db.transaction() as tx:
         tx.update(user, actions=actions, condition=repo.UserItem.phone_hash == otp.phone_hash)
         tx.delete(otp, condition=repo.OtpItem.code_hash == otp.code_hash)
+        if user.status == repo.PENDING:
+            repo.verified(tx, user.email_hash)
     logger.info("phone verified", extra={"user_id": user_id})
 
 
@@ -275,6 +277,7 @@ def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[s
     if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
         raise errors.Unauthorized("The token is not valid; sign in again")
     role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
+    policies.continued_use(user)
     return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user), items
 
 
@@ -322,7 +325,6 @@ def me(user: repo.UserItem) -> dict[str, Any]:
     """The caller's own account, every field in clear; `restricted` where the profile
     wants the policy in effect accepted and it is not."""
     uid = user.user_id
-    explicit_acceptance = privacy.active().policy_explicit_acceptance
     return {
         "user_id": uid,
         "email": vault.unseal(uid, "email", user.email_enc),
@@ -340,7 +342,7 @@ def me(user: repo.UserItem) -> dict[str, Any]:
         "identity": {"status": user.identity_status},
         "policy": {
             "accepted_version": user.policy_version or None,
-            "restricted": explicit_acceptance and user.role != "admin" and user.policy_version != policies.current_version(),
+            "restricted": policies.restricted(user),
         },
     }
 

@@ -23,11 +23,8 @@ def member(caller: Caller, doing: str) -> None:
 def policy_accepted(caller: Caller) -> None:
     """Where the profile wants explicit acceptance, a user who has not accepted the
     version in effect may read, correct and delete, but not create (API.md)."""
-    if not privacy.active().policy_explicit_acceptance:
-        return
-    current = policies.current_version()
-    if caller.user.policy_version != current:
-        raise errors.policy_not_accepted(current)
+    if policies.restricted(caller.user):
+        raise errors.policy_not_accepted(policies.current_version())
 
 
 def registered(caller: Caller) -> bool:

@@ -462,17 +462,10 @@ def _settle_funding(contract_id: str, charge_id: str) -> str:
     return "funded" if funded else "declined"
 
 
-def backoff_seconds(attempt: int) -> int:
+def back_off(receipt_handle: str, attempt: int) -> None:
     """30 s after the first failed attempt, doubling, at most 15 minutes (with the queue's
     `max_receive_count` of 8, a payment is retried for about an hour before the DLQ)."""
-    return min(900, 30 * 2 ** max(0, attempt - 1))
-
-
-def back_off(receipt_handle: str, attempt: int) -> None:
-    try:
-        queues.retry_after(PAYMENTS_QUEUE, receipt_handle, backoff_seconds(attempt))
-    except Exception as exc:  # the queue's own visibility timeout applies instead
-        logger.warning("could not delay the retry", extra={"error": type(exc).__name__})
+    queues.back_off(PAYMENTS_QUEUE, receipt_handle, attempt)
 
 
 def watch() -> dict[str, int]:

@@ -9,9 +9,11 @@ accept says what the code enforces. The index of versions is cached per containe
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from chalicelib.core import clock, privacy
+from chalicelib.core import clock, privacy, settings
 from chalicelib.core.cache import TtlCache
+from chalicelib.core.observability import logger
 from chalicelib.repos import policies as repo
 
 FIRST_VERSION = "1.0"
@@ -90,6 +92,209 @@ def current() -> repo.PolicyVersion:
 def all_versions() -> list[repo.PolicyVersion]:
     index()  # writes the first version if the stack has none yet
     return repo.all_versions()
+
+
+# --- versions in order, and who has accepted the one in effect -------------------------
+
+def _order() -> dict[str, int]:
+    return {v: n for n, (v, _) in enumerate(repo.versions_of(index()))}
+
+
+def covers_current(accepted: str | None) -> bool:
+    """Whether having accepted `accepted` means having accepted the version in effect
+    (the same or a later one: a user may accept an upcoming version early)."""
+    order = _order()
+    return order.get(accepted or "", -1) >= order.get(current_version(), 0)
+
+
+def restricted(user: Any) -> bool:
+    """Where the profile asks for explicit acceptance, a member who has not accepted the
+    version in effect may read, correct, export, consent and delete, but not create.
+    Worked out on every request from the version in effect, so it begins the moment a
+    version takes effect (and ends the moment the user accepts), between job runs too."""
+    return privacy.active().policy_explicit_acceptance and user.role != "admin" and not covers_current(user.policy_version)
+
+
+def status_of(version: str, effective_at: float) -> str:
+    current = current_version()
+    if version == current:
+        return "in_effect"
+    return "upcoming" if effective_at > clock.now_ts() else "superseded"
+
+
+# --- publishing ------------------------------------------------------------------------
+
+def publish(admin_id: str, version: str, summary: str, text: str, effective_at: float, material: bool) -> repo.PolicyVersion:
+    """A new version, in one write; the stream then notifies every user (`announce`)."""
+    from chalicelib.core import errors
+    from chalicelib.repos import audit
+
+    profile = privacy.active()
+    earliest = clock.now_ts() + profile.policy_notice_days * 86400
+    if effective_at < earliest - 60:  # a minute's grace for the clock of the admin's browser
+        raise errors.notice_period_too_short(profile.policy_notice_days, clock.iso(earliest))
+    found = repo.get_index()
+    if found is None:
+        ensure_first_version()
+        found = repo.get_index()
+    versions = repo.versions_of(found)
+    if any(v == version for v, _ in versions):
+        raise errors.Conflict(f"Version {version} exists already; publish a new version number", details={"field": "version"})
+    if versions and effective_at <= versions[-1][1]:
+        raise errors.Conflict(f"Version {versions[-1][0]} takes effect {clock.iso(versions[-1][1])}; a new version must take effect later",
+                              details={"field": "effective_at"})
+    item = repo.build(version, effective_at, summary, text, material)
+    item.published_by = admin_id
+    try:
+        repo.publish(item, found, [audit.build(admin_id, "policy.published", None, {"version": version})])
+    except Exception as exc:
+        if "TransactionCanceled" in str(exc) or getattr(exc, "cause_response_code", "") == "TransactionCanceledException":
+            raise errors.Conflict("Another version was published meanwhile; reload and try again") from None
+        raise
+    _index.clear()
+    logger.info("policy version published", extra={"version": version, "effective_at": effective_at})
+    return item
+
+
+def notice_channels(profile: privacy.Profile, material: bool) -> list[str]:
+    """Where the profile says a policy change is told to each user: email (for some
+    profiles only material changes), SMS, in-app. A site notice is the policy page."""
+    channels = [c for c in profile.policy_change_channels if c in ("email", "sms", "in_app")]
+    if not material and profile.policy_change_email == "material_only":
+        channels = [c for c in channels if c not in ("email", "sms")]
+    return channels
+
+
+def announce(changes: list[tuple[dict | None, dict | None]]) -> int:
+    """Newly published versions in a batch of stream records: a fan-out to every member
+    on the channels the profile names (idempotent: its id is made of the version)."""
+    import hashlib
+
+    from chalicelib.services import fanout
+
+    profile = privacy.active()
+    started = 0
+    for old, new in changes:
+        if old or not new or new.get("kind", {}).get("S") != "policy" or new["version"]["S"] == FIRST_VERSION:
+            continue
+        version, effective = new["version"]["S"], float(new["effective_at"]["N"])
+        material = new.get("material", {}).get("BOOL", True)
+        channels = notice_channels(profile, material)
+        if not channels:
+            continue
+        when = clock.iso(effective)[:10]
+        body = (f"{new['summary']['S']}\n\nThe full text: {settings.public_api_url()}/policies\n"
+                f"It takes effect on {when}.")
+        if profile.policy_explicit_acceptance:
+            body += (" Please accept or reject it. Until you accept it, from that day you can still read, correct and"
+                     " export your data, change your consents and delete your account, but not post projects, bid,"
+                     " send messages or request payouts.")
+        published = float(new.get("published_at", {}).get("N", effective))
+        fanout_id = f"{int(published * 1000):012x}{hashlib.sha256(version.encode()).hexdigest()[:12]}"
+        fanout.create("policy", f"Our privacy policy changes on {when} (version {version})", body, "system",
+                      channels=channels, topic=version, decision=profile.policy_explicit_acceptance, fanout_id=fanout_id)
+        started += 1
+    return started
+
+
+# --- decisions -------------------------------------------------------------------------
+
+def decide(user: Any, version: str, decision: str, source: str) -> dict:
+    """Record the user's decision on a version (`accept` or `reject`); the latest
+    decision on a version counts. Accepting makes it the user's accepted version;
+    rejecting the version they had accepted goes back to the one accepted before."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.core import errors
+    from chalicelib.repos import db
+    from chalicelib.repos import users as users_repo
+
+    order = _order()
+    if version not in order:
+        raise errors.NotFound(f"No policy version {version}")
+    current = current_version()
+    if order[version] < order.get(current, 0):
+        raise errors.Conflict(f"Version {version} is no longer in effect; version {current} is", details={"field": "version"})
+    accepted = user.policy_version or ""
+    if decision == "accept":
+        new_accepted = version if order[version] > order.get(accepted, -1) else accepted
+    elif accepted == version:
+        earlier = [e.version for e in users_repo.ledger(user.user_id)
+                   if e.subject == "policy" and e.decision == "accept" and e.version in order and order[e.version] < order[version]]
+        new_accepted = max(earlier, key=lambda v: order[v], default="")
+    else:
+        new_accepted = accepted
+    entry = users_repo.ledger_entry(user.user_id, "policy", decision, version, source)
+    try:
+        with db.transaction() as tx:
+            tx.update(user, actions=[users_repo.UserItem.policy_version.set(new_accepted), users_repo.UserItem.updated_at.set(clock.now_ts())],
+                      condition=users_repo.UserItem.policy_version == accepted)
+            tx.save(entry)
+    except TransactWriteError:
+        raise errors.Conflict("Another decision was recorded meanwhile; try again") from None
+    user.policy_version = new_accepted
+    logger.info("policy decision recorded", extra={"user_id": user.user_id, "version": version, "decision": decision, "source": source})
+    return {"version": version, "decision": decision, "recorded_at": clock.iso(entry.at),
+            "policy": {"accepted_version": new_accepted or None, "restricted": restricted(user)}}
+
+
+def decide_by_link(version: str, decision: str, token: str) -> dict:
+    """The accept/reject link of a notice email: valid only for its user, version and
+    decision, until it expires; following it again records the same decision again."""
+    from chalicelib.core import errors
+    from chalicelib.repos import users as users_repo
+    from chalicelib.security import links
+
+    try:
+        user_id = links.verify(token, f"policy:{version}:{decision}")
+    except links.InvalidLink:
+        raise errors.BadRequest("This link is not valid (it was altered or has expired); decide in the app instead",
+                                details={"field": "token"}) from None
+    user = users_repo.get(user_id)
+    if user is None or user.status == users_repo.ERASED:
+        raise errors.NotFound("No such user")
+    return decide(user, version, decision, "email_link")
+
+
+def described(item: repo.PolicyVersion) -> dict:
+    return {"version": item.version, "effective_at": clock.iso(item.effective_at), "summary": item.summary, "text": item.text,
+            "material": item.material, "status": (status := status_of(item.version, item.effective_at)),
+            "in_effect": status == "in_effect"}
+
+
+def continued_use(user: Any) -> None:
+    """Where the profile takes continued use as acceptance, a member's first signed-in
+    request after a version takes effect records their acceptance (once per version)."""
+    if privacy.active().policy_explicit_acceptance or user.role == "admin" or covers_current(user.policy_version):
+        return
+    try:
+        decide(user, current_version(), "accept", "continued_use")
+    except Exception as exc:  # a concurrent request recorded it: nothing is lost
+        logger.info("continued use not recorded", extra={"error": type(exc).__name__})
+
+
+# --- the effective date ------------------------------------------------------------------
+
+def apply_due() -> dict[str, int]:
+    """The scheduled job: every version whose effective date has come is marked in
+    effect (once) and audited. The restriction itself needs no write per user (see
+    `restricted`); the metric says how many versions took effect."""
+    from chalicelib.core.observability import metrics
+    from chalicelib.repos import audit
+
+    _index.clear()
+    now = clock.now_ts()
+    applied = 0
+    for version, effective_at in repo.versions_of(index()):
+        if effective_at > now or version == FIRST_VERSION:
+            continue
+        item = repo.get_version(version, effective_at)
+        if item is not None and item.applied_at is None and repo.mark_applied(item, now):
+            audit.build("system", "policy.in_effect", None, {"version": version}).save()
+            applied += 1
+            logger.info("policy version in effect", extra={"version": version})
+    metrics.add_metric(name="PolicyVersionsApplied", unit="Count", value=applied)
+    return {"applied": applied, "current": current_version()}
 
 
 def profile() -> dict:

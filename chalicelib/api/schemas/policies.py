@@ -1,12 +1,15 @@
 """Response models of the policy routes (`api/policies.py`)."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, StringConstraints
 
-from chalicelib.api.models import Model
+from chalicelib.api.models import Model, Strict, paged
 from chalicelib.core import clock
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")]
+Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")]
 
 
 class PolicyOut(Model):
@@ -16,12 +19,13 @@ class PolicyOut(Model):
     text: str
     material: bool
     in_effect: bool
+    status: Literal["upcoming", "in_effect", "superseded"] = Field(description="upcoming, the version in effect, or an older one")
 
     @classmethod
-    def of(cls, item: Any) -> PolicyOut:
+    def of(cls, item: Any, status: str) -> PolicyOut:
         return cls(
             version=item.version, effective_at=clock.iso(item.effective_at), summary=item.summary, text=item.text,
-            material=item.material, in_effect=item.effective_at <= clock.now_ts(),
+            material=item.material, in_effect=status == "in_effect", status=status,
         )
 
 
@@ -45,3 +49,56 @@ class MappedStore(Model):
 
 class DataMap(Model):
     items: list[MappedStore]
+
+
+class PolicyIn(Strict):
+    version: Version
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100000)]
+    effective_at: AwareDatetime = Field(description="ISO 8601 with a time zone; at least the profile's notice period from now")
+    material: bool = Field(default=True, strict=True, description="a material change (some profiles email only those)")
+
+
+class DecisionIn(Strict):
+    version: Version
+    decision: Literal["accept", "reject"]
+
+
+class PolicyState(Model):
+    accepted_version: str | None
+    restricted: bool
+
+
+class DecisionOut(Model):
+    version: str
+    decision: Literal["accept", "reject"]
+    recorded_at: str
+    policy: PolicyState
+
+
+class DecisionLinkQuery(Model):
+    version: Version
+    decision: Literal["accept", "reject"]
+    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class NoticeOut(Model):
+    notice_id: str
+    purpose: Literal["policy", "announcement"]
+    topic: str | None = Field(description="the policy version, or the announcement's kind")
+    subject: str
+    channels: list[str] = Field(description="how it reached the user besides this list: email, sms")
+    received_at: str
+
+
+NoticePage = paged(NoticeOut)
+
+
+class AnnouncementIn(Strict):
+    kind: Literal["business_transfer", "service"]
+    subject: Line
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+
+
+class AnnouncementAccepted(Model):
+    announcement_id: str
