@@ -28,6 +28,9 @@ class LocalStack:
         from local import moto_server
 
         moto_server.ensure_free(self.api_port, "API server")
+        from local import memory
+
+        memory.install()  # before the servers start their threads
         env.configure(self.aws_port)
         self.moto = moto_server.start(self.aws_port)
         from local import outbox, provision, seed

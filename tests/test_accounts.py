@@ -219,3 +219,19 @@ def test_the_clock_shared_by_tokens(client, runtime):
     assert call(client, "GET", "/me", token=user["token"])[0] == 401
     status, fresh = call(client, "POST", "/auth/login", {"email": user["email"], "password": PASSWORD})
     assert status == 200 and call(client, "GET", "/me", token=fresh["token"])[0] == 200
+
+
+def test_one_verified_phone_number_one_account(client, runtime):
+    from tests.helpers import otp_from_outbox, signup_payload, unique_phone
+
+    phone = unique_phone()
+    first, second = signup_payload(phone=phone), signup_payload(phone=phone)
+    assert call(client, "POST", "/auth/signup", first)[0] == 201
+    first_code = otp_from_outbox(client, runtime, phone)
+    assert call(client, "POST", "/auth/signup", second)[0] == 201  # nobody has verified it yet
+    second_code = otp_from_outbox(client, runtime, phone)
+    assert call(client, "POST", "/auth/verify-phone", {"email": second["email"], "code": second_code})[0] == 200
+    status, error = call(client, "POST", "/auth/verify-phone", {"email": first["email"], "code": first_code})
+    assert status == 409 and error["Code"] == "PhoneInUse" and error["Details"]["field"] == "phone"
+    status, error = call(client, "POST", "/auth/signup", signup_payload(phone=phone))
+    assert status == 409 and error["Code"] == "PhoneInUse"

@@ -41,7 +41,7 @@ def signup(call: Call) -> dict:
     return service.signup(call.body)
 
 
-@endpoint(bp, "/auth/verify-phone", "POST", body=M.VerifyPhone, auth=None, tags=TAGS, errors_=(429,),
+@endpoint(bp, "/auth/verify-phone", "POST", body=M.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
           summary="Confirm the phone number with the SMS code")
 def verify_phone(call: Call) -> dict:
     service.verify_phone(call.body.email, call.body.code)

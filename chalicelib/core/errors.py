@@ -87,3 +87,8 @@ def notice_period_too_short(days: int, earliest: str) -> Unprocessable:
         f"The privacy profile promises {days} days' notice of a policy change: effective_at must be {earliest} or later",
         code="NoticePeriodTooShort", details={"field": "effective_at", "earliest": earliest},
     )
+
+
+def phone_in_use() -> Conflict:
+    """One verified phone number, one account: the number is what the one-time code proves."""
+    return Conflict("This phone number is already verified on another account", code="PhoneInUse", details={"field": "phone"})

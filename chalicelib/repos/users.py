@@ -113,6 +113,12 @@ def new_user(user_id: str, **fields: object) -> UserItem:
     return item
 
 
+def phone_verified_elsewhere(phone_hash: str, user_id: str | None = None) -> bool:
+    """Whether an account other than `user_id` has verified this phone number (a Query)."""
+    return any(u.user_id != user_id and u.phone_verified and u.status != ERASED
+               for u in UserItem.gsi1.query(f"PHONE#{phone_hash}", limit=10))
+
+
 def index_phone(item: UserItem) -> None:
     if item.phone_hash:
         item.gsi1pk, item.gsi1sk = f"PHONE#{item.phone_hash}", user_pk(item.user_id)

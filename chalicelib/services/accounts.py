@@ -70,6 +70,8 @@ def signup(data: Any) -> dict[str, Any]:
         raise errors.age_requirement_not_met(
             f"{data.role.capitalize()}s under {profile.minimum_age.of(data.role)} need a guardian's consent (field 'guardian')"
         )
+    if profile.phone_otp_required and repo.phone_verified_elsewhere(phone_hash(data.phone)):
+        raise errors.phone_in_use()
     email = data.email.lower()
     e_hash = email_hash(email)
     claim = repo.claim_email(e_hash)
@@ -183,6 +185,8 @@ def verify_phone(email: str, code: str) -> None:
         raise errors.BadRequest(
             f"The code is wrong ({rules.OTP_MAX_ATTEMPTS - tries} tries left)", details={"field": "code"}
         )
+    if repo.phone_verified_elsewhere(otp.phone_hash, user_id):
+        raise errors.phone_in_use()
     actions = [repo.UserItem.phone_verified.set(True), repo.UserItem.updated_at.set(clock.now_ts())]
     if user.status == repo.PENDING:
         actions.append(repo.UserItem.status.set(repo.ACTIVE))

@@ -46,7 +46,14 @@ def render(profile: privacy.Profile) -> tuple[str, str]:
         f"Deletion: {profile.self_service_deletion.replace('_', ' ')}; blocked while any of these is open: {blockers}; "
         f"grace period {profile.erasure_grace_days} days.",
         f"Changes to this policy are announced {profile.policy_notice_days} days before they take effect.",
-        "We never sell your data.",
+        "You accept or reject each new version; until you accept the version in effect you can still read, correct, export and "
+        "delete your data, but not post projects, bid, send messages or request payouts."
+        if profile.policy_explicit_acceptance else "Using the platform once a new version is in effect means you accept it.",
+        "If we must disclose your data to an authority, we tell you, unless the law forbids it." if profile.legal_disclosures_told else "",
+        "If the business changes hands, every user is told by email and in the app." if profile.business_transfer_announced else "",
+        f"You can download everything we keep about you ({' and '.join(f.upper() for f in profile.export_formats)})."
+        if profile.export_formats else "",
+        "We never sell your data." if profile.data_sold is False else "",
     ]
     return summary, "\n".join(lines[:2] + [line for line in lines[2:] if line])
 

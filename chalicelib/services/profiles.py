@@ -127,7 +127,12 @@ def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
         user.pseudonym = rules.new_pseudonym(user.role)
         actions.append(users.UserItem.pseudonym.set(user.pseudonym))
     user.update(actions=actions)
-    return {"anonymous": enabled, "display_name": user.pseudonym if enabled else vault.unseal(user.user_id, "full_name", user.full_name_enc)}
+    return {"anonymous": enabled, "display_name": user.pseudonym if enabled else vault.unseal(user.user_id, "full_name", user.full_name_enc),
+            "warning": ANONYMITY_WARNING if enabled else None}
+
+
+ANONYMITY_WARNING = ("While anonymous, others see a pseudonym instead of your name and photo. Anonymous freelancers and employers "
+                     "often find it harder to win projects or find freelancers; you can turn it off at any time.")
 
 
 # --- the admins' review queue -------------------------------------------------------

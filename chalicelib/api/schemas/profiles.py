@@ -97,6 +97,7 @@ class ReviewOut(Model):
 class AnonymityOut(Model):
     anonymous: bool
     display_name: str | None
+    warning: str | None = Field(default=None, description="what being anonymous costs, said when it is turned on")
 
 
 class QueuedEdit(Model):
