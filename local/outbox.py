@@ -16,12 +16,23 @@ _messages: deque[dict[str, Any]] = deque(maxlen=KEEP)
 _installed = False
 
 
+_by_address: dict[str, deque[dict[str, Any]]] = {}  # the same messages by lower-cased address: `?to=` is one lookup
+
+
 def _record(channel: str, to: str, subject: str | None, body: str, headers: dict[str, str] | None = None) -> None:
     with _lock:
         entry = {"channel": channel, "to": to, "subject": subject, "body": body, "sent_at": clock.iso()}
         if headers:
             entry["headers"] = headers
+        if len(_messages) == KEEP:  # the oldest leaves both views
+            oldest = _messages[0]
+            kept = _by_address.get(oldest["to"].lower())
+            if kept:
+                kept.popleft()
+                if not kept:
+                    del _by_address[oldest["to"].lower()]
         _messages.append(entry)
+        _by_address.setdefault(to.lower(), deque()).append(entry)
 
 
 def install() -> None:
@@ -112,4 +123,5 @@ def _send_rate() -> None:
 
 def messages(to: str | None = None) -> list[dict[str, Any]]:
     with _lock:
-        return [dict(m) for m in _messages if to is None or m["to"].lower() == to.lower()]
+        found = _messages if to is None else _by_address.get(to.lower(), ())
+        return [dict(m) for m in found]
