@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-privacy bench-soak invoke template clean
+.PHONY: run test lint bench bench-privacy bench-fanout bench-soak invoke template clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -26,12 +26,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/aws_calls.py
 	$(BIN)/python benchmarks/privacy_calls.py
+	$(BIN)/python benchmarks/fanout_calls.py
 
-# a fresh local stack under a real day's load (about an hour on the 2-core machine);
-# smaller: make bench-soak SOAK_ARGS="--signups 2000 --projects 200 --bids 1000 --contracts 100"
 bench-privacy: $(STAMP)
 	$(BIN)/python benchmarks/privacy_calls.py
 
+bench-fanout: $(STAMP)
+	$(BIN)/python benchmarks/fanout_calls.py
+
+# a fresh local stack under a real day's load (about an hour on the 2-core machine);
+# smaller: make bench-soak SOAK_ARGS="--signups 2000 --projects 200 --bids 1000 --contracts 100"
 bench-soak: $(STAMP)
 	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
