@@ -56,8 +56,8 @@ def _members(count: int, prefix: str) -> None:
 
 
 def fan_out(users_count: int, runtime) -> dict:  # noqa: ANN001
-    from chalicelib.services import fanout
     from chalicelib.security import vault
+    from chalicelib.services import fanout
     from local.aws_calls import counting
 
     started = time.monotonic()
