@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import types
 
 from chalicelib.core import clock
@@ -34,6 +35,9 @@ def bind_to_clock() -> None:
     cognito_models.time = types.SimpleNamespace(time=clock.now_ts)  # type: ignore[attr-defined]
 
 
+DYNAMODB_LOCK = threading.RLock()  # held across each DynamoDB and DynamoDB Streams operation
+
+
 def serialize_dynamodb_writes() -> None:
     """DynamoDB applies each write and transaction atomically, conditions included; moto
     checks a condition and then writes, so two threads of the threaded server can both
@@ -41,18 +45,20 @@ def serialize_dynamodb_writes() -> None:
     "exactly one of these wins" holds locally as it does in AWS. Reads take it too:
     moto's dicts are not safe to iterate while another thread writes (a soak run got
     "dictionary changed size during iteration" from a Query), and DynamoDB never shows
-    a read half a write."""
-    import threading
-
+    a read half a write. So do stream reads: moto appends a transaction's stream records
+    as it applies each write and drops them if the transaction is cancelled, and a
+    reader between the two delivered a record of a payout that never existed while the
+    real one's record was then skipped (the local pump, which peeks at a shard's end
+    in-process, takes `DYNAMODB_LOCK` too)."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
     if getattr(DynamoDBBackend, "_serialized", False):
         return
-    lock = threading.RLock()
 
     def locked(method):
         def wrapper(*args, **kwargs):
-            with lock:
+            with DYNAMODB_LOCK:
                 return method(*args, **kwargs)
 
         return wrapper
@@ -61,6 +67,8 @@ def serialize_dynamodb_writes() -> None:
                  "get_item", "batch_get_item", "query", "scan", "transact_get_items"):
         if hasattr(DynamoDBBackend, name):
             setattr(DynamoDBBackend, name, locked(getattr(DynamoDBBackend, name)))
+    for name in ("describe_stream", "get_shard_iterator", "get_records"):
+        setattr(DynamoDBStreamsBackend, name, locked(getattr(DynamoDBStreamsBackend, name)))
     DynamoDBBackend._serialized = True
 
 

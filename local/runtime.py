@@ -109,12 +109,15 @@ def _moto_stream_end(table: str) -> int | None:
     try:
         from moto.dynamodb.models import dynamodb_backends
 
-        for regions in dynamodb_backends.values():
-            for backend in regions.values():
-                found = backend.tables.get(table)
-                if found is not None and found.stream_shard is not None:
-                    shard = found.stream_shard
-                    return shard.starting_sequence_number + len(shard.items)
+        from local.moto_server import DYNAMODB_LOCK
+
+        with DYNAMODB_LOCK:  # never the tentative record of a transaction that may yet be cancelled
+            for regions in dynamodb_backends.values():
+                for backend in regions.values():
+                    found = backend.tables.get(table)
+                    if found is not None and found.stream_shard is not None:
+                        shard = found.stream_shard
+                        return shard.starting_sequence_number + len(shard.items)
     except Exception:  # noqa: S110 - not in-process: read as usual
         pass
     return None

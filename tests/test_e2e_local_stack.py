@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
-from tests.conftest import free_port
+from tests.live import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
@@ -32,54 +28,11 @@ def _call(base: str, method: str, path: str, body: dict | None = None) -> tuple[
         return exc.code, json.load(exc)
 
 
-class Stack:
-    def __init__(self) -> None:
-        self.api_port, self.aws_port = free_port(), free_port()
-        self.base = f"http://127.0.0.1:{self.api_port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STAGE", "STREAM_ARN", "COGNITO", "DATA_KEY"))}
-        self.env.update(LOCAL_API_PORT=str(self.api_port), LOCAL_AWS_PORT=str(self.aws_port), PYTHONUNBUFFERED="1")
-        self.process: subprocess.Popen | None = None
-        self.startup_seconds = 0.0
-        # the stack's output goes to files (a pipe nobody reads would fill and stall it)
-        self.out_path = Path(tempfile.mkdtemp(prefix="stack-")) / "stdout.log"
-        self.err_path = self.out_path.with_name("stderr.log")
-
-    def logs(self) -> str:
-        return self.out_path.read_text(errors="replace") + self.err_path.read_text(errors="replace")
-
-    def start(self) -> None:
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "local", "run"], cwd=ROOT, env=self.env,
-            stdout=self.out_path.open("w"), stderr=self.err_path.open("w"), text=True,
-        )
-        deadline = started + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.err_path.read_text()
-            try:
-                if _call(self.base, "GET", "/health")[0] == 200:
-                    self.startup_seconds = time.monotonic() - started
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("the local stack did not serve /health within 60 s")
-
-    def aws(self, service: str):
-        return boto3.client(
-            service, endpoint_url=f"http://127.0.0.1:{self.aws_port}", region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-        )
-
-
 @pytest.fixture(scope="module")
 def stack():
-    s = Stack()
-    s.start()
+    s = Stack().start()
     yield s
-    if s.process.poll() is None:
-        s.process.kill()
-        s.process.wait()
+    s.stop()
 
 
 def test_health_and_the_generated_openapi_document(stack):

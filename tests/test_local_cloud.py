@@ -95,6 +95,46 @@ def test_a_cancelled_transaction_leaves_items_and_stream_exactly_as_before(cloud
     assert int(records[-1]["dynamodb"]["SequenceNumber"]) > int(before_stream[-1]["dynamodb"]["SequenceNumber"])
 
 
+def test_no_reader_sees_a_write_of_a_transaction_that_is_then_cancelled(cloud, monkeypatch):
+    """Transactions are isolated as in DynamoDB: a read or a stream read that arrives while a
+    transaction is half-applied waits for it, and then finds nothing of it once cancelled."""
+    import threading
+
+    from moto.dynamodb.models.table import Table
+
+    ddb = boto3.client("dynamodb")
+    table = _table(ddb, 10)
+    half_applied = threading.Event()
+    put = Table.put_item
+
+    def slow_put(self, item_attrs, *args, **kwargs):
+        written = put(self, item_attrs, *args, **kwargs)
+        if item_attrs.get("pk") == {"S": "tentative"}:
+            half_applied.set()
+            time.sleep(0.5)  # the window in which, without isolation, a reader sees it
+        return written
+
+    monkeypatch.setattr(Table, "put_item", slow_put)
+    before = _stream(table)
+
+    def cancelled() -> None:
+        with pytest.raises(ClientError):
+            ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "tentative"}, "sk": {"S": "x"}}}},
+                {"ConditionCheck": {"TableName": table, "Key": {"pk": {"S": "absent"}, "sk": {"S": "x"}},
+                                    "ConditionExpression": "attribute_exists(pk)"}},
+            ])
+
+    writer = threading.Thread(target=cancelled)
+    writer.start()
+    assert half_applied.wait(5)
+    records = _stream(table)
+    seen = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "tentative"}, "sk": {"S": "x"}})
+    writer.join()
+    assert "Item" not in seen
+    assert records == before
+
+
 def test_the_stream_keeps_24_hours_and_a_reader_behind_the_horizon_is_told(runtime):
     ddb, streams = boto3.client("dynamodb"), boto3.client("dynamodbstreams")
     table = _table(ddb, 3)

@@ -7,6 +7,7 @@ import pytest
 from tests.conformance.walk import (
     assert_quotes_in_source,
     campaign,
+    disclosure_is_told_unless_forbidden,
     fresh,
     hire,
     links_in,
@@ -71,14 +72,7 @@ def test_contact_details_once_hired(api, people):
 
 @promise("You will be notified if your data is shared with legal authorities for these reasons, unless we are prohibited by law from doing so.")
 def test_legal_disclosures_are_told_unless_prohibited(api, people):
-    user = people["freelancer"]
-    body = {"user_id": user["user_id"], "recipient": "FIA cyber crime wing", "purpose": "An inquiry", "legal_basis": "Notice 7/2026",
-            "data_categories": ["identity"], "notify_user": True}
-    assert api.call("POST", "/admin/disclosures", body, api.admin())[0] == 201
-    assert api.call("POST", "/admin/disclosures", {**body, "recipient": "A sealed inquiry", "notify_user": False}, api.admin())[0] == 201
-    api.drain()
-    assert len(mail(api, user, "A disclosure of your data")) == 1
-    assert [d["recipient"] for d in api.get("/me/disclosures", user["token"])["items"]] == ["FIA cyber crime wing"]
+    disclosure_is_told_unless_forbidden(api, people["freelancer"], "FIA cyber crime wing")
 
 
 @promise("You will be notified via email or a prominent notice on our Platform of any change in ownership or uses of your personal "

@@ -16,6 +16,7 @@ from tests.conformance.walk import (
     post_project,
     promise,
     publish,
+    sign_ins,
 )
 
 pytestmark = pytest.mark.e2e
@@ -116,20 +117,13 @@ def test_usage_data_is_kept_180_days(api, people):
     # the document names no period: the profile keeps usage data 180 days
     assert api.get("/policies/profile")["usage_data_keep_days"] == 180
     user = fresh(api, people["freelancer"])
-    ddb = api.stack.aws("dynamodb")
-
-    def sign_ins() -> set[str]:
-        found = ddb.query(TableName="marketplace-local-main", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-                          ExpressionAttributeValues={":p": {"S": f"USER#{user['user_id']}"}, ":s": {"S": "SIGNIN#"}})["Items"]
-        return {i["sk"]["S"] for i in found}
-
-    before = {max(sign_ins())}  # the sign-in just made (keys sort by time)
+    before = {max(sign_ins(api, user["user_id"]))}  # the sign-in just made (keys sort by time)
     api.advance(days=179)
     api.drain()
-    assert before <= sign_ins()
+    assert before <= sign_ins(api, user["user_id"])
     api.advance(days=2)
     api.drain()
-    assert not before & sign_ins()
+    assert not before & sign_ins(api, user["user_id"])
 
 
 def test_what_the_document_does_not_offer_is_refused_clearly(api, people):

@@ -8,12 +8,14 @@ import pytest
 from tests.conformance.walk import (
     assert_quotes_in_source,
     campaign,
+    disclosure_is_told_unless_forbidden,
     fresh,
     hire,
     links_in,
     mail,
     promise,
     publish,
+    sign_ins,
 )
 
 pytestmark = pytest.mark.e2e
@@ -102,15 +104,7 @@ def test_deletion_blockers_and_grace_period(api, people):
 
 @promise("If we must disclose your data to an authority, we tell you, unless the law forbids it.")
 def test_disclosures_are_told_unless_forbidden(api, people):
-    user = people["freelancer"]
-    body = {"user_id": user["user_id"], "recipient": "A court", "purpose": "An order", "legal_basis": "Court order 12/2026",
-            "data_categories": ["contact"], "notify_user": True}
-    assert api.call("POST", "/admin/disclosures", body, api.admin())[0] == 201
-    assert api.call("POST", "/admin/disclosures", {**body, "recipient": "A secret inquiry", "notify_user": False}, api.admin())[0] == 201
-    api.drain()
-    assert len(mail(api, user, "A disclosure of your data")) == 1
-    told = [d["recipient"] for d in api.get("/me/disclosures", user["token"])["items"]]
-    assert told == ["A court"]
+    disclosure_is_told_unless_forbidden(api, people["freelancer"], "A court")
 
 
 @promise("If the business changes hands, every user is told by email and in the app.")
@@ -167,11 +161,11 @@ def test_each_version_is_accepted_or_rejected(api, people):
 @promise("Sign-in records (time, IP address, device) are kept 90 days.")
 def test_sign_in_records_go_after_90_days(api, people):
     user = fresh(api, people["freelancer"])
-    items = _sign_ins(api, user["user_id"])
+    items = sign_ins(api, user["user_id"])
     assert items
     api.advance(days=91)
     api.drain()
-    assert not set(items) & set(_sign_ins(api, user["user_id"]))
+    assert not items & sign_ins(api, user["user_id"])
 
 
 @promise("Identity documents are kept 30 days after the decision.")
@@ -181,12 +175,6 @@ def test_identity_documents_go_30_days_after_the_decision(api, people):
     assert api.get("/me/identity", fresh(api, people["freelancer"])["token"])["status"] == "approved"  # the outcome stays
     status, receipt = api.call("GET", f"/me/deletion-receipt?token={people['leaver']['receipt']}")
     assert receipt["status"] == "erased"  # and the account whose deletion was scheduled was erased after its 14 days
-
-
-def _sign_ins(api, user_id: str) -> list[str]:
-    found = api.stack.aws("dynamodb").query(TableName="marketplace-local-main", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-                                            ExpressionAttributeValues={":p": {"S": f"USER#{user_id}"}, ":s": {"S": "SIGNIN#"}})["Items"]
-    return [i["sk"]["S"] for i in found]
 
 
 def test_every_quote_is_in_the_source(api):

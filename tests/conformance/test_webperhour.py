@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.walk import BID, assert_quotes_in_source, fresh, mail, post_project, promise, publish
+from tests.conformance.walk import BID, assert_quotes_in_source, fresh, mail, post_project, promise, publish, sign_ins
 
 pytestmark = pytest.mark.e2e
 PROFILE, SOURCE = "webperhour", "003_50cf54b7e8f37fab.txt"
@@ -96,17 +96,10 @@ def test_a_policy_change_without_advance_notice(api, people):
 def test_usage_data_is_kept_180_days(api, people):
     # the document names no period: the profile keeps usage data (IP address, device) 180 days
     user = fresh(api, people["freelancer"])
-    ddb = api.stack.aws("dynamodb")
-
-    def sign_ins() -> set[str]:
-        found = ddb.query(TableName="marketplace-local-main", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
-                          ExpressionAttributeValues={":p": {"S": f"USER#{user['user_id']}"}, ":s": {"S": "SIGNIN#"}})["Items"]
-        return {i["sk"]["S"] for i in found}
-
-    newest = {max(sign_ins())}
+    newest = {max(sign_ins(api, user["user_id"]))}
     api.advance(days=181)
     api.drain()
-    assert not newest & sign_ins()
+    assert not newest & sign_ins(api, user["user_id"])
 
 
 def test_every_quote_is_in_the_source(api):

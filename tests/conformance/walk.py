@@ -105,3 +105,22 @@ def publish(api: Api, version: str, days: float, material: bool = True) -> tuple
 def fresh(api: Api, user: dict) -> dict:
     """The user with a new token (after the clock moved past the old one's hour)."""
     return {**user, "token": api.login(user)["token"]}
+
+
+def sign_ins(api: Api, user_id: str) -> set[str]:
+    """The sort keys of the user's sign-in records (usage data), read through the AWS API."""
+    found = api.stack.aws("dynamodb").query(
+        TableName="marketplace-local-main", KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":p": {"S": f"USER#{user_id}"}, ":s": {"S": "SIGNIN#"}})["Items"]
+    return {i["sk"]["S"] for i in found}
+
+
+def disclosure_is_told_unless_forbidden(api: Api, user: dict, recipient: str) -> None:
+    """An admin records two disclosures, one the user may be told of: only that one is mailed and listed."""
+    body = {"user_id": user["user_id"], "recipient": recipient, "purpose": "An inquiry", "legal_basis": "A court order",
+            "data_categories": ["contact"], "notify_user": True}
+    assert api.call("POST", "/admin/disclosures", body, api.admin())[0] == 201
+    assert api.call("POST", "/admin/disclosures", {**body, "recipient": "A sealed inquiry", "notify_user": False}, api.admin())[0] == 201
+    api.drain()
+    assert len(mail(api, user, "A disclosure of your data")) == 1
+    assert [d["recipient"] for d in api.get("/me/disclosures", user["token"])["items"]] == [recipient]
