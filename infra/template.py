@@ -123,26 +123,27 @@ def _substitute(value: Any, names: dict[str, Any]) -> Any:
 
 def _queue(definition: r.Queue) -> dict[str, Any]:
     name = _logical(definition.logical, "queue")
-    return {
-        name + "Dlq": {
+    props: dict[str, Any] = {
+        "QueueName": definition.name,
+        "VisibilityTimeout": definition.visibility_timeout,
+        "MessageRetentionPeriod": definition.retention_seconds,
+        # messages are ids only (the data map's QUEUES): SQS's own keys, so that no sender
+        # or consumer needs rights on the data key for them
+        "SqsManagedSseEnabled": True,
+    }
+    out: dict[str, Any] = {}
+    if definition.dead_letter:
+        out[name + "Dlq"] = {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": definition.dlq_name,
                 "MessageRetentionPeriod": definition.dlq_retention_seconds,
                 "SqsManagedSseEnabled": True,
             },
-        },
-        name: {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {
-                "QueueName": definition.name,
-                "VisibilityTimeout": definition.visibility_timeout,
-                "MessageRetentionPeriod": definition.retention_seconds,
-                "SqsManagedSseEnabled": True,
-                "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [name + "Dlq", "Arn"]}, "maxReceiveCount": definition.max_receive_count},
-            },
-        },
-    }
+        }
+        props["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [name + "Dlq", "Arn"]}, "maxReceiveCount": definition.max_receive_count}
+    out[name] = {"Type": "AWS::SQS::Queue", "Properties": props}
+    return out
 
 
 def _user_pool(definition: r.UserPool) -> dict[str, Any]:

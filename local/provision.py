@@ -110,6 +110,10 @@ def bucket(definition: r.Bucket, key_arn: str) -> None:
 
 def queue(definition: r.Queue) -> None:
     sqs = _client("sqs")
+    if not definition.dead_letter:
+        sqs.create_queue(QueueName=definition.name, Attributes={
+            "MessageRetentionPeriod": str(definition.retention_seconds), "SqsManagedSseEnabled": "true"})
+        return
     dlq_url = sqs.create_queue(
         QueueName=definition.dlq_name,
         Attributes={"MessageRetentionPeriod": str(definition.dlq_retention_seconds), "SqsManagedSseEnabled": "true"},

@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from chalicelib.core import clock, resources
+from local.iam_check import acting_as
 from local.schedule_expr import Expression, parse
 
 STREAM_MAX_ATTEMPTS = 3
@@ -55,7 +56,8 @@ def _context(name: str) -> Any:
 
 def _invoke(handler: Callable[..., Any], name: str, event: dict[str, Any]) -> tuple[bool, str | None]:
     try:
-        handler(event, _context(name))
+        with acting_as(name):
+            handler(event, _context(name))
         return True, None
     except Exception as exc:  # the function failed: the event source retries
         traceback.print_exc()
@@ -155,8 +157,13 @@ def one_request_per_thread(app: Any) -> None:
     def slot(name: str) -> property:
         return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
 
+    def call(self: Any, event: Any, context: Any) -> Any:
+        with acting_as("api_handler"):  # every request is the API function's (its IAM role)
+            return cls.__call__(self, event, context)
+
     app.__class__ = type(cls.__name__, (cls,), {
         "current_request": slot("current_request"), "lambda_context": slot("lambda_context"), "_per_thread": True,
+        "__call__": call,
     })
 
 
@@ -412,12 +419,12 @@ class LocalRuntime:
         return {"function": job.name, "source": "schedule", "ok": ok}
 
     def run_due_schedules(self) -> list[dict[str, Any]]:
-        with self.lock:
+        with self.lock, acting_as(None):  # the event sources' own calls are AWS's, not a function's
             now = clock.now_ts()
             return [self._fire(job) for job in self.jobs.values() if job.next_run <= now]
 
     def run_job(self, name: str) -> dict[str, Any]:
-        with self.lock:
+        with self.lock, acting_as(None):  # the event sources' own calls are AWS's, not a function's
             return self._fire(self.jobs[name])
 
     def job_list(self) -> list[dict[str, Any]]:
@@ -437,7 +444,7 @@ class LocalRuntime:
         """Move the test clock. Stream records waiting are delivered first, as Lambda would
         have done in the time that passes: a jump past the streams' 24-hour retention
         must not trim records no function has seen."""
-        with self.lock:
+        with self.lock, acting_as(None):  # the event sources' own calls are AWS's, not a function's
             for _ in range(200):
                 if not self.pump_streams():
                     break
@@ -449,7 +456,7 @@ class LocalRuntime:
     REAP_EVERY_SECONDS = 5.0  # the background reaper's pace (AWS's own TTL deletes within days)
 
     def tick(self, retry_now: bool = False) -> list[dict[str, Any]]:
-        with self.lock:
+        with self.lock, acting_as(None):  # the event sources' own calls are AWS's, not a function's
             reaped: list[dict[str, Any]] = []
             elapsed = time.monotonic() - self._last_reap
             clock_jumped = clock.now_ts() - (self._last_reap_clock + elapsed) > 1
@@ -460,7 +467,7 @@ class LocalRuntime:
     def drain(self, max_rounds: int = 200) -> dict[str, Any]:
         """Deliver until a full round finds nothing to do."""
         ran: list[dict[str, Any]] = []
-        with self.lock:
+        with self.lock, acting_as(None):  # the event sources' own calls are AWS's, not a function's
             ran += self.reap_ttl()  # once: the clock does not move during a drain
             for rounds in range(1, max_rounds + 1):
                 step = self.pump_streams() + self.poll_queues(retry_now=True)

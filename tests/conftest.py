@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from local import env
+from local import env, iam_check
 
 
 def free_port() -> int:
@@ -23,6 +23,31 @@ def free_port() -> int:
 _AWS_PORT = free_port()
 env.configure(_AWS_PORT)
 os.environ.setdefault("PRIVACY_PROFILE", "strict")
+iam_check.install()
+
+
+@pytest.fixture(autouse=True)
+def calls_within_each_functions_iam_policy():
+    """Every AWS call a function made during the test is one its deployed IAM policy
+    allows (`infra.access`, checked by `local.iam_check`): moto enforces no IAM."""
+    del iam_check.violations[:]
+    yield
+    found = sorted({(v["function"], v["action"], v["resource"]) for v in iam_check.violations})
+    del iam_check.violations[:]
+    assert not found, "calls the function's IAM policy does not allow (infra/access.py): " + "; ".join(map(" ".join, found))
+
+
+def pytest_sessionfinish(session):  # noqa: ANN001
+    """What each function called, as IAM sees it (`python -m infra.access --observed` reads it)."""
+    import json
+    from pathlib import Path
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    out = Path(__file__).resolve().parent.parent / "build" / "iam"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"observed-{worker}.json").write_text(
+        json.dumps({f: sorted(map(list, pairs)) for f, pairs in sorted(iam_check.seen.items())}, indent=1)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -92,6 +92,7 @@ class Queue:
     max_receive_count: int = 3  # after this many failed deliveries a message goes to the DLQ
     retention_seconds: int = 4 * 24 * 3600
     dlq_retention_seconds: int = 14 * 24 * 3600
+    dead_letter: bool = True  # False for a queue that is itself where failures go
 
     @property
     def name(self) -> str:
@@ -179,7 +180,12 @@ FANOUT_QUEUE = Queue("fanout", visibility_timeout=120, max_receive_count=5)
 FANOUT_CONCURRENCY = 2
 # Exports to build (ids only)
 EXPORTS_QUEUE = Queue("exports", visibility_timeout=300, max_receive_count=3)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE)
+# Where the stream's event-source mappings put a batch that failed every retry (bisected
+# down to the failing record): Lambda's on-failure record, the shard and the sequence
+# numbers only, never the records themselves. An alarm watches its depth; an operator
+# reads the records again from the stream (24 hours) or the table.
+STREAM_FAILURES_QUEUE = Queue("stream-failures", retention_seconds=14 * 24 * 3600, dead_letter=False)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE, STREAM_FAILURES_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

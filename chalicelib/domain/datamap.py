@@ -328,6 +328,10 @@ QUEUES: dict[str, dict[str, Field]] = {
         "what": erase(SYSTEM, export=False), "id": erase(SYSTEM, export=False),
         "user_id": erase("user.unique_id", export=False), "contract_id": erase(SYSTEM, export=False),
     },
+    # Lambda's on-failure record of a stream batch: positions in the shard, no record content
+    "stream-failures": {"requestContext": erase(SYSTEM, export=False), "responseContext": erase(SYSTEM, export=False),
+                        "DDBStreamBatchInfo": erase(SYSTEM, export=False), "version": erase(SYSTEM, export=False),
+                        "timestamp": erase(SYSTEM, export=False)},
 }
 
 
