@@ -71,7 +71,11 @@ def _table(definition: r.Table) -> dict[str, Any]:
         props["StreamSpecification"] = {"StreamViewType": definition.stream_view}
     if definition.ttl_attribute:
         props["TimeToLiveSpecification"] = {"AttributeName": definition.ttl_attribute, "Enabled": True}
-    return {_logical(definition.logical, "table"): {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}}
+    out: dict[str, Any] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}
+    if not definition.point_in_time_recovery:
+        out["Metadata"] = {"checkov": {"skip": [{"id": "CKV_AWS_28", "comment": "deliberately without backups: deleting a user's "
+                                                "key here must make every copy of their ciphertext unreadable (crypto-shredding)"}]}}
+    return {_logical(definition.logical, "table"): out}
 
 
 def _bucket(definition: r.Bucket) -> dict[str, Any]:
@@ -142,7 +146,11 @@ def _queue(definition: r.Queue) -> dict[str, Any]:
             },
         }
         props["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [name + "Dlq", "Arn"]}, "maxReceiveCount": definition.max_receive_count}
-    out[name] = {"Type": "AWS::SQS::Queue", "Properties": props}
+    skip = {"checkov": {"skip": [{"id": "CKV_AWS_27", "comment": "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), "
+                                                               "which this check does not recognise"}]}}
+    out[name] = {"Type": "AWS::SQS::Queue", "Metadata": skip, "Properties": props}
+    if definition.dead_letter:
+        out[name + "Dlq"]["Metadata"] = skip
     return out
 
 

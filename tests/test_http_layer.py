@@ -192,5 +192,5 @@ def test_each_thread_keeps_its_own_log_context(emitted):
     failure = next(line for line in logged if line.get("message") == "unhandled error")
     assert failure["correlation_id"] == "req-42" and failure["function"] == "GET /boom"
     delivery = [line for line in logged if line.get("message") in ("delivering", "delivered")]
-    assert len(delivery) == 2 and {line["function"] for line in delivery} == {"SQSEvent"}
+    assert len(delivery) == 2 and {line["function"] for line in delivery} == {"slow_delivery"}
     assert delivery[0]["correlation_id"] == delivery[1]["correlation_id"] != "req-42"

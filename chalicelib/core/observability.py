@@ -59,6 +59,19 @@ def current_correlation_id() -> str | None:
     return logger.thread_safe_get_current_keys().get("correlation_id")
 
 
+def _function_name(event: Any) -> str:
+    """The Chalice name of the function an event came to (`watch_erasures`): deployed
+    functions are named `<resource prefix>-<name>` (`infra.stack`), so that logs, the
+    `function` metric dimension and the alarms on it all say which one."""
+    from chalicelib.core import settings
+
+    name = getattr(getattr(event, "context", None), "function_name", None)
+    if not name:
+        return type(event).__name__
+    prefix = settings.resource_prefix() + "-"
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
 def install(app: Any) -> None:
     """Register the middleware on the app (HTTP and every event source)."""
     from chalice.app import Request, Response
@@ -71,7 +84,7 @@ def install(app: Any) -> None:
             function = f"{event.method} {event.context.get('resourcePath', event.path)}"
         else:
             cid = str(uuid.uuid4())
-            function = type(event).__name__
+            function = _function_name(event)
         # per thread (a context variable): locally the API threads and the stream, queue and
         # schedule runners share one process, and each invocation keeps its own keys
         outer = dict(logger.thread_safe_get_current_keys())  # locally a job can run inside a /_dev request

@@ -1,0 +1,406 @@
+"""The deployable stack of a stage: everything `chalice package` does not know about,
+written as the template Chalice merges into its own (`--merge-template`).
+
+Chalice packages the functions, the REST API and their event sources from the app's
+decorators (whose queues, stream and schedules come from `chalicelib.core.resources`).
+This module adds, from the same definition: the data resources (`infra.template`), one
+IAM role and least-privilege policy per function (`infra.access`), the functions' names,
+environment, log groups and event-source settings (bisect on error, retries, on-failure
+destination), the KMS key policy that separates administrators from users, the payment
+provider's secret, SES's configuration set, alarms to an SNS topic, and a dashboard.
+
+`python -m infra.stack prod` prints the merge template; `make package STAGE=prod` runs
+Chalice with it and writes the deployable template to `build/prod/sam.json`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chalicelib.core import resources as r
+from infra import access, template
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_RETENTION_DAYS = {"prod": 90, "dev": 14}
+STREAM_RETRIES = 5  # then the batch is bisected down to the failing record, whose position goes to stream-failures
+STREAM_MAX_AGE_SECONDS = 6 * 3600  # older records are skipped to stream-failures rather than block the shard
+API_MEMORY_MB = 1024  # cold start: import and TLS set-up scale with CPU, which scales with memory
+FUNCTION_MEMORY_MB = 512
+SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # the Chalice name: api_handler, settle_payments, ...
+    logical: str  # the template's logical id Chalice gives it
+    kind: str  # api | stream | queue | schedule
+    source: Any = None  # the Chalice event-source config
+
+    @property
+    def physical(self) -> str:
+        return f"{r.settings.resource_prefix()}-{self.name}"  # observability strips the prefix again
+
+
+def functions() -> list[Function]:
+    """Every function of the app, as `chalice package` names them."""
+    from chalice.app import DynamoDBEventConfig, SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    from app import app
+
+    out = [Function("api_handler", "APIHandler", "api")]
+    for source in app.event_sources:
+        kind = "stream" if isinstance(source, DynamoDBEventConfig) else "queue" if isinstance(source, SQSEventConfig) else "schedule"
+        out.append(Function(source.name, to_cfn_resource_name(source.name), kind, source))
+    return out
+
+
+def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
+    return {SKIP: {"skip": [{"id": check, "comment": why} for check, why in checks]}}
+
+
+# --- symbolic resources (infra.access) as CloudFormation ---------------------------------
+
+def _arn(resource: str) -> Any:
+    if resource == "*":
+        return "*"
+    kind, _, rest = resource.partition(":")
+    if kind == "table":
+        name, _, suffix = rest.partition("/")
+        logical = template._logical(name, "table")
+        return {"Fn::Sub": f"${{{logical}.Arn}}/{suffix}"} if suffix else {"Fn::GetAtt": [logical, "Arn"]}
+    if kind == "stream":
+        return {"Fn::GetAtt": [template._logical(rest, "table"), "StreamArn"]}
+    if kind == "bucket":
+        return {"Fn::GetAtt": [template._logical(rest, "bucket"), "Arn"]}
+    if kind == "objects":
+        return {"Fn::Sub": f"${{{template._logical(rest, 'bucket')}.Arn}}/*"}
+    if kind == "queue":
+        return {"Fn::GetAtt": [template._logical(rest, "queue"), "Arn"]}
+    if kind == "dlq":
+        return {"Fn::GetAtt": [template._logical(rest, "queue") + "Dlq", "Arn"]}
+    if kind == "key":
+        return {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}
+    if resource == "userpool":
+        return {"Fn::GetAtt": ["UserPool", "Arn"]}
+    if resource == access.SENDER:
+        return [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"},
+                {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"}]
+    if resource == "secret:payment-gateway":
+        return {"Ref": "PaymentGatewaySecret"}
+    raise ValueError(f"infra.access names a resource the stack does not have: {resource}")
+
+
+def _statements(function: Function) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = [
+        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": {"Fn::GetAtt": [function.logical + "LogGroup", "Arn"]}},
+        # X-Ray has no resource to name (its API takes none)
+        {"Sid": "Traces", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
+    ]
+    by_resource: dict[str, list[str]] = {}
+    for grant in access.ACCESS[function.name]:
+        by_resource.setdefault(grant.resource, [])
+        by_resource[grant.resource] += [a for a in grant.actions if a not in by_resource[grant.resource]]
+    for n, (resource, actions) in enumerate(sorted(by_resource.items())):
+        arn = _arn(resource)
+        statements.append({"Sid": f"Grant{n}", "Effect": "Allow", "Action": sorted(actions), "Resource": arn})
+    return statements
+
+
+# --- pieces --------------------------------------------------------------------------------
+
+def _function_resources(function: Function, stage: str) -> dict[str, Any]:
+    role, policy, logs = function.logical + "Role", function.logical + "Policy", function.logical + "LogGroup"
+    why_wildcards = "X-Ray, SES's sending quota and SMS to a phone number have no resource ARN; every other statement names its resource"
+    return {
+        role: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": f"{function.name}: the only role this function runs with",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            },
+        },
+        policy: {
+            "Type": "AWS::IAM::Policy",
+            "Metadata": _skip(("CKV_AWS_111", why_wildcards), ("CKV_AWS_290", why_wildcards), ("CKV_AWS_355", why_wildcards)),
+            "Properties": {
+                "PolicyName": f"{function.name}-least-privilege",
+                "Roles": [{"Ref": role}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": _statements(function)},
+            },
+        },
+        logs: {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Metadata": _skip(("CKV_AWS_158", "log lines carry ids and no personal data (README, observability); CloudWatch's own encryption")),
+            "Properties": {"LogGroupName": f"/aws/lambda/{function.physical}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+        },
+    }
+
+
+def _environment() -> dict[str, Any]:
+    return {
+        "RESOURCE_PREFIX": r.settings.resource_prefix(),
+        "PRIVACY_PROFILE": {"Ref": "PrivacyProfile"},
+        "DATA_KEY_ARN": {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]},
+        "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
+        "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
+        "MAIL_FROM": {"Ref": "MailFrom"},
+        "PUBLIC_API_URL": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"},
+        "PAYMENT_GATEWAY": {"Ref": "PaymentGateway"},
+        "PAYMENT_GATEWAY_SECRET_ARN": {"Ref": "PaymentGatewaySecret"},
+    }
+
+
+def _function_override(function: Function) -> dict[str, Any]:
+    depends = [function.logical + "Policy", function.logical + "LogGroup"]
+    props: dict[str, Any] = {
+        "FunctionName": function.physical,
+        "Role": {"Fn::GetAtt": [function.logical + "Role", "Arn"]},
+        "MemorySize": API_MEMORY_MB if function.kind == "api" else FUNCTION_MEMORY_MB,
+        "Environment": {"Variables": _environment()},
+    }
+    if function.kind == "queue":
+        queue = next(q for q in r.QUEUES if q.name == function.source.queue)
+        props["Timeout"] = max(10, queue.visibility_timeout // 2)  # the queue hides a message for twice the longest run
+        # the mapping's queue ARN is Chalice's own (built from the same definition's name): say the queue comes first
+        depends.append(template._logical(queue.logical, "queue"))
+    elif function.kind == "stream":
+        props["Events"] = {f"{function.logical}DynamodbEventSource": {"Properties": {
+            "Stream": _arn(f"stream:{r.table_of_stream_arn(function.source.stream_arn).removeprefix(r.settings.resource_prefix() + '-')}"),
+            "BisectBatchOnFunctionError": True,
+            "MaximumRetryAttempts": STREAM_RETRIES,
+            "MaximumRecordAgeInSeconds": STREAM_MAX_AGE_SECONDS,
+            "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": _arn(f"queue:{r.STREAM_FAILURES_QUEUE.logical}")}},
+        }}}
+    elif function.kind == "schedule":
+        props["Timeout"] = 300
+    return {
+        "DependsOn": depends,
+        "Metadata": _skip(
+            ("CKV_AWS_116", "never invoked asynchronously with data worth keeping: queue and stream functions are invoked by "
+                            "their mappings (failures go to the queue's DLQ or to stream-failures); a failed schedule run is redone by the next"),
+            ("CKV_AWS_117", "reaches only AWS APIs, over TLS and with IAM; a VPC would add NAT or endpoint costs and cold-start "
+                            "time with no private resource to reach"),
+            ("CKV_AWS_115", "bounded by its event source (one batch per shard, the queue mapping's MaximumConcurrency); reserved "
+                            "concurrency would be taken from the account pool, which new accounts have at 10"),
+            ("CKV_AWS_173", "the environment holds resource names and ids, never a secret (the gateway's credentials are in "
+                            "Secrets Manager)"),
+        ),
+        "Properties": props,
+    }
+
+
+ADMINISTRATORS = {"Fn::If": ["HasKeyAdministrators", {"Ref": "KeyAdministrators"},
+                             {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}]}
+
+
+def _key_policy(users: list[Function]) -> dict[str, Any]:
+    """Administrators manage the key and cannot use it; the functions' roles use it and cannot manage it."""
+    roles = [{"Fn::GetAtt": [f.logical + "Role", "Arn"]} for f in users]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Administrators", "Effect": "Allow", "Principal": {"AWS": ADMINISTRATORS},
+             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+                        "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+                        "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
+             "Resource": "*"},
+            {"Sid": "AdministratorsSetTheGatewaySecret", "Effect": "Allow", "Principal": {"AWS": ADMINISTRATORS},
+             "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
+            {"Sid": "FunctionsUseIt", "Effect": "Allow", "Principal": {"AWS": roles},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*"},
+            {"Sid": "DynamoDBAndS3OnTheirBehalf", "Effect": "Allow", "Principal": {"AWS": roles},
+             "Action": ["kms:CreateGrant"], "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "AlarmsPublishToTheEncryptedTopic", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+        ],
+    }
+
+
+def _lifecycle(stage_profile: str) -> dict[str, list[dict[str, Any]]]:
+    """Each bucket's lifecycle from the profile: a backstop behind the retention jobs, which
+    delete on time; the rules catch whatever a job never reached."""
+    from chalicelib.core import privacy
+    from chalicelib.services import exports
+
+    profile = privacy.load(stage_profile)
+    common = [{"Id": "abort-incomplete-uploads", "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]
+    return {
+        r.DOCUMENTS_BUCKET.logical: common + [
+            # a document is deleted identity_documents_keep_days after the decision; a review takes at most 30 days
+            {"Id": "identity-documents-keep-days", "Status": "Enabled", "ExpirationInDays": profile.identity_documents_keep_days + 30,
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+        ],
+        r.EXPORTS_BUCKET.logical: common + [
+            {"Id": "export-lifetime", "Status": "Enabled", "ExpirationInDays": exports.EXPORT_DAYS + 1,
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+        ],
+        r.FILES_BUCKET.logical: common + [
+            {"Id": "expire-noncurrent", "Status": "Enabled",
+             "NoncurrentVersionExpiration": {"NoncurrentDays": r.FILES_BUCKET.noncurrent_version_days}},
+        ],
+    }
+
+
+def _stage_profile(stage: str) -> str:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return config["stages"].get(stage, {}).get("environment_variables", {}).get("PRIVACY_PROFILE", "strict")
+
+
+def _data(stage: str, users: list[Function]) -> dict[str, Any]:
+    doc = template.build()
+    res = doc["Resources"]
+    prod = stage == "prod"
+    for table in r.TABLES:
+        props = res[template._logical(table.logical, "table")]["Properties"]
+        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _arn("key:data")}
+        props["DeletionProtectionEnabled"] = prod
+        res[template._logical(table.logical, "table")]["UpdateReplacePolicy"] = "Retain"
+    key = res[template._logical(r.DATA_KEY.logical, "key")]
+    key["Properties"]["KeyPolicy"] = _key_policy(users)
+    key["UpdateReplacePolicy"] = "Retain"
+    res["UserPool"]["UpdateReplacePolicy"] = "Retain"
+    lifecycle = _lifecycle(_stage_profile(stage))
+    for bucket in r.BUCKETS:
+        logical = template._logical(bucket.logical, "bucket")
+        res[logical]["UpdateReplacePolicy"] = "Retain"
+        props = res[logical]["Properties"]
+        props["LifecycleConfiguration"] = {"Rules": lifecycle[bucket.logical]}
+        props["LoggingConfiguration"] = {"DestinationBucketName": {"Ref": "AccessLogsBucket"}, "LogFilePrefix": f"{bucket.logical}/"}
+        if bucket.cors:
+            props["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"] = [{"Ref": "WebOrigin"}]
+    res["AccessLogsBucket"] = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Metadata": _skip(("CKV_AWS_18", "this is the access-log bucket itself"),
+                          ("CKV_AWS_145", "S3 server access logging delivers only to SSE-S3 buckets")),
+        "Properties": {
+            "BucketName": f"{r.settings.resource_prefix()}-access-logs",
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                                               "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{"Id": "access-logs-keep-days", "Status": "Enabled", "ExpirationInDays": 365,
+                                                  "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]},
+        },
+    }
+    res["AccessLogsBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": {"Ref": "AccessLogsBucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [{"Fn::GetAtt": ["AccessLogsBucket", "Arn"]}, {"Fn::Sub": "${AccessLogsBucket.Arn}/*"}],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "S3LogDelivery", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
+             "Resource": {"Fn::Sub": "${AccessLogsBucket.Arn}/*"},
+             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+        ]}},
+    }
+    return res
+
+
+def _secrets_and_mail() -> dict[str, Any]:
+    return {
+        "PaymentGatewaySecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Metadata": _skip(("CKV2_AWS_57", "the payment provider issues the credentials; they are rotated at the provider "
+                                              "and put here with put-secret-value (README)")),
+            "Properties": {
+                "Name": f"{r.settings.resource_prefix()}/payment-gateway",
+                "Description": "The payment provider's API credentials (JSON); set with put-secret-value, never in code or template",
+                "KmsKeyId": _arn("key:data"),
+            },
+        },
+        "MailConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": f"{r.settings.resource_prefix()}-mail",
+                "DeliveryOptions": {"TlsPolicy": "REQUIRE"},
+                "ReputationOptions": {"ReputationMetricsEnabled": True},
+                "SendingOptions": {"SendingEnabled": True},
+                "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            },
+        },
+        "MailIdentity": {
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {
+                "EmailIdentity": {"Ref": "MailDomain"},
+                "ConfigurationSetAttributes": {"ConfigurationSetName": {"Ref": "MailConfigurationSet"}},
+                "DkimAttributes": {"SigningEnabled": True},
+            },
+        },
+    }
+
+
+def _templates() -> dict[str, Any]:
+    return {
+        template._logical(t.logical, "template"): {
+            "Type": "AWS::SES::Template",
+            "Properties": {"Template": {"TemplateName": t.name, "SubjectPart": t.subject, "TextPart": t.text}},
+        }
+        for t in r.MAIL_TEMPLATES
+    }
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    from infra import operations
+
+    fns = functions()
+    resources: dict[str, Any] = {}
+    resources.update(_data(stage, fns))
+    resources.update(_secrets_and_mail())
+    resources.update(_templates())
+    for function in fns:
+        resources.update(_function_resources(function, stage))
+        resources[function.logical] = _function_override(function)
+    resources.update(operations.resources(stage, fns))
+    outputs = template.build()["Outputs"]
+    outputs["AlarmTopicArn"] = {"Value": {"Ref": "AlarmTopic"}}
+    outputs["DashboardName"] = {"Value": {"Ref": "Dashboard"}}
+    return {
+        "Description": f"Freelance marketplace, stage {stage} ({r.settings.resource_prefix()})",
+        "Parameters": {
+            "PrivacyProfile": {"Type": "String", "Default": _stage_profile(stage),
+                               "AllowedValues": sorted(p.stem for p in (ROOT / "chalicelib" / "privacy_profiles").glob("*.json")),
+                               "Description": "The privacy profile the functions obey (lifecycle rules were built for the default)"},
+            "AlarmEmail": {"Type": "String", "Default": "", "Description": "Who receives alarms (empty: subscribe later)"},
+            "MailDomain": {"Type": "String", "Description": "The domain mail is sent from (SES identity; DKIM records to publish)"},
+            "MailFrom": {"Type": "String", "Description": "The sender address, in MailDomain"},
+            "WebOrigin": {"Type": "String", "Description": "The frontend's origin, allowed to upload straight to the buckets"},
+            "PaymentGateway": {"Type": "String", "Default": "sandbox", "AllowedValues": ["sandbox"],
+                               "Description": "The payment provider's adapter (its credentials are in PaymentGatewaySecret)"},
+            "KeyAdministrators": {"Type": "String", "Default": "",
+                                  "Description": "ARN of the role that administers the KMS key (empty: the account root)"},
+        },
+        "Conditions": {
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+            "HasKeyAdministrators": {"Fn::Not": [{"Fn::Equals": [{"Ref": "KeyAdministrators"}, ""]}]},
+        },
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+def main(argv: list[str]) -> int:
+    stage = argv[0] if argv else "dev"
+    os.environ["STAGE"] = stage
+    json.dump(merge_template(stage), sys.stdout, indent=1, sort_keys=True)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
