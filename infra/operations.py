@@ -158,6 +158,15 @@ def api_logging(stage: str) -> dict[str, Any]:
             "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "access log lines carry no personal data (no IP, no user agent)"}]}},
             "Properties": {"LogGroupName": f"/aws/apigateway/{_api_name()}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
         },
+        # API Gateway's own execution log group (errors only), made here so that it too has a retention
+        "ApiExecutionLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "errors of the API stage only, no request data (DataTraceEnabled is off)"}]}},
+            "Properties": {"LogGroupName": {"Fn::Sub": f"API-Gateway-Execution-Logs_${{RestAPI}}/{API_STAGE}"},
+                           "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+        },
         "ApiGatewayLoggingRole": {
             "Type": "AWS::IAM::Role",
             "Properties": {

@@ -194,7 +194,9 @@ def test_the_api_stage_traces_and_logs_access_without_personal_data(prod):
     assert api["TracingEnabled"] is True
     access_format = json.loads(api["AccessLogSetting"]["Format"])
     assert not any(v in json.dumps(access_format) for v in ("sourceIp", "userAgent", "identity"))
-    assert doc["Resources"]["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == 90
+    log_groups = _of_type(doc, "AWS::Logs::LogGroup")
+    assert log_groups and all(g["Properties"]["RetentionInDays"] == 90 for g in log_groups.values())  # every one, prod
+    assert {"ApiAccessLogGroup", "ApiExecutionLogGroup"} <= set(log_groups)
 
 
 def test_diff_uploads_the_code_and_template_privately_and_shows_the_change_set(prod, tmp_path, capsys):
