@@ -6,6 +6,7 @@ import pytest
 
 from tests.conformance.walk import (
     assert_quotes_in_source,
+    business_transfer_is_announced,
     campaign,
     disclosure_is_told_unless_forbidden,
     fresh,
@@ -78,12 +79,8 @@ def test_legal_disclosures_are_told_unless_prohibited(api, people):
 @promise("You will be notified via email or a prominent notice on our Platform of any change in ownership or uses of your personal "
          "information, as well as any choices you may have regarding your personal information.")
 def test_a_change_of_ownership_is_announced(api, people):
-    body = {"kind": "business_transfer", "subject": "Al Ujrat has a new owner", "body": "Your choices: keep your account, or close it."}
-    assert api.call("POST", "/admin/announcements", body, api.admin())[0] == 202
-    api.drain()
-    for user in (people["employer"], people["freelancer"]):
-        assert len(mail(api, user, "Al Ujrat has a new owner")) == 1
-        assert api.get("/me/notices", user["token"])["items"][0]["subject"] == "Al Ujrat has a new owner"
+    business_transfer_is_announced(api, [people["employer"], people["freelancer"]], "Al Ujrat has a new owner",
+                                   "Your choices: keep your account, or close it.")
 
 
 @promise("Al Ujrat does not sell your personal information to third parties.")

@@ -7,6 +7,7 @@ import pytest
 
 from tests.conformance.walk import (
     assert_quotes_in_source,
+    business_transfer_is_announced,
     campaign,
     disclosure_is_told_unless_forbidden,
     fresh,
@@ -109,13 +110,8 @@ def test_disclosures_are_told_unless_forbidden(api, people):
 
 @promise("If the business changes hands, every user is told by email and in the app.")
 def test_a_business_transfer_is_told_to_every_user(api, people):
-    status, _ = api.call("POST", "/admin/announcements", {"kind": "business_transfer", "subject": "New owner",
-                                                          "body": "The platform now belongs to Example Corp."}, api.admin())
-    assert status == 202
-    api.drain()
-    for user in (people["employer"], people["freelancer"]):
-        assert len(mail(api, user, "New owner")) == 1
-        assert api.get("/me/notices", user["token"])["items"][0]["topic"] == "business_transfer"
+    business_transfer_is_announced(api, [people["employer"], people["freelancer"]], "New owner",
+                                   "The platform now belongs to Example Corp.")
 
 
 @promise("You can download everything we keep about you (JSON and PDF).")

@@ -124,3 +124,14 @@ def disclosure_is_told_unless_forbidden(api: Api, user: dict, recipient: str) ->
     api.drain()
     assert len(mail(api, user, "A disclosure of your data")) == 1
     assert [d["recipient"] for d in api.get("/me/disclosures", user["token"])["items"]] == [recipient]
+
+
+def business_transfer_is_announced(api: Api, users: list[dict], subject: str, body: str) -> None:
+    """An announcement of a change of ownership reaches every user once by email and in-app."""
+    status, _ = api.call("POST", "/admin/announcements", {"kind": "business_transfer", "subject": subject, "body": body}, api.admin())
+    assert status == 202
+    api.drain()
+    for user in users:
+        assert len(mail(api, user, subject)) == 1
+        notice = api.get("/me/notices", user["token"])["items"][0]
+        assert notice["subject"] == subject and notice["topic"] == "business_transfer"
