@@ -292,6 +292,35 @@ def test_an_index_query_costs_the_same_on_10_000_items_as_on_10(cloud):
     assert cost(large) < 2 * cost(small) + 0.002
 
 
+def test_a_table_query_costs_the_same_on_10_000_items_as_on_10_and_answers_in_order(cloud):
+    ddb = boto3.client("dynamodb")
+    small, large = _indexed_table(ddb, 10), _indexed_table(ddb, 10_000)
+    for table in (small, large):  # one partition of three items, written out of order
+        for sk in ("b", "c", "a"):
+            ddb.put_item(TableName=table, Item={"pk": {"S": "part"}, "sk": {"S": sk}, "v": {"S": sk}})
+
+    def query(table: str, **extra) -> list[str]:
+        items = ddb.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "part"}},
+                          **extra)["Items"]
+        return [i["sk"]["S"] for i in items]
+
+    def cost(table: str) -> float:
+        times = []
+        for _ in range(15):
+            started = time.perf_counter()
+            assert query(table) == ["a", "b", "c"]
+            times.append(time.perf_counter() - started)
+        return sorted(times)[len(times) // 2]
+
+    assert cost(large) < 2 * cost(small) + 0.002
+    assert query(large, ScanIndexForward=False) == ["c", "b", "a"]
+    assert query(large, Limit=2) == ["a", "b"]
+    ranged = ddb.query(TableName=large, KeyConditionExpression="pk = :p AND sk > :s",
+                       ExpressionAttributeValues={":p": {"S": "part"}, ":s": {"S": "a"}})["Items"]
+    assert [i["sk"]["S"] for i in ranged] == ["b", "c"]
+    assert ddb.query(TableName=large, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "nobody"}})["Items"] == []
+
+
 def test_an_index_query_answers_exactly_as_before_after_puts_updates_deletes_and_a_cancelled_transaction(cloud):
     ddb = boto3.client("dynamodb")
     table = _indexed_table(ddb, 1000)
