@@ -62,7 +62,7 @@ $(INFRA_STAMP): requirements-infra.txt
 check-infra: $(STAMP) $(INFRA_STAMP)
 	$(BIN)/python -m infra.package prod
 	$(INFRA_VENV)/bin/cfn-lint build/prod/sam.json
-	$(INFRA_VENV)/bin/checkov -f build/prod/sam.json --framework cloudformation --compact --quiet
+	$(INFRA_VENV)/bin/checkov -f build/prod/sam.json --framework cloudformation --compact --quiet --skip-download
 
 # make diff|deploy|destroy STAGE=dev [PARAMS="MailDomain=example.com MailFrom=no-reply@example.com WebOrigin=https://app.example.com"]
 diff deploy destroy: $(STAMP)
