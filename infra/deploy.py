@@ -61,8 +61,8 @@ def artifacts_bucket(stage: str) -> str:
     return name
 
 
-def prepare(stage: str, built: Path | None = None) -> str:
-    """Package the stage, upload its code and template; the template's S3 URL."""
+def prepare(stage: str, built: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """Package the stage, upload its code and template; the template's S3 URL and its parameters."""
     from infra import package
 
     template_path = built or package.package(stage)
@@ -78,7 +78,7 @@ def prepare(stage: str, built: Path | None = None) -> str:
     body = json.dumps(template, sort_keys=True).encode()
     template_key = f"{stage}/templates/{hashlib.sha256(body).hexdigest()}.json"
     s3.put_object(Bucket=bucket, Key=template_key, Body=body)
-    return f"https://{bucket}.s3.amazonaws.com/{template_key}"
+    return f"https://{bucket}.s3.amazonaws.com/{template_key}", template["Parameters"]
 
 
 def _exists(cf: Any, name: str) -> bool:
@@ -129,14 +129,9 @@ def _print_changes(changes: list[dict[str, Any]]) -> None:
     print(f"{len(changes)} changes")
 
 
-def _declared(url: str) -> dict[str, Any]:
-    bucket, key = url.removeprefix("https://").split(".s3.amazonaws.com/", 1)
-    return json.loads(_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())["Parameters"]
-
-
 def diff(stage: str, given: dict[str, str], built: Path | None = None) -> list[dict[str, Any]]:
-    url = prepare(stage, built)
-    change, changes, _ = change_set(stage, url, given, _declared(url))
+    url, declared = prepare(stage, built)
+    change, changes, _ = change_set(stage, url, given, declared)
     _print_changes(changes)
     cf = _client("cloudformation")
     cf.delete_change_set(StackName=stack_name(stage), ChangeSetName=change)
@@ -144,8 +139,8 @@ def diff(stage: str, given: dict[str, str], built: Path | None = None) -> list[d
 
 
 def deploy(stage: str, given: dict[str, str], built: Path | None = None) -> dict[str, str]:
-    url = prepare(stage, built)
-    change, changes, existing = change_set(stage, url, given, _declared(url))
+    url, declared = prepare(stage, built)
+    change, changes, existing = change_set(stage, url, given, declared)
     _print_changes(changes)
     cf = _client("cloudformation")
     name = stack_name(stage)

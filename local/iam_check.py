@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -56,10 +57,18 @@ def acting_as(function: str | None) -> Iterator[None]:
         _acting.reset(token)
 
 
-def _names() -> dict[str, str]:
+def _names() -> dict[tuple[str, str], str]:
+    """Physical name -> the name `infra.access` uses; built once per resource prefix (every call reads it)."""
     from chalicelib.core import resources as r
 
-    names: dict[str, str] = {}
+    return _names_for(r.settings.resource_prefix())
+
+
+@functools.lru_cache(maxsize=8)
+def _names_for(prefix: str) -> dict[tuple[str, str], str]:
+    from chalicelib.core import resources as r
+
+    names: dict[tuple[str, str], str] = {}
     for t in r.TABLES:
         names[("table", t.name)] = f"table:{t.logical}"
     for b in r.BUCKETS:
