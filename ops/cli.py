@@ -181,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_parser("list")
     dlq.add_parser("redrive").add_argument("queue")
     erasure = area.add_parser("erasure").add_subparsers(dest="action", required=True)
-    erasure.add_parser("receipt").add_argument("token")
+    erasure.add_parser("receipt").add_argument("token", help="the receipt token (one that starts with '-' goes after '--')")
     policy = area.add_parser("policy").add_subparsers(dest="action", required=True)
     policy.add_parser("publish").add_argument("file")
     hold = area.add_parser("hold").add_subparsers(dest="action", required=True)

@@ -175,6 +175,8 @@ def sweep(needles: list[str], logs: str = "", endpoint: str | None = None) -> li
     content), every message of every queue and DLQ, every Cognito user's attributes and
     the captured log lines. Returns where each was found ("needle @ place"); [] is the proof.
     A test may Scan: the product never does."""
+    if endpoint is None:
+        return _sweep_in_process(needles, logs)
     import boto3
 
     def client(service: str):
@@ -208,6 +210,63 @@ def sweep(needles: list[str], logs: str = "", endpoint: str | None = None) -> li
         for page in idp.get_paginator("list_users").paginate(UserPoolId=pool["Id"]):
             for user in page["Users"]:
                 look(f"cognito {pool['Name']}", json.dumps(user, default=str))
+    look("logs", logs)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what boto3's deserializer gives: Binary and bytes as text, sets as lists."""
+    value = getattr(value, "value", value)  # boto3.dynamodb.types.Binary
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (set, frozenset)):
+        return sorted(map(str, (_plain(v) for v in value)))
+    return str(value)
+
+
+def _sweep_in_process(needles: list[str], logs: str) -> list[str]:
+    """The same sweep on the test session's embedded moto, read from its stores directly:
+    every version of every object and every message (in flight or not) without the
+    HTTP round trips and the per-page copy of a bucket's whole version list that moto's
+    ListObjectVersions makes (the HTTP sweep grew to seconds as a session's data grew)."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.s3.models import s3_backends
+    from moto.sqs.models import sqs_backends
+
+    from local.moto_server import DYNAMODB_LOCK
+
+    needles = [n for n in dict.fromkeys(needles) if n]
+    found: list[str] = []
+
+    def look(where: str, text: str) -> None:
+        found.extend(f"{n} @ {where}" for n in needles if n in text)
+
+    def backends(per_account: Any) -> list[Any]:
+        return [backend for account in list(per_account) for backend in per_account[account].values()]
+
+    with DYNAMODB_LOCK:
+        for backend in backends(dynamodb_backends):
+            for name, table in backend.tables.items():
+                for item in table.all_items():
+                    attrs = item.to_regular_json()  # plain values, binary as bytes (as boto3 reads them)
+                    text = json.dumps(attrs, default=_plain)
+                    look(f"table {name} {attrs.get('pk', '')}/{attrs.get('sk', '')}", text)
+    for backend in backends(s3_backends):
+        for name, bucket in list(backend.buckets.items()):
+            for key, versions in list(bucket.keys.iterlists()):
+                look(f"s3 key {name}/{key}", key)
+                for version in versions:
+                    if hasattr(version, "value"):
+                        look(f"s3 object {name}/{key}", version.value.decode("utf-8", "replace"))
+    for backend in backends(sqs_backends):
+        for name, queue in list(backend.queues.items()):
+            for message in list(queue._messages):
+                look(f"queue {name}", message.body)
+    for backend in backends(cognitoidp_backends):
+        for pool in list(backend.user_pools.values()):
+            for user in list(pool.users.values()):
+                look(f"cognito {pool.name}", json.dumps(user.to_json(extended=True), default=str))
     look("logs", logs)
     return found
 

@@ -3,6 +3,7 @@ would against a stage: each command in its own process, through the stack's endp
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -74,6 +75,8 @@ def test_legal_hold_placed_blocks_deletion_and_lifted_frees_it_and_the_receipt_i
     assert ops(stack, "hold", "lift", held["hold_id"])[0] == 1  # gone: refused, not crashed
     status, scheduled = api.call("POST", "/me/deletion", None, user["token"])
     assert status == 202, scheduled
+    # hex, so a token never starts with '-' (which the command line would take for an option)
+    assert re.fullmatch(r"[0-9a-f]{64}", scheduled["receipt_token"]), scheduled["receipt_token"]
     code, receipt, err = ops(stack, "erasure", "receipt", scheduled["receipt_token"])
     assert code == 0, err
     assert receipt["status"] == "scheduled" and receipt["completed_at"] is None

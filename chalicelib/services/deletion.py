@@ -61,7 +61,9 @@ def request(caller: Caller) -> dict[str, Any]:
     if found:
         raise errors.Conflict("Your account cannot be deleted yet: settle what is listed first", code="DeletionBlocked",
                               details={"blockers": found})
-    token = secrets.token_urlsafe(32)
+    # hex: 256 bits that survive being pasted into a URL, a mail client or a command line
+    # (a token_urlsafe value may start with '-', which `python -m ops erasure receipt` took for an option)
+    token = secrets.token_hex(32)
     hashed, now = repo.token_hash(token), clock.now_ts()
     erase_after = now + profile.erasure_grace_days * 86400
     outcome = "archive" if profile.after_erasure == "archive" else "erase"
