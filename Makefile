@@ -21,9 +21,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+# style, layers, types, security lint, known vulnerabilities of what is installed (README "Static checks")
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/bandit -q -r chalicelib app.py -ll
+	$(BIN)/pip-audit --progress-spinner off
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py

@@ -87,5 +87,9 @@ def signing_keys() -> dict[str, Any]:
     the same path under the emulated endpoint."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL_COGNITO_IDP") or os.environ.get("AWS_ENDPOINT_URL")
     base = f"{endpoint.rstrip('/')}/{pool_id()}" if endpoint else issuer()
-    with urllib.request.urlopen(f"{base}/.well-known/jwks.json", timeout=5) as reply:  # noqa: S310 - fixed https/local URL
+    url = f"{base}/.well-known/jwks.json"
+    if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        raise ValueError("the signing keys are fetched over https (or from the local emulator) only")
+    # the scheme is checked just above: no file:// or custom scheme can reach urlopen
+    with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310  # nosec B310
         return json.load(reply)

@@ -17,7 +17,7 @@ bp = Blueprint(__name__)
 TAGS = ("accounts",)
 
 
-def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[service.Caller | None, dict]:
+def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[Any, dict]:  # (services.accounts.Caller | None, prefetched items)
     header = (request.headers or {}).get("authorization")
 
     def keys(user_id: str | None) -> list:

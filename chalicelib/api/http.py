@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from chalice.app import Response
 from pydantic import BaseModel, ValidationError
@@ -27,6 +27,7 @@ from chalicelib.core.lazy import Ref, resolve
 from chalicelib.core.observability import current_correlation_id, log_failure
 
 MAX_BODY_BYTES = 64 * 1024
+M = TypeVar("M", bound=BaseModel)
 PAGE = Ref("chalicelib.api.models", "Page")  # the `?limit=&cursor=` query of every list, built on first use
 
 
@@ -80,7 +81,7 @@ class Call:
 class Reply:
     body: Any
     status: int | None = None
-    headers: dict[str, str] | None = None
+    headers: dict[str, str | list[str]] | None = None
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def validation_error(exc: ValidationError, where: str) -> errors.BadRequest:
     return errors.BadRequest(message, details={"field": first["field"], "errors": problems})
 
 
-def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
+def parse_body(raw: bytes | None, model: type[M]) -> M:
     if raw and len(raw) > MAX_BODY_BYTES:
         raise errors.BadRequest(
             f"Request body is larger than {MAX_BODY_BYTES} bytes", details={"field": "body"}
@@ -132,7 +133,7 @@ def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
         raise validation_error(exc, "body") from None
 
 
-def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+def parse_query(params: dict[str, str] | None, model: type[M]) -> M:
     try:
         return model.model_validate(dict(params or {}))
     except ValidationError as exc:
@@ -252,10 +253,10 @@ def endpoint(
                     want = Want(path=path_params, params=dict(request.query_params or {}))
                     call.caller, call.items = _authenticator(request, auth, prefetch, want)
                     call.found = want.found
-                if query is not None:
-                    call.query = parse_query(request.query_params, spec.query)
-                if body is not None:
-                    call.body = parse_body(request.raw_body, spec.body)
+                if (query_model := spec.query) is not None:
+                    call.query = parse_query(request.query_params, query_model)
+                if (body_model := spec.body) is not None:
+                    call.body = parse_body(request.raw_body, body_model)
                 result = view(call)
             except errors.AppError as exc:
                 return error_response(exc)

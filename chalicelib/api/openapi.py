@@ -5,7 +5,7 @@ lists exactly the routes the app serves.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -22,7 +22,8 @@ _STATUS_TEXT = {
 }
 
 
-def _schema_ref(model: type[BaseModel], components: dict[str, Any], mode: str = "serialization") -> dict[str, str]:
+def _schema_ref(model: type[BaseModel], components: dict[str, Any],
+                mode: Literal["validation", "serialization"] = "serialization") -> dict[str, str]:
     """The model's schema (as answered, or as accepted with `mode="validation"`) put in
     `components`, and a reference to it."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}", mode=mode)

@@ -289,7 +289,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "reporter_id": pseudonymise("user.unique_id", "the report stays; who sent it is cut once the account is erased", export=False),
         "at": WHEN,
     },
-    "rate": {"count": erase(SYSTEM, export=False)},
+    "rate": {"hits": erase(SYSTEM, export=False)},
     "idempotency": {
         "operation": erase(SYSTEM, export=False), "body_hash": erase(SYSTEM, export=False),
         "result": erase(SYSTEM, export=False), "created_at": erase(SYSTEM, export=False),

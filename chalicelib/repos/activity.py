@@ -5,6 +5,7 @@ the user id, so the cost grows with that user's activity, never with the table.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from chalicelib.repos.db import Entity
 
@@ -21,11 +22,12 @@ ACTIVITY = {
 }
 
 
-def of_user(user_id: str, kind: str) -> Iterator[Entity]:
-    """Every item of one kind of the user's activity, oldest first, page by page."""
+def of_user(user_id: str, kind: str) -> Iterator[Any]:
+    """Every item of one kind of the user's activity, oldest first, page by page (items of
+    the models the kind lists: typed `Any`, the caller knows which)."""
     index, prefix = ACTIVITY[kind]
     yield from getattr(Entity, index).query(f"{prefix}{user_id}", page_size=100)
 
 
-def everything(user_id: str) -> dict[str, list[Entity]]:
+def everything(user_id: str) -> dict[str, list[Any]]:
     return {kind: list(of_user(user_id, kind)) for kind in ACTIVITY}

@@ -8,7 +8,10 @@ Every entity is an `Entity` subclass told apart by the `kind` discriminator. Key
 """
 from __future__ import annotations
 
-from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from typing import Any, cast
+
+from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -34,6 +37,27 @@ class _Gsi2(GlobalSecondaryIndex):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+def strings(**options: Any) -> ListAttribute[str]:
+    """A list of strings. (PynamoDB types `ListAttribute(of=UnicodeAttribute)` as a list of
+    attribute objects; what it stores and reads back is a list of `str`.)"""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, **options))
+
+
+def numbers(**options: Any) -> ListAttribute[float]:
+    """A list of numbers, read back as floats."""
+    return cast("ListAttribute[float]", ListAttribute(of=NumberAttribute, **options))
+
+
+def maps(**options: Any) -> ListAttribute[Any]:
+    """A list of free-form maps: written as dicts, read back as `MapAttribute`s (`.as_dict()`)."""
+    return cast("ListAttribute[Any]", ListAttribute(of=MapAttribute, **options))
+
+
+def plain_map(**options: Any) -> MapAttribute[str, Any]:
+    """A map of free-form keys (no declared attributes)."""
+    return MapAttribute(**options)
+
+
 class Entity(Model):
     class Meta:
         table_name = MAIN_TABLE.name
@@ -51,6 +75,20 @@ class Entity(Model):
 
     gsi1 = _Gsi1()
     gsi2 = _Gsi2()
+
+
+def set_or_remove(attribute: Any, value: Any) -> Action:
+    """An update action that sets a nullable attribute, or removes it when the value is None
+    (rather than storing a NULL)."""
+    return attribute.remove() if value is None else attribute.set(value)
+
+
+def kind_of(item: Entity) -> str:
+    """The `kind` an item was stored under (every model of the table declares one)."""
+    found = Entity.kind.get_discriminator(type(item))
+    if not isinstance(found, str):
+        raise TypeError(f"{type(item).__name__} declares no kind")
+    return found
 
 
 _connection = None

@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, maps, strings
 from chalicelib.repos.users import user_pk
 
 
@@ -32,8 +33,8 @@ class DeletionReceipt(Entity, discriminator="deletion_receipt"):
     requested_at = NumberAttribute()
     erase_after = NumberAttribute()
     completed_at = NumberAttribute(null=True)
-    erased = ListAttribute(of=UnicodeAttribute, default=list)  # data categories
-    kept = ListAttribute(of=MapAttribute, default=list)  # [{category, reason}]
+    erased = strings(default=list)  # data categories
+    kept = maps(default=list)  # [{category, reason}]
 
 
 class LegalHold(Entity, discriminator="legal_hold"):
@@ -48,8 +49,8 @@ class ErasureProgress(Entity, discriminator="erasure"):
     user_id = UnicodeAttribute()
     token_hash = UnicodeAttribute()
     outcome = UnicodeAttribute()  # erase | archive
-    done = ListAttribute(of=UnicodeAttribute, default=list)
-    touched = ListAttribute(of=UnicodeAttribute, default=list)  # kinds of items erasure reached
+    done = strings(default=list)
+    touched = strings(default=list)  # kinds of items erasure reached
     started_at = NumberAttribute()
     finished_at = NumberAttribute(null=True)
 
@@ -57,7 +58,7 @@ class ErasureProgress(Entity, discriminator="erasure"):
 SCHEDULED = "DELETIONS#scheduled"
 
 
-def scheduled_index(erase_after: float, user_id: str) -> dict[str, str]:
+def scheduled_index(erase_after: float, user_id: str) -> dict[str, Any]:
     """The sparse gsi2 entry of a scheduled deletion, by when erasure may start: what the
     overdue-erasure watch queries (TTL deletes lazily, so it does not wait on TTL alone)."""
     return {"gsi2pk": SCHEDULED, "gsi2sk": f"{erase_after:017.6f}#{user_id}"}

@@ -9,10 +9,10 @@ phishing reports.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, strings
 from chalicelib.repos.users import user_pk
 
 
@@ -22,7 +22,7 @@ class Disclosure(Entity, discriminator="disclosure"):
     recipient = UnicodeAttribute()
     purpose = UnicodeAttribute()
     legal_basis = UnicodeAttribute()
-    data_categories = ListAttribute(of=UnicodeAttribute)
+    data_categories = strings()
     told = BooleanAttribute()
     recorded_by = UnicodeAttribute()
     at = NumberAttribute()
@@ -44,7 +44,7 @@ class PhishingReport(Entity, discriminator="phishing_report"):
 
 
 class RateCounter(Entity, discriminator="rate"):
-    count = NumberAttribute(default=0)
+    hits = NumberAttribute(default=0)  # not `count`, which would hide PynamoDB's Model.count()
 
 
 def disclosure(user_id: str, disclosure_id: str, at: float, **fields) -> Disclosure:
@@ -73,8 +73,8 @@ def take(purpose: str, source_hash: str, window: int, limit: int, expires_at: in
     """Count one use of `purpose` by a source in a time window; False past `limit`."""
     counter = RateCounter(f"RATE#{purpose}#{source_hash}#{window}", "RATE")
     try:
-        counter.update(actions=[RateCounter.count.add(1), RateCounter.expires_at.set(expires_at)],
-                       condition=RateCounter.count.does_not_exist() | (RateCounter.count < limit))
+        counter.update(actions=[RateCounter.hits.add(1), RateCounter.expires_at.set(expires_at)],
+                       condition=RateCounter.hits.does_not_exist() | (RateCounter.hits < limit))
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.core import clock
 from chalicelib.repos import db
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, strings
 from chalicelib.repos.users import MARKETING_ON, EmailClaim, UserItem, user_pk
 
 MEMBERS = "MEMBERS"
@@ -33,7 +33,7 @@ class Fanout(Entity, discriminator="fanout"):
     purpose = UnicodeAttribute()  # policy | announcement | campaign
     topic = UnicodeAttribute(null=True)  # the policy version, or the announcement's kind
     audience = UnicodeAttribute()  # members | marketing
-    channels = ListAttribute(of=UnicodeAttribute)  # email, sms, in_app
+    channels = strings()  # email, sms, in_app
     decision = BooleanAttribute(default=False)  # carries signed accept/reject links
     subject = UnicodeAttribute()
     body = UnicodeAttribute()
@@ -49,7 +49,7 @@ class Notice(Entity, discriminator="notice"):
     purpose = UnicodeAttribute()
     topic = UnicodeAttribute(null=True)
     subject = UnicodeAttribute()
-    channels = ListAttribute(of=UnicodeAttribute)  # the channels it went out on
+    channels = strings()  # the channels it went out on
     email_status = UnicodeAttribute(null=True)  # sent | failed
     at = NumberAttribute()
 

@@ -21,6 +21,7 @@ it from the id alone; the books keep user ids only, never names):
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
@@ -236,5 +237,5 @@ def receipt(user_id: str, receipt_id: str, kind: str, ref: str, currency: str, g
     )
 
 
-def pending_index(at: float, what: str, ident: str) -> dict[str, str]:
+def pending_index(at: float, what: str, ident: str) -> dict[str, Any]:
     return {"gsi2pk": PENDING_PAYMENTS, "gsi2sk": f"{at:017.6f}#{what}#{ident}"}

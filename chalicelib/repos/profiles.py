@@ -4,9 +4,9 @@
 visibility map (field -> level) is not personal and stays in clear."""
 from __future__ import annotations
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, plain_map
 from chalicelib.repos.users import user_pk
 
 PUBLISHED, PENDING_REVIEW = "published", "pending_review"
@@ -16,14 +16,14 @@ REVIEW_QUEUE = "PROFILE_REVIEW"
 class ProfileItem(Entity, discriminator="profile"):
     user_id = UnicodeAttribute()
     data_enc = UnicodeAttribute()  # sealed JSON of the profile fields
-    visibility = MapAttribute(default=dict)
+    visibility = plain_map(default=dict)
     published_at = NumberAttribute()
 
 
 class ProfileDraft(Entity, discriminator="profile_draft"):
     user_id = UnicodeAttribute()
     data_enc = UnicodeAttribute()
-    visibility = MapAttribute(default=dict)
+    visibility = plain_map(default=dict)
     submitted_at = NumberAttribute()
 
 

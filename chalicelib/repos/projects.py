@@ -9,9 +9,9 @@ Activity is found from the user's id through those gsi1 partitions.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, strings
 
 OPEN_LIST = "PROJECTS#open"
 
@@ -23,7 +23,7 @@ class Project(Entity, discriminator="project"):
     description = UnicodeAttribute()
     budget_amount = NumberAttribute()
     budget_currency = UnicodeAttribute()
-    skills = ListAttribute(of=UnicodeAttribute, default=list)
+    skills = strings(default=list)
     location = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     contract_id = UnicodeAttribute(null=True)

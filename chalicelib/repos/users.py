@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, numbers, plain_map
 
 PENDING, ACTIVE, CLOSED, ERASED = "pending_verification", "active", "closed", "erased"
 CLAIM_PENDING_SECONDS = 15 * 60  # an unfinished signup frees its address after this
@@ -50,7 +52,7 @@ class UserItem(Entity, discriminator="user"):
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     # access tokens signed out before they expire: {jti: exp}
-    revoked = MapAttribute(default=dict)
+    revoked = plain_map(default=dict)
 
 
 class EmailClaim(Entity, discriminator="email_claim"):
@@ -66,7 +68,7 @@ class OtpItem(Entity, discriminator="otp"):
     phone_hash = UnicodeAttribute()
     valid_until = NumberAttribute()
     attempts = NumberAttribute(default=0)
-    sends = ListAttribute(of=NumberAttribute, default=list)
+    sends = numbers(default=list)
 
 
 class LedgerEntry(Entity, discriminator="consent"):
@@ -106,7 +108,7 @@ def get(user_id: str) -> UserItem | None:
         return None
 
 
-def new_user(user_id: str, **fields: object) -> UserItem:
+def new_user(user_id: str, **fields: Any) -> UserItem:
     now = clock.now_ts()
     item = UserItem(pk=user_pk(user_id), sk="ACCOUNT", user_id=user_id, created_at=now, updated_at=now, **fields)
     index_phone(item)
@@ -154,7 +156,7 @@ def finish_claim(transaction: TransactWrite, email_hash: str, claim_id: str, use
     every notice (gsi2 `MEMBERS`) and, until the phone is verified, in the list of
     signups that the `remove_abandoned_signups` job removes after `ABANDONED_DAYS`
     (gsi1 `UNVERIFIED`, by signup time)."""
-    actions = [EmailClaim.status.set("taken"), EmailClaim.user_id.set(user_id), EmailClaim.expires_at.remove(),
+    actions: list[Action] = [EmailClaim.status.set("taken"), EmailClaim.user_id.set(user_id), EmailClaim.expires_at.remove(),
                EmailClaim.gsi2pk.set(MEMBERS), EmailClaim.gsi2sk.set(user_id)]
     if unverified:
         actions += [EmailClaim.gsi1pk.set(UNVERIFIED), EmailClaim.gsi1sk.set(f"{clock.now_ts():017.3f}#{user_id}")]
@@ -208,7 +210,7 @@ def new_otp(user_id: str, code_hash: str, phone_hash: str, valid_until: float, s
 def count_failed_attempt(otp: OtpItem, limit: int) -> int:
     """Atomically count one wrong try; returns the tries made so far."""
     otp.update(actions=[OtpItem.attempts.add(1)], condition=OtpItem.attempts < limit)
-    return otp.attempts
+    return int(otp.attempts)
 
 
 # --- ledger and usage ----------------------------------------------------------------

@@ -14,6 +14,8 @@ that lifetime; `shred` evicts it from its own.
 """
 from __future__ import annotations
 
+from typing import overload
+
 from chalicelib.adapters import keys as kms
 from chalicelib.core import clock
 from chalicelib.core.cache import TtlCache
@@ -31,7 +33,7 @@ class KeyErased(Exception):
     """The owner's data key is gone: their ciphertext is unreadable by design."""
 
 
-def create(owner: str) -> tuple[bytes, object]:
+def create(owner: str) -> tuple[bytes, repo.WrappedKey]:
     """A new data key for `owner`: (plaintext, the item to store in the same transaction)."""
     plaintext, wrapped = kms.new_data_key(owner)
     _cache.put(owner, plaintext)
@@ -68,10 +70,23 @@ def readable(owner: str, field: str, token: str | None) -> str | None:
         return None
 
 
+@overload
+def seal(owner: str, field: str, value: str) -> str: ...
+@overload
+def seal(owner: str, field: str, value: None) -> None: ...
+@overload
+def seal(owner: str, field: str, value: str | None) -> str | None: ...
 def seal(owner: str, field: str, value: str | None) -> str | None:
+    """The value sealed under the owner's key; None stays None (an absent field)."""
     return None if value is None else crypto.seal(key_of(owner), owner, field, value)
 
 
+@overload
+def unseal(owner: str, field: str, token: str) -> str: ...
+@overload
+def unseal(owner: str, field: str, token: None) -> None: ...
+@overload
+def unseal(owner: str, field: str, token: str | None) -> str | None: ...
 def unseal(owner: str, field: str, token: str | None) -> str | None:
     return None if token is None else crypto.unseal(key_of(owner), owner, field, token)
 

@@ -31,8 +31,7 @@ def update(user: repo.UserItem, wanted: dict[str, bool | None], source: str) -> 
     actions.append(repo.UserItem.consents_updated_at.set(now))
     if "marketing" in changed:
         index = repo.marketing_index(changed["marketing"], user.user_id)
-        actions += ([repo.UserItem.gsi2pk.set(index["gsi2pk"]), repo.UserItem.gsi2sk.set(index["gsi2sk"])] if changed["marketing"]
-                    else [repo.UserItem.gsi2pk.remove(), repo.UserItem.gsi2sk.remove()])
+        actions += [db.set_or_remove(repo.UserItem.gsi2pk, index["gsi2pk"]), db.set_or_remove(repo.UserItem.gsi2sk, index["gsi2sk"])]
     with db.transaction() as tx:
         tx.update(user, actions=actions, condition=repo.UserItem.pk.exists())
         for purpose, on in changed.items():

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import cognito, queues, storage
 from chalicelib.core import clock
@@ -35,7 +36,7 @@ from chalicelib.domain import datamap
 from chalicelib.repos import activity
 from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import users as users_repo
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
 
 ERASE_STEPS = ("sign_in", "objects", "activity", "partition", "account", "receipt", "key")
@@ -54,7 +55,7 @@ def _progress(user_id: str, token_hash: str, outcome: str) -> deletion_repo.Eras
 
 
 def _done(progress: deletion_repo.ErasureProgress, step: str, touched: set[str] | None = None) -> None:
-    actions = [deletion_repo.ErasureProgress.done.set(deletion_repo.ErasureProgress.done.append([step]))]
+    actions: list[Action] = [deletion_repo.ErasureProgress.done.set(deletion_repo.ErasureProgress.done.append([step]))]
     if touched:
         actions.append(deletion_repo.ErasureProgress.touched.set(sorted(set(progress.touched or []) | touched)))
         progress.touched = sorted(set(progress.touched or []) | touched)
@@ -103,7 +104,7 @@ def _activity(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str]
         if kind == "reviews_received":
             continue  # the reviewers' words, not the user's
         for item in activity.of_user(user_id, kind):
-            item_kind = Entity.kind.get_discriminator(type(item))
+            item_kind = kind_of(item)
             touched.add(item_kind)
             if kind == "project_files_uploaded":
                 item.delete()
@@ -113,7 +114,7 @@ def _activity(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str]
             else:
                 _strip(item, item_kind)
     for item in Entity.gsi1.query(users_repo.user_pk(user_id)):  # notifications to the user
-        item_kind = Entity.kind.get_discriminator(type(item))
+        item_kind = kind_of(item)
         touched.add(item_kind)
         item.delete()
     return touched
@@ -130,7 +131,7 @@ def _partition(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
     for item in Entity.query(users_repo.user_pk(user_id)):
-        kind = Entity.kind.get_discriminator(type(item))
+        kind = kind_of(item)
         touched.add(kind)
         if kind == "user":
             continue  # the account is the last item changed (`_account_item`)

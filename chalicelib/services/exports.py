@@ -21,7 +21,7 @@ from chalicelib.core.resources import EXPORTS_BUCKET, EXPORTS_QUEUE
 from chalicelib.repos import activity, audit, ids
 from chalicelib.repos import exports as repo
 from chalicelib.repos import users as users_repo
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
 from chalicelib.services import accounts, consents, contracts, projects
 from chalicelib.services.caller import Caller
@@ -64,7 +64,7 @@ def gather(user_id: str) -> dict[str, Any]:
     vault.preload([user_id])
     partition: dict[str, list[Any]] = {}
     for item in Entity.query(users_repo.user_pk(user_id)):
-        partition.setdefault(Entity.kind.get_discriminator(type(item)), []).append(item)
+        partition.setdefault(kind_of(item), []).append(item)
     done = activity.everything(user_id)
     vault.preload([r.reviewer_id for r in done["reviews_received"]])
 

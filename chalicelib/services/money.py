@@ -68,7 +68,8 @@ def method_missing() -> errors.Conflict:
     return errors.Conflict("Add a payout method first (PUT /me/payout-method)", code="PayoutMethodMissing")
 
 
-def money(amount: int, currency: str) -> dict[str, Any]:
+def money(amount: float, currency: str) -> dict[str, Any]:
+    """Money as answered; stored amounts come back from DynamoDB as numbers, always whole minor units."""
     return {"amount": int(amount), "currency": currency}
 
 
@@ -418,8 +419,8 @@ def _settle_payout(user_id: str, payout_id: str) -> str:
     try:
         with db.transaction() as tx:
             tx.update(payout, actions=[
-                repo.Payout.status.set(status), repo.Payout.settled_at.set(now), repo.Payout.provider_ref.set(outcome.provider_ref),
-                repo.Payout.failure_reason.set(outcome.reason), repo.Payout.gsi2pk.remove(), repo.Payout.gsi2sk.remove(),
+                repo.Payout.status.set(status), repo.Payout.settled_at.set(now), db.set_or_remove(repo.Payout.provider_ref, outcome.provider_ref),
+                db.set_or_remove(repo.Payout.failure_reason, outcome.reason), repo.Payout.gsi2pk.remove(), repo.Payout.gsi2sk.remove(),
             ], condition=repo.Payout.status == "pending")
             repo.book(tx, movement, now)
             if paid:
@@ -445,7 +446,7 @@ def _settle_funding(contract_id: str, charge_id: str) -> str:
         with db.transaction() as tx:
             tx.update(funding, actions=[
                 repo.Funding.status.set("funded" if funded else "failed"), repo.Funding.settled_at.set(now),
-                repo.Funding.provider_ref.set(outcome.provider_ref), repo.Funding.failure_reason.set(outcome.reason),
+                db.set_or_remove(repo.Funding.provider_ref, outcome.provider_ref), db.set_or_remove(repo.Funding.failure_reason, outcome.reason),
                 repo.Funding.gsi2pk.remove(), repo.Funding.gsi2sk.remove(),
             ], condition=(repo.Funding.status == "pending") & (repo.Funding.charge_id == charge_id))
             tx.update(contract, actions=[contract_repo.Contract.escrow_status.set("funded" if funded else "unfunded"),

@@ -32,7 +32,10 @@ def bid_changes(records: list[tuple[dict | None, dict | None]]) -> int:
         if notice is not None:
             to, subject, body = notice
             recipient = _s(new, "owner_id") if to == "owner" else _s(new, "freelancer_id")
-            wanted.append((recipient, _s(new, "project_id"), f"bid-{_s(new, 'bid_id')}-{_s(new, 'status')}", subject, body))
+            project_id = _s(new, "project_id")
+            if recipient is None or project_id is None:
+                continue  # not a bid this code wrote; nobody to tell
+            wanted.append((recipient, project_id, f"bid-{_s(new, 'bid_id')}-{_s(new, 'status')}", subject, body))
     if not wanted:
         return 0
     keys = [(users.user_pk(r), "ACCOUNT") for r, *_ in wanted] + [project_repo.key(p) for _, p, *_ in wanted]

@@ -74,11 +74,19 @@ def remember_index(index: repo.PolicyIndex) -> None:
 def index() -> repo.PolicyIndex:
     found = cached_index()
     if found is None:
-        found = repo.get_index()
-        if found is None:
-            ensure_first_version()
-            found = repo.get_index()
+        found = _stored_index()
         remember_index(found)
+    return found
+
+
+def _stored_index() -> repo.PolicyIndex:
+    """The policy index item, created with the first version on a fresh deployment."""
+    found = repo.get_index()
+    if found is None:
+        ensure_first_version()
+        found = repo.get_index()
+    if found is None:
+        raise RuntimeError("the policy index is missing right after it was created")
     return found
 
 
@@ -140,10 +148,7 @@ def publish(admin_id: str, version: str, summary: str, text: str, effective_at: 
     earliest = clock.now_ts() + profile.policy_notice_days * 86400
     if effective_at < earliest - 60:  # a minute's grace for the clock of the admin's browser
         raise errors.notice_period_too_short(profile.policy_notice_days, clock.iso(earliest))
-    found = repo.get_index()
-    if found is None:
-        ensure_first_version()
-        found = repo.get_index()
+    found = _stored_index()
     versions = repo.versions_of(found)
     if any(v == version for v, _ in versions):
         raise errors.Conflict(f"Version {version} exists already; publish a new version number", details={"field": "version"})
@@ -166,7 +171,7 @@ def publish(admin_id: str, version: str, summary: str, text: str, effective_at: 
 def notice_channels(profile: privacy.Profile, material: bool) -> list[str]:
     """Where the profile says a policy change is told to each user: email (for some
     profiles only material changes), SMS, in-app. A site notice is the policy page."""
-    channels = [c for c in profile.policy_change_channels if c in ("email", "sms", "in_app")]
+    channels: list[str] = [c for c in profile.policy_change_channels if c in ("email", "sms", "in_app")]
     if not material and profile.policy_change_email == "material_only":
         channels = [c for c in channels if c not in ("email", "sms")]
     return channels
@@ -282,7 +287,7 @@ def continued_use(user: Any) -> None:
 
 # --- the effective date ------------------------------------------------------------------
 
-def apply_due() -> dict[str, int]:
+def apply_due() -> dict[str, Any]:
     """The scheduled job: every version whose effective date has come is marked in
     effect (once) and audited. The restriction itself needs no write per user (see
     `restricted`); the metric says how many versions took effect."""

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib.core import clock, errors, privacy
 from chalicelib.domain import contact
@@ -122,7 +123,7 @@ def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
     if not privacy.active().anonymity_allowed:
         raise errors.Forbidden("This platform does not offer anonymous mode", code="AnonymityNotOffered")
     user = caller.user
-    actions = [users.UserItem.anonymous.set(enabled), users.UserItem.updated_at.set(clock.now_ts())]
+    actions: list[Action] = [users.UserItem.anonymous.set(enabled), users.UserItem.updated_at.set(clock.now_ts())]
     if enabled and not user.pseudonym:
         user.pseudonym = rules.new_pseudonym(user.role)
         actions.append(users.UserItem.pseudonym.set(user.pseudonym))

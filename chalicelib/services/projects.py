@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import storage
 from chalicelib.core import clock, errors
@@ -107,7 +108,7 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
     budget = changes.get("budget")
     if budget and budget["currency"] != project.budget_currency and repo.live_bids(project_id):
         raise errors.Conflict("The project has live bids in its currency; its budget can change amount, not currency")
-    actions = [repo.Project.updated_at.set(clock.now_ts())]
+    actions: list[Action] = [repo.Project.updated_at.set(clock.now_ts())]
     for name, value in changes.items():
         if name == "budget":
             actions += [repo.Project.budget_amount.set(value["amount"]), repo.Project.budget_currency.set(value["currency"])]
