@@ -7,7 +7,8 @@ STAGE ?= dev
 INFRA_VENV ?= .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 
-.PHONY: run test lint bench bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
+# the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
+.PHONY: run test lint fuzz bench bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -28,6 +29,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r chalicelib app.py -ll
 	$(BIN)/pip-audit --progress-spinner off
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} FUZZ_SEED=$${FUZZ_SEED:-} $(BIN)/python -m pytest -s -p no:xdist tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py

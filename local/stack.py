@@ -80,9 +80,18 @@ def _request_handler() -> Any:
             self.log_message('"%s" %s %s', " ".join(line), str(code), str(size))
 
         def _method_not_allowed(self) -> None:
+            from chalice.local import RouteMatcher
+
             self._parse_payload()  # read any body, so the connection stays usable
             body = json.dumps({"Code": "MethodNotAllowedError", "Message": f"Unsupported method: {self.command[:20]}"})
-            self._send_http_response(405, {"Content-Type": "application/json"}, body)
+            headers = {"Content-Type": "application/json"}
+            routes = self.local_gateway._app_object.routes
+            try:  # RFC 9110: a 405 lists the methods the resource has (Chalice does so for the others)
+                route = RouteMatcher(list(routes)).match_route(self.path.split("?", 1)[0]).route
+                headers["Allow"] = ", ".join(sorted(routes[route]))
+            except ValueError:
+                pass  # no such resource
+            self._send_http_response(405, headers, body)
 
     return Handler
 

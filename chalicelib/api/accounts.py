@@ -83,8 +83,5 @@ def get_me(call: Call) -> dict:
           summary="Correct one's own data; a new phone number is verified again")
 def patch_me(call: Call) -> dict:
     changes = call.body.model_dump(exclude_unset=True)
-    for required in ("full_name", "timezone", "language"):
-        if required in changes and changes[required] is None:
-            raise errors.BadRequest(f"Invalid body field '{required}': may not be null", details={"field": required})
     service.update_me(call.caller.user, changes)
     return service.me(call.caller.user)

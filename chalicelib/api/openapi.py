@@ -73,6 +73,8 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
     codes = set(spec.errors)
     if spec.body is not None or spec.query is not None or spec.headers:
         codes.add(400)
+    if "{" in path:
+        codes.add(404)  # the object named in the path does not exist, or is not the caller's to see
     if spec.auth in ("user", "admin"):
         codes.add(401)
         op["security"] = [{"bearer": []}]
@@ -111,6 +113,7 @@ def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
             paths.setdefault(path, {})[method.lower()] = _operation(
                 ROUTES.get((path, method)), path, method, components
             )
+    _link(paths, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -127,3 +130,46 @@ def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+
+
+def _answer_fields(op: dict[str, Any], components: dict[str, Any]) -> dict[str, str]:
+    """The ids a success answer carries, each with the JSON pointer to it: its own
+    `*_id` properties, or those of the first item of a page."""
+    found: dict[str, str] = {}
+    for status, response in op["responses"].items():
+        if not status.startswith("2"):
+            continue
+        ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+        schema = components.get(ref.rsplit("/", 1)[-1], {})
+        props = schema.get("properties", {})
+        for name in props:
+            if name.endswith("_id"):
+                found.setdefault(name, f"$response.body#/{name}")
+        item_ref = props.get("items", {}).get("items", {}).get("$ref", "")
+        for name in components.get(item_ref.rsplit("/", 1)[-1], {}).get("properties", {}):
+            if name.endswith("_id"):
+                found.setdefault(name, f"$response.body#/items/0/{name}")
+    return found
+
+
+def _link(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """OpenAPI links from each operation whose answer carries an id to every operation
+    whose path takes it (the rest of that path from the request), so that clients and
+    stateful fuzzers can follow `POST /projects` into `/projects/{project_id}/...`."""
+    operations = [(path, method, op) for path, methods in paths.items() for method, op in methods.items()]
+    for path, _method, op in operations:
+        carried = _answer_fields(op, components)
+        if not carried:
+            continue
+        own = set(re.findall(r"{([^}]+)}", path))
+        for target_path, _target_method, target in operations:
+            wanted = re.findall(r"{([^}]+)}", target_path)
+            if not wanted or not set(wanted) & set(carried) or not set(wanted) <= set(carried) | own:
+                continue
+            parameters = {name: carried.get(name) or f"$request.path.{name}" for name in wanted}
+            for status, response in op["responses"].items():
+                if status.startswith("2"):
+                    response.setdefault("links", {})[target["operationId"]] = {
+                        "operationId": target["operationId"], "parameters": parameters,
+                    }
+

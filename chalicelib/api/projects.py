@@ -56,11 +56,6 @@ def read(call: Call) -> dict:
           prefetch=_project, summary="Edit an open project (owner)")
 def patch(call: Call) -> dict:
     changes = call.body.model_dump(mode="json", exclude_unset=True)
-    for required in ("title", "description", "budget", "skills"):
-        if required in changes and changes[required] is None:
-            from chalicelib.core import errors
-
-            raise errors.BadRequest(f"Invalid body field '{required}': may not be null", details={"field": required})
     return service.update(call.caller, call.items, call.path["project_id"], changes)
 
 

@@ -23,21 +23,42 @@ def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+PASSWORD_MAX = 256
+_SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"  # the symbols Cognito counts
+
+
 def password_problems(password: str) -> list[str]:
-    """What the pool's password policy (the resource definition) finds wrong."""
+    """What the pool's password policy (the resource definition) finds wrong. Letters and
+    digits are counted as Cognito counts them: A-Z, a-z, 0-9."""
     policy = USER_POOL.password_policy
     problems = []
     if len(password) < policy["MinimumLength"]:
         problems.append(f"at least {policy['MinimumLength']} characters")
-    if policy.get("RequireUppercase") and not any(c.isupper() for c in password):
-        problems.append("an upper-case letter")
-    if policy.get("RequireLowercase") and not any(c.islower() for c in password):
-        problems.append("a lower-case letter")
-    if policy.get("RequireNumbers") and not any(c.isdigit() for c in password):
+    if policy.get("RequireUppercase") and not re.search(r"[A-Z]", password):
+        problems.append("an upper-case letter (A-Z)")
+    if policy.get("RequireLowercase") and not re.search(r"[a-z]", password):
+        problems.append("a lower-case letter (a-z)")
+    if policy.get("RequireNumbers") and not re.search(r"[0-9]", password):
         problems.append("a digit")
-    if policy.get("RequireSymbols") and all(c.isalnum() for c in password):
+    if policy.get("RequireSymbols") and not any(c in _SYMBOLS for c in password):
         problems.append("a symbol")
+    if re.search(r"[\x00-\x1f\x7f]", password):
+        problems.append("no control characters")
     return problems
+
+
+def password_pattern() -> str:
+    """The same policy as a JSON Schema pattern, for the OpenAPI document (a password
+    matches it exactly when `password_problems` finds nothing)."""
+    policy = USER_POOL.password_policy
+    ahead = "".join(
+        f"(?=[^{cls}]*[{cls}])" for key, cls in (("RequireUppercase", "A-Z"), ("RequireLowercase", "a-z"), ("RequireNumbers", "0-9"))
+        if policy.get(key)
+    )
+    if policy.get("RequireSymbols"):
+        symbols = re.escape(_SYMBOLS)
+        ahead += f"(?=[^{symbols}]*[{symbols}])"
+    return f"^{ahead}[^\\x00-\\x1f\\x7f]{{{policy['MinimumLength']},{PASSWORD_MAX}}}$"
 
 
 def new_code() -> str:

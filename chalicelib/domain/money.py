@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.numbers import Whole
+
 # The currencies the platform settles in (ISO 4217); others are a 400 naming the field.
 Currency = Literal["USD", "EUR", "GBP", "INR", "PKR", "AED", "SAR", "CAD", "AUD"]
 
@@ -15,5 +17,5 @@ Currency = Literal["USD", "EUR", "GBP", "INR", "PKR", "AED", "SAR", "CAD", "AUD"
 class Money(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
-    amount: int = Field(ge=1, le=10**11, description="integer minor units (cents, paise, ...)", strict=True)
+    amount: Whole = Field(ge=1, le=10**11, description="integer minor units (cents, paise, ...)")
     currency: Currency

@@ -61,6 +61,8 @@ def signup(data: Any) -> dict[str, Any]:
     current_policy = policies.current_version()
     if data.accepted_policy_version != current_policy:
         raise errors.policy_version_mismatch(current_policy)
+    if data.date_of_birth > clock.now().date():
+        raise errors.age_requirement_not_met("A date of birth in the future does not meet the age requirement")
     age = rules.age_on(data.date_of_birth, clock.now().date())
     guardian_consent = bool(data.guardian and data.guardian.consent)
     decision = profile.age_decision(data.role, age, guardian_consent)

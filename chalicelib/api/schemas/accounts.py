@@ -6,14 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from chalicelib.api.models import Model, Strict
-from chalicelib.core import clock
+from chalicelib.api.models import ISSUED, FreeText, Model, Strict, omittable
 from chalicelib.domain import accounts as rules
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, FreeText(200, 1)]
+DATE_OF_BIRTH = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=rules.E164.pattern, max_length=16)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=rules.EMAIL.pattern)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Text = Annotated[str, FreeText(500, multiline=True)]
 Code = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
@@ -25,11 +25,13 @@ class Guardian(Strict):
 
 class Signup(Strict):
     email: Email
-    password: str = Field(max_length=256)
+    password: str = Field(max_length=rules.PASSWORD_MAX, json_schema_extra={"pattern": rules.password_pattern()},
+                          description="at least 10 characters with A-Z, a-z and 0-9; no control characters")
     role: Literal["freelancer", "employer"]
     full_name: Name
     phone: Phone = Field(description="E.164, e.g. +14155550100")
-    date_of_birth: date = Field(description="YYYY-MM-DD")
+    date_of_birth: date = Field(description="YYYY-MM-DD, 1900 or later (one in the future does not meet any age requirement: 403)",
+                                json_schema_extra={"pattern": DATE_OF_BIRTH})
     accepted_policy_version: str = Field(min_length=1, max_length=40)
     marketing_opt_in: bool | None = None
     guardian: Guardian | None = None
@@ -45,11 +47,8 @@ class Signup(Strict):
     @field_validator("date_of_birth")
     @classmethod
     def _plausible(cls, value: date) -> date:
-        today = clock.now().date()
-        if value > today:
-            raise ValueError("is in the future")
-        if rules.age_on(value, today) > 130:
-            raise ValueError("is not a plausible date of birth")
+        if value.year < 1900 or value.year > 2099:
+            raise ValueError("must be a date from 1900 to 2099")
         return value
 
 
@@ -60,7 +59,7 @@ class SignupOut(Model):
 
 class VerifyPhone(Strict):
     email: Email
-    code: Code
+    code: Code = Field(json_schema_extra=ISSUED, description="the code of the last SMS")
 
 
 class EmailOnly(Strict):
@@ -81,7 +80,7 @@ class LoginOut(Model):
 
 
 class Refresh(Strict):
-    refresh_token: str = Field(min_length=1, max_length=8192)
+    refresh_token: str = Field(min_length=1, max_length=8192, json_schema_extra=ISSUED)
 
 
 class RefreshOut(Model):
@@ -90,11 +89,14 @@ class RefreshOut(Model):
 
 
 class MePatch(Strict):
-    full_name: Name | None = None
+    """Send only what changes. `phone` and `address` may be null (removed); the others may
+    be left out but not set to null."""
+
+    full_name: Name = omittable()
     phone: Phone | None = None
     address: Text | None = None
-    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)] | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
+    timezone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)] = omittable()
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] = omittable()
 
 
 class IdentityStatus(Model):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import ISSUED, FreeText, Model, Strict, omittable, paged
 
 
 class Consents(Model):
@@ -19,10 +19,12 @@ class Consents(Model):
 class ConsentsIn(Strict):
     """Any of the four purposes; those left out stay as they are."""
 
-    marketing: bool | None = Field(default=None, strict=True)
-    analytics: bool | None = Field(default=None, strict=True)
-    promotions: bool | None = Field(default=None, strict=True)
-    third_party_sharing: bool | None = Field(default=None, strict=True)
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    marketing: bool = omittable(strict=True)
+    analytics: bool = omittable(strict=True)
+    promotions: bool = omittable(strict=True)
+    third_party_sharing: bool = omittable(strict=True)
 
     @model_validator(mode="after")
     def _something(self) -> ConsentsIn:
@@ -43,8 +45,8 @@ ConsentChangePage = paged(ConsentChange)
 
 
 class CampaignIn(Strict):
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")]
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+    subject: Annotated[str, FreeText(200, 1)]
+    body: Annotated[str, FreeText(20000, 1, multiline=True)]
 
 
 class CampaignAccepted(Model):
@@ -52,7 +54,7 @@ class CampaignAccepted(Model):
 
 
 class UnsubscribeQuery(Model):
-    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$")
+    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$", json_schema_extra=ISSUED)
 
 
 class Unsubscribed(Model):

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, paged
 from chalicelib.domain.money import Money
+from chalicelib.domain.numbers import Whole
 
 
 class Dispute(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[str, FreeText(2000, 1, multiline=True)]
 
 
 class Resolve(Strict):
@@ -18,12 +19,12 @@ class Resolve(Strict):
 
 
 class MessageIn(Strict):
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    body: Annotated[str, FreeText(5000, 1, multiline=True)]
 
 
 class ReviewIn(Strict):
-    rating: int = Field(ge=1, le=5, strict=True)
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    rating: Whole = Field(ge=1, le=5)
+    comment: Annotated[str, FreeText(2000, multiline=True)] | None = None
 
 
 class Person(Model):

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import Model, Strict
+from chalicelib.api.models import ISSUED, Model, Strict
 
 
 class DeletionScheduled(Model):
@@ -19,7 +19,7 @@ class DeletionCancelled(Model):
 
 
 class ReceiptQuery(Strict):
-    token: str = Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    token: str = Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$", json_schema_extra=ISSUED)
 
 
 class Kept(Model):

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, paged
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text = Annotated[str, FreeText(500, 1, multiline=True)]
 
 
 class DisclosureIn(Strict):
@@ -15,7 +15,7 @@ class DisclosureIn(Strict):
     recipient: Text = Field(description="the third party or authority")
     purpose: Text
     legal_basis: Text
-    data_categories: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(min_length=1, max_length=50)
+    data_categories: list[Annotated[str, FreeText(100, 1)]] = Field(min_length=1, max_length=50)
     notify_user: bool = Field(strict=True, description="false only where the law prohibits telling the user")
 
 
@@ -51,10 +51,10 @@ class HoldLifted(Model):
 
 
 class PhishingIn(Strict):
-    reported_sender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
+    reported_sender: Annotated[str, FreeText(320, 1)]
     channel: Literal["email", "sms", "phone", "chat", "other"]
-    content: Annotated[str, StringConstraints(min_length=1, max_length=20000)]
-    received_at: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=40)]
+    content: Annotated[str, FreeText(20000, 1, multiline=True)]
+    received_at: Annotated[str, FreeText(40, 4)]
 
 
 class PhishingStored(Model):

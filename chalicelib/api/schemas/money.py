@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, RootModel, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, RootModel, StringConstraints, model_validator
 
-from chalicelib.api.models import Model, Page, Strict, paged
+from chalicelib.api.models import FreeText, Model, Page, Strict, paged
 from chalicelib.domain.money import Currency, Money
 
 IFSC = r"^[A-Z]{4}0[A-Z0-9]{6}$"  # India: 4 letters of the bank, 0, 6 of the branch
@@ -18,12 +18,18 @@ class BankMethod(Strict):
     """A bank account: Indian (account number and IFSC) or Pakistani (the IBAN as the
     account number; the IFSC does not apply there and may be left out)."""
 
+    # an Indian account number (digits) needs an IFSC; said in the schema as well
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"account_number": {"pattern": "^\\s*[0-9]"}}, "required": ["account_number"]},
+        "then": {"required": ["ifsc"], "properties": {"ifsc": {"type": "string"}}},
+    })
+
     type: Literal["bank"]
-    account_holder: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
+    account_holder: Annotated[str, FreeText(120, 2)]
     account_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(\d{9,18}|PK\d{2}[A-Z]{4}\d{16})$")] = Field(
         description="9 to 18 digits (India), or a Pakistani IBAN (PK + 22 characters)")
     ifsc: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=IFSC)] | None = None
-    branch_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    branch_name: Annotated[str, FreeText(120, 1)] | None = None
 
     @model_validator(mode="after")
     def _ifsc_for_indian_accounts(self) -> BankMethod:

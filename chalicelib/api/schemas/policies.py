@@ -5,10 +5,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import ISSUED, FreeText, Model, Strict, paged
 from chalicelib.core import clock
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")]
+Line = Annotated[str, FreeText(200, 1)]
 Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")]
 
 
@@ -53,8 +53,8 @@ class DataMap(Model):
 
 class PolicyIn(Strict):
     version: Version
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100000)]
+    summary: Annotated[str, FreeText(2000, 1, multiline=True)]
+    text: Annotated[str, FreeText(100000, 1, multiline=True)]
     effective_at: AwareDatetime = Field(description="ISO 8601 with a time zone; at least the profile's notice period from now")
     material: bool = Field(default=True, strict=True, description="a material change (some profiles email only those)")
 
@@ -79,7 +79,7 @@ class DecisionOut(Model):
 class DecisionLinkQuery(Model):
     version: Version
     decision: Literal["accept", "reject"]
-    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$")
+    token: str = Field(min_length=20, max_length=400, pattern=r"^[A-Za-z0-9_.-]+$", json_schema_extra=ISSUED)
 
 
 class NoticeOut(Model):
@@ -97,7 +97,7 @@ NoticePage = paged(NoticeOut)
 class AnnouncementIn(Strict):
     kind: Literal["business_transfer", "service"]
     subject: Line
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+    body: Annotated[str, FreeText(20000, 1, multiline=True)]
 
 
 class AnnouncementAccepted(Model):

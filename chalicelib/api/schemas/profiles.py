@@ -5,11 +5,11 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, paged
 from chalicelib.domain import marketplace as rules
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Para = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Line = Annotated[str, FreeText(200)]
+Para = Annotated[str, FreeText(4000, multiline=True)]
 Year = Annotated[int, Field(ge=1900, le=2100)]
 Level = Literal["public", "registered", "hired", "private"]
 FieldName = Literal["full_name", "headline", "bio", "skills", "experience", "education", "portfolio", "location", "company"]
@@ -39,7 +39,7 @@ class PortfolioItem(Strict):
 class ProfileIn(Strict):
     headline: Line
     bio: Para = ""
-    skills: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]] = Field(default_factory=list, max_length=50)
+    skills: list[Annotated[str, FreeText(50, 1)]] = Field(default_factory=list, max_length=50)
     experience: list[Experience] = Field(default_factory=list, max_length=30)
     education: list[Education] = Field(default_factory=list, max_length=20)
     portfolio: list[PortfolioItem] = Field(default_factory=list, max_length=30)

@@ -5,14 +5,15 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.models import Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, omittable, paged
 from chalicelib.domain import marketplace as rules
 from chalicelib.domain.money import Money
+from chalicelib.domain.numbers import Whole
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
-Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Title = Annotated[str, FreeText(200, 3)]
+Description = Annotated[str, FreeText(10000, 1, multiline=True)]
+Skill = Annotated[str, FreeText(50, 1)]
+Location = Annotated[str, FreeText(200)]
 
 
 class ProjectIn(Strict):
@@ -24,10 +25,13 @@ class ProjectIn(Strict):
 
 
 class ProjectPatch(Strict):
-    title: Title | None = None
-    description: Description | None = None
-    budget: Money | None = None
-    skills: list[Skill] | None = Field(default=None, max_length=30)
+    """Send only what changes; `location` may be null (removed), the others may be left
+    out but not set to null."""
+
+    title: Title = omittable()
+    description: Description = omittable()
+    budget: Money = omittable()
+    skills: list[Skill] = omittable(max_length=30)
     location: Location | None = None
 
 
@@ -51,15 +55,15 @@ class ProjectOut(Model):
 
 
 class FileIn(Strict):
-    filename: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    filename: Annotated[str, FreeText(200, 1)]
     content_type: Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
-    size: int = Field(ge=1, le=rules.MAX_FILE_BYTES, strict=True)
+    size: Whole = Field(ge=1, le=rules.MAX_FILE_BYTES)
 
 
 class BidIn(Strict):
     amount: Money
-    cover_letter: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-    delivery_days: int = Field(ge=1, le=365, strict=True)
+    cover_letter: Annotated[str, FreeText(5000, 1, multiline=True)]
+    delivery_days: Whole = Field(ge=1, le=365)
 
 
 class BidCreated(Model):
