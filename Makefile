@@ -8,7 +8,7 @@ INFRA_VENV ?= .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz bench bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci bench bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -30,8 +30,11 @@ lint: $(STAMP)
 	$(BIN)/bandit -q -r chalicelib app.py -ll
 	$(BIN)/pip-audit --progress-spinner off
 
+fuzz-ci: $(STAMP)
+	$(BIN)/python -m pytest -s -p no:xdist -m fuzz tests/test_fuzz.py
+
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} FUZZ_SEED=$${FUZZ_SEED:-} $(BIN)/python -m pytest -s -p no:xdist tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} FUZZ_SEED=$${FUZZ_SEED:-} $(BIN)/python -m pytest -s -p no:xdist -m fuzz tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py

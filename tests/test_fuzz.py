@@ -10,7 +10,9 @@ through the document's links, e.g. from `POST /projects` into `/projects/{projec
 All of Schemathesis's checks run, plus ours (tests/fuzz/hooks.py): no 5xx, every answer
 matches its documented schema and status codes, no schema-valid request refused.
 
-`make fuzz` runs the nightly size (FUZZ_EXAMPLES=1000, a fresh random seed).
+`make fuzz-ci` runs it as CI does (a step of .ci/run after `make test`, about 5 minutes on
+the 2-core machine); `make fuzz` runs the nightly size (FUZZ_EXAMPLES=1000, a fresh
+random seed). `make test` leaves it out (marker `fuzz`).
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import requests
 
 from tests.live import ROOT, Api, Stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.fuzz]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 SEED = os.environ.get("FUZZ_SEED", "20261123")  # fixed in CI so that a red run can be replayed; `make fuzz` draws one
