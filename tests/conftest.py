@@ -37,6 +37,23 @@ def calls_within_each_functions_iam_policy():
     assert not found, "calls the function's IAM policy does not allow (infra/access.py): " + "; ".join(map(" ".join, found))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001
+    """A test whose output (the app's JSON logs, EMF metrics, log records) holds any test
+    user's personal data fails, naming what leaked (tests/pii.py)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "teardown":
+        return
+    from tests import pii
+
+    printed = "\n".join(content for _, _, content in item._report_sections)
+    leaked = pii.found_in(printed)
+    if leaked and report.outcome == "passed":
+        report.outcome = "failed"
+        report.longrepr = f"personal data of test users in what the test logged: {leaked}"
+
+
 def pytest_sessionfinish(session):  # noqa: ANN001
     """What each function called, as IAM sees it (`python -m infra.access --observed` reads it)."""
     import json

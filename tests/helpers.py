@@ -7,6 +7,8 @@ import uuid
 from datetime import date
 from typing import Any
 
+from tests import pii
+
 PASSWORD = "Correct-Horse-9"
 
 
@@ -49,6 +51,7 @@ def signup_payload(role: str = "freelancer", **over: Any) -> dict[str, Any]:
         "accepted_policy_version": "1.0",
     }
     payload.update(over)
+    pii.remember_user(payload)
     return payload
 
 
@@ -79,6 +82,7 @@ def register(client: Any, runtime: Any, role: str = "freelancer", **over: Any) -
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 ID_NUMBER = "35202-1234567-1"
+pii.remember(ID_NUMBER, "AB1234567")
 
 
 def admin_token(client: Any, admin: tuple[str, str]) -> str:

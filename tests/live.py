@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import requests
 
+from tests import pii
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +64,8 @@ class Stack:
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        leaked = pii.found_in(self.logs())
+        assert not leaked, f"the stack logged personal data of test users: {leaked}"
 
     def aws(self, service: str) -> Any:
         return boto3.client(
@@ -116,6 +119,7 @@ class Api:
         payload = {"email": f"live-{uuid.uuid4().hex[:10]}@example.com", "password": PASSWORD, "role": role,
                    "full_name": "Live Tester", "phone": f"+1415{next(self._phones)}", "date_of_birth": "1990-04-04",
                    "accepted_policy_version": self.current_version(), **over}
+        pii.remember_user(payload)
         status, created = self.call("POST", "/auth/signup", payload)
         return status, created, payload
 

@@ -12,11 +12,13 @@ import boto3
 import pytest
 
 from chalicelib.domain import ledger
+from tests import pii
 from tests.helpers import admin_token, assert_books_balance, call, verified, wallet
 
 BANK = {"type": "bank", "account_holder": "Ada Freelancer", "account_number": "123456780001", "ifsc": "HDFC0001234",
         "branch_name": "Fort, Mumbai"}
 FAILING_BANK = {**BANK, "account_number": "987654320002"}
+pii.remember(BANK["account_number"], BANK["account_holder"], FAILING_BANK["account_number"])
 
 
 @pytest.fixture(scope="module")
