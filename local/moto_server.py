@@ -75,12 +75,13 @@ def serialize_dynamodb_writes() -> None:
 def start(port: int):
     from moto.server import ThreadedMotoServer
 
-    from local import moto_bounds, moto_cognito, moto_gsi, moto_s3_policy, moto_transactions, outbox, ttl_index
+    from local import moto_bounds, moto_cognito, moto_gsi, moto_presigned, moto_s3_policy, moto_transactions, outbox, ttl_index
 
     moto_transactions.install()  # before anything else: refuses to start on a moto it was not written for
     moto_bounds.install()
     moto_cognito.install()
     moto_s3_policy.install()
+    moto_presigned.install()
     moto_gsi.install()
     ttl_index.install()
     ensure_free(port, "local AWS (moto)")

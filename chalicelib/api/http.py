@@ -125,12 +125,16 @@ def parse_body(raw: bytes | None, model: type[M]) -> M:
         data = json.loads(raw) if raw else None
     except (ValueError, UnicodeDecodeError):
         raise errors.BadRequest("Request body is not valid JSON", details={"field": "body"}) from None
+    except RecursionError:  # thousands of nested arrays or objects
+        raise errors.BadRequest("Request body is nested too deeply", details={"field": "body"}) from None
     if not isinstance(data, dict):
         raise errors.BadRequest("Request body must be a JSON object", details={"field": "body"})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, "body") from None
+    except RecursionError:
+        raise errors.BadRequest("Request body is nested too deeply", details={"field": "body"}) from None
 
 
 def parse_query(params: dict[str, str] | None, model: type[M]) -> M:

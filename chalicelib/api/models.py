@@ -67,7 +67,7 @@ class Page(Strict):
 # valid is accepted, and one it calls invalid is refused.
 _WS = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 _WS_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
-_CONTROL = {False: "\\x00-\\x1f\\x7f-\\x9f", True: "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"}  # multi-line keeps \t \n \r
+_CONTROL = {False: "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029", True: "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"}  # one line: no line or paragraph separators; multi-line keeps \t \n \r
 
 
 def text_pattern(min_length: int, multiline: bool) -> str:

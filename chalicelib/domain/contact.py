@@ -9,10 +9,22 @@ Plain Python. `find(text)` names the first kind of contact detail it sees, or No
 
 Ordinary numbers stay allowed: years and year ranges ("2015-2019"), dates
 ("2026-12-01", "01/12/2026"), amounts, versions.
+
+Disguises are undone before looking: Unicode compatibility forms (full-width "＠" and
+"０３００", circled and superscript digits: NFKC), invisible characters (zero-width
+spaces and joiners, soft hyphens, word joiners: category Cf), and letters of other
+scripts that look like Latin ones ("ѕkуpe" with Cyrillic s and y).
 """
 from __future__ import annotations
 
 import re
+import unicodedata
+
+# Cyrillic and Greek letters that pass for Latin ones in a handle or an app's name
+_LOOKALIKES = str.maketrans(
+    "аеорсухкмтнвіјѕԁһӏԛԝАЕОРСХКМТНВІЈЅαοτνικρεχυΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxkmthbijsdhlqwAEOPCXKMTHBIJSaotvikpexuABEZHIKMNOPTYX",
+)
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _EMAIL_SPELLED = re.compile(
@@ -77,10 +89,22 @@ def _spelled_digits(text: str) -> int:
     return best
 
 
+def undisguised(text: str) -> str:
+    """`text` as a reader sees it: compatibility forms folded, invisible characters
+    dropped, look-alike letters of other scripts read as Latin."""
+    folded = unicodedata.normalize("NFKC", text)
+    visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return visible.translate(_LOOKALIKES)
+
+
 def find(text: str) -> str | None:
     """The kind of contact detail in `text` ("an email address", ...), or None."""
     if not text:
         return None
+    return _find(text) or _find(undisguised(text))
+
+
+def _find(text: str) -> str | None:
     if _EMAIL.search(text) or _EMAIL_SPELLED.search(text):
         return "an email address"
     if _LINK.search(text):
