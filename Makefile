@@ -8,7 +8,7 @@ INFRA_VENV ?= .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci bench bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -36,11 +36,13 @@ fuzz-ci: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} FUZZ_SEED=$${FUZZ_SEED:-} $(BIN)/python -m pytest -s -p no:xdist -m fuzz tests/test_fuzz.py
 
+# every benchmark, written to BENCHMARKS.md (about 20 minutes on the 2-core machine)
 bench: $(STAMP)
-	$(BIN)/python benchmarks/cold_start.py
-	$(BIN)/python benchmarks/aws_calls.py
-	$(BIN)/python benchmarks/privacy_calls.py
-	$(BIN)/python benchmarks/fanout_calls.py
+	$(BIN)/python benchmarks/report.py
+
+# Locust against a fresh local stack: make bench-load LOAD_ARGS="--users 50 --seconds 300"
+bench-load: $(STAMP)
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 bench-privacy: $(STAMP)
 	$(BIN)/python benchmarks/privacy_calls.py
