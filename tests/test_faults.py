@@ -1,0 +1,141 @@
+"""Faults in AWS (throttling, 5xx, timeouts; tests/faults.py injects them below botocore's
+retries) and in the payment gateway, during signup, payout, export and erasure.
+
+Afterwards: the ledger balances, money moved exactly once, no personal data is left
+after an erasure (the sweep), nothing is half-written (a signup that failed can be
+made again), and work that kept failing waits in its queue's DLQ."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.faults import Fault, inject
+from tests.helpers import assert_books_balance, call, register, signup_payload, sweep
+
+
+@pytest.fixture(autouse=True)
+def books_balance_afterwards(cloud):
+    yield
+    assert_books_balance()
+
+
+# --- signup ---------------------------------------------------------------------------------------
+
+def test_a_signup_rides_out_throttling_5xx_and_timeouts_of_each_service_it_calls(http, runtime):
+    with inject(Fault("kms", "GenerateDataKey", "throttle", 2), Fault("dynamodb", "TransactWriteItems", "5xx", 1),
+                Fault("dynamodb", "PutItem", "timeout", 1), Fault("cognito-idp", "*", "throttle", 1)) as log:
+        user = register(http, runtime, "freelancer")
+    assert {"throttle kms:GenerateDataKey", "5xx dynamodb:TransactWriteItems"} <= set(log), log
+    assert any(entry.startswith("throttle cognito-idp:") for entry in log), log
+    assert call(http, "GET", "/me", token=user["token"])[1]["email"] == user["email"]
+
+
+@pytest.mark.parametrize("fault", [Fault("kms", "GenerateDataKey", "5xx", None), Fault("dynamodb", "TransactWriteItems", "throttle", None),
+                                   Fault("cognito-idp", "*", "5xx", None)], ids=["kms down", "dynamodb throttling", "cognito down"])
+def test_a_signup_during_an_outage_fails_cleanly_and_succeeds_once_it_is_over(http, runtime, fault):
+    payload = signup_payload("employer")
+    with inject(fault) as log:
+        status, error = call(http, "POST", "/auth/signup", payload)
+    assert log and status >= 500 and error["Code"] in ("InternalServerError", "ServiceUnavailable"), error
+    assert payload["email"] not in str(error) and payload["phone"] not in str(error)
+    status, created = call(http, "POST", "/auth/signup", payload)  # nothing of the first try stands in the way
+    assert status == 201, created
+
+
+# --- payouts --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def world(http, runtime, admin):
+    from types import SimpleNamespace
+
+    from tests.helpers import admin_token, verified
+
+    tok = admin_token(http, admin)
+    return SimpleNamespace(admin=tok, employer=verified(http, runtime, tok, "employer"), runtime=runtime, http=http)
+
+
+def test_payouts_through_throttled_tables_and_a_timing_out_gateway_move_money_exactly_once(http, runtime, world):
+    from chalicelib.adapters import gateway
+    from tests.test_money import BANK, earn, key
+
+    freelancer = earn(http, runtime, world, 10000)
+    assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
+    sandbox = gateway.sandbox()
+    moved_before = len(sandbox.effects)
+    headers, amount = key(), {"amount": {"amount": 4000, "currency": "USD"}}
+    with inject(Fault("dynamodb", "TransactWriteItems", "throttle", 3), Fault("kms", "Decrypt", "5xx", 1)) as log:
+        sandbox.steer("timeout", "unavailable")
+        first = call(http, "POST", "/me/payouts", amount, token=freelancer["token"], headers=headers)
+        retry = call(http, "POST", "/me/payouts", amount, token=freelancer["token"], headers=headers)
+        for _ in range(6):
+            runtime.poll_queues(retry_now=True)
+    sandbox.reset()
+    runtime.drain()
+    assert log, "no fault was injected"
+    assert first[0] == 202 and retry[1]["payout_id"] == first[1]["payout_id"], (first, retry)
+    payouts = call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"]
+    assert [p["status"] for p in payouts] == ["paid"]
+    transfers = [e for e in sandbox.effects[moved_before:] if e[0] == "transfer"]
+    assert len(transfers) == 1 and transfers[0][2] == 4000
+    assert call(http, "GET", "/me/wallet?currency=USD", token=freelancer["token"])[1]["balance"]["amount"] == 9000 - 4000
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+def test_an_export_rides_out_s3_and_kms_faults(http, runtime):
+    user = register(http, runtime, "freelancer")
+    with inject(Fault("s3", "PutObject", "5xx", 2), Fault("kms", "Decrypt", "throttle", 1), Fault("dynamodb", "Query", "timeout", 1)) as log:
+        status, started = call(http, "POST", "/me/exports", token=user["token"])
+        assert status == 202
+        for _ in range(4):
+            runtime.poll_queues(retry_now=True)
+        runtime.drain()
+    assert any("s3:PutObject" in entry for entry in log), log
+    found = call(http, "GET", f"/me/exports/{started['export_id']}", token=user["token"])[1]
+    assert found["status"] == "ready" and found["json_url"] and found["pdf_url"]
+
+
+def test_an_export_that_keeps_failing_waits_in_the_dlq_and_is_never_shown_ready(http, runtime):
+    from chalicelib.core.resources import EXPORTS_QUEUE
+
+    user = register(http, runtime, "freelancer")
+    with inject(Fault("s3", "PutObject", "5xx", None)):
+        status, started = call(http, "POST", "/me/exports", token=user["token"])
+        assert status == 202
+        runtime.drain()  # the table's stream puts the job on the exports queue
+        for _ in range(EXPORTS_QUEUE.max_receive_count + 2):
+            runtime.poll_queues(retry_now=True)
+    found = call(http, "GET", f"/me/exports/{started['export_id']}", token=user["token"])[1]
+    assert found["status"] == "pending" and found["json_url"] is None
+    assert started["export_id"] in _dead_letters(EXPORTS_QUEUE)
+
+
+def _dead_letters(queue) -> str:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue.dlq_name)["QueueUrl"]
+    return str(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", []))
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+def test_an_erasure_through_faults_in_every_service_it_touches_leaves_nothing(http, runtime):
+    user = register(http, runtime, "freelancer")
+    call(http, "PUT", "/me/profile", {"headline": f"Leaving {uuid.uuid4().hex[:4]}"}, token=user["token"])
+    assert call(http, "POST", "/me/exports", token=user["token"])[0] == 202
+    runtime.drain()
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    with inject(Fault("s3", "*", "5xx", 3), Fault("kms", "*", "throttle", 2), Fault("cognito-idp", "*", "timeout", 1),
+                Fault("dynamodb", "DeleteItem", "throttle", 2), Fault("dynamodb", "UpdateItem", "5xx", 1)) as log:
+        runtime.advance_clock(15 * 86400)
+        for _ in range(6):
+            runtime.poll_queues(retry_now=True)
+        runtime.drain()
+    assert len(log) >= 5, log
+    runtime.drain()
+    receipt = call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]
+    assert receipt["status"] == "erased", receipt
+    assert sweep([user["email"], user["phone"], user["phone"].lstrip("+"), user["full_name"]]) == []
