@@ -45,8 +45,8 @@ def test_a_signup_during_an_outage_fails_cleanly_and_succeeds_once_it_is_over(ht
 
 # --- payouts --------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def world(http, runtime, admin):
+@pytest.fixture
+def world(http, runtime, admin):  # per test: another test here moves the clock past the admin token's life
     from types import SimpleNamespace
 
     from tests.helpers import admin_token, verified
@@ -139,3 +139,42 @@ def test_an_erasure_through_faults_in_every_service_it_touches_leaves_nothing(ht
     receipt = call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")[1]
     assert receipt["status"] == "erased", receipt
     assert sweep([user["email"], user["phone"], user["phone"].lstrip("+"), user["full_name"]]) == []
+
+
+# --- notifications (SES) --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("fault", "delivered"), [(Fault("ses", "*", "throttle", 2), 1), (Fault("ses", "*", "5xx", None), 0)],
+                         ids=["ses throttling", "ses down"])
+def test_a_bid_notice_through_ses_faults_goes_out_once_or_waits_in_the_dlq(http, runtime, world, fault, delivered):
+    from chalicelib.core.resources import NOTIFICATIONS_QUEUE
+    from tests.helpers import verified
+
+    employer = verified(http, runtime, world.admin, "employer")
+    freelancer = verified(http, runtime, world.admin, "freelancer")
+    title = f"Faulty logo {uuid.uuid4().hex[:6]}"
+    dead_before = _dead_count(NOTIFICATIONS_QUEUE)
+    status, project = call(http, "POST", "/projects", {"title": title, "description": "x", "budget": {"amount": 900, "currency": "USD"}},
+                           token=employer["token"])
+    assert status == 201
+    with inject(fault) as log:
+        status, _ = call(http, "POST", f"/projects/{project['project_id']}/bids",
+                         {"amount": {"amount": 900, "currency": "USD"}, "cover_letter": "Me", "delivery_days": 2}, token=freelancer["token"])
+        assert status == 201
+        runtime.drain()
+        for _ in range(NOTIFICATIONS_QUEUE.max_receive_count + 2):
+            runtime.poll_queues(retry_now=True)
+    runtime.drain()
+    assert log, "no fault was injected"
+    mails = [m for m in call(http, "GET", f"/_dev/outbox?to={employer['email']}")[1]["items"] if title in m["body"]]
+    assert len(mails) == delivered
+    assert _dead_count(NOTIFICATIONS_QUEUE) == dead_before + (1 - delivered)  # the notice waits there for a redrive
+
+
+def _dead_count(queue) -> int:
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue.dlq_name)["QueueUrl"]
+    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+               ["ApproximateNumberOfMessages"])
+
