@@ -436,3 +436,35 @@ def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
     assert "Traceback" not in stack.err_path.read_text(errors="replace")[before:]
     with pytest.raises(OSError):
         _call(stack.base, "GET", "/health")
+
+
+def test_forty_simultaneous_accepts_over_http_on_four_bids_make_exactly_one_contract(stack):
+    """The accept race at a higher count, through the real server's threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.live import Api
+
+    api = Api(stack)
+    employer = api.member("employer")
+    money = {"amount": 2500, "currency": "USD"}
+    status, project = api.call("POST", "/projects", {"title": "Raced project", "description": "Who wins?", "budget": money},
+                               employer["token"])
+    assert status == 201, project
+    bids = []
+    for _ in range(4):
+        bidder = api.member("freelancer")
+        status, bid = api.call("POST", f"/projects/{project['project_id']}/bids",
+                               {"amount": money, "cover_letter": "Me", "delivery_days": 3}, bidder["token"])
+        assert status == 201, bid
+        bids.append(bid["bid_id"])
+
+    def accept(i: int) -> tuple[int, dict]:
+        return Api(stack).call("POST", f"/projects/{project['project_id']}/bids/{bids[i % 4]}/accept", None, employer["token"])
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(accept, range(40)))
+    assert sorted(s for s, _ in results) == [201] + [409] * 39, results
+    contracts = api.get("/me/contracts", employer["token"])["items"]
+    assert len(contracts) == 1 and contracts[0]["contract_id"] == next(b for s, b in results if s == 201)["contract_id"]
+    states = sorted(b["status"] for b in api.get(f"/projects/{project['project_id']}/bids", employer["token"])["items"])
+    assert states == ["accepted", "rejected", "rejected", "rejected"]
