@@ -423,21 +423,6 @@ def test_privacy_rights_end_to_end_export_deletion_blocked_then_erased_and_the_s
     assert sweep(needles, stack.logs(), endpoint=f"http://127.0.0.1:{stack.aws_port}") == []
 
 
-def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):
-    second = subprocess.run(
-        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
-    )
-    assert second.returncode == 2
-    assert str(stack.api_port) in second.stderr and "Traceback" not in second.stderr
-
-    before = stack.err_path.stat().st_size
-    stack.process.send_signal(signal.SIGINT)
-    assert stack.process.wait(timeout=20) == 0
-    assert "Traceback" not in stack.err_path.read_text(errors="replace")[before:]
-    with pytest.raises(OSError):
-        _call(stack.base, "GET", "/health")
-
-
 def test_forty_simultaneous_accepts_over_http_on_four_bids_make_exactly_one_contract(stack):
     """The accept race at a higher count, through the real server's threads."""
     from concurrent.futures import ThreadPoolExecutor
@@ -468,3 +453,18 @@ def test_forty_simultaneous_accepts_over_http_on_four_bids_make_exactly_one_cont
     assert len(contracts) == 1 and contracts[0]["contract_id"] == next(b for s, b in results if s == 201)["contract_id"]
     states = sorted(b["status"] for b in api.get(f"/projects/{project['project_id']}/bids", employer["token"])["items"])
     assert states == ["accepted", "rejected", "rejected", "rejected"]
+
+
+def test_a_port_in_use_gets_a_clear_message_and_ctrl_c_stops_everything(stack):  # stops the module's stack: keep it last
+    second = subprocess.run(
+        [sys.executable, "-m", "local", "run"], cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=60,
+    )
+    assert second.returncode == 2
+    assert str(stack.api_port) in second.stderr and "Traceback" not in second.stderr
+
+    before = stack.err_path.stat().st_size
+    stack.process.send_signal(signal.SIGINT)
+    assert stack.process.wait(timeout=20) == 0
+    assert "Traceback" not in stack.err_path.read_text(errors="replace")[before:]
+    with pytest.raises(OSError):
+        _call(stack.base, "GET", "/health")
