@@ -19,4 +19,4 @@ def health(call: Call) -> dict:
 def openapi_document(call: Call) -> dict:
     from chalicelib.api import openapi
 
-    return openapi.build(bp.current_app)
+    return openapi.document(bp.current_app)
