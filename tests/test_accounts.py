@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.core import clock
 from chalicelib.core.resources import MAIN_TABLE
@@ -235,3 +237,24 @@ def test_one_verified_phone_number_one_account(client, runtime):
     assert status == 409 and error["Code"] == "PhoneInUse" and error["Details"]["field"] == "phone"
     status, error = call(client, "POST", "/auth/signup", signup_payload(phone=phone))
     assert status == 409 and error["Code"] == "PhoneInUse"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=300) | st.from_regex(r"[A-Za-z0-9\x00-\x1f !]{8,14}", fullmatch=True))
+def test_the_published_password_pattern_accepts_exactly_what_the_code_accepts(password):
+    """The OpenAPI document shows the pool's password rules as a pattern (what fuzzers and
+    frontends check against); the code checks them with `password_problems`."""
+    import re
+
+    from chalicelib.domain.accounts import PASSWORD_MAX, password_pattern, password_problems
+
+    assert bool(re.fullmatch(password_pattern(), password)) == (not password_problems(password) and len(password) <= PASSWORD_MAX)
+
+
+@pytest.mark.parametrize("password", ["Correct-Horse-9", "abcdefgH12", "É" * 9 + "aA1"])
+def test_passwords_meeting_the_rules_match_the_published_pattern(password):
+    import re
+
+    from chalicelib.domain.accounts import password_pattern, password_problems
+
+    assert password_problems(password) == [] and re.fullmatch(password_pattern(), password)

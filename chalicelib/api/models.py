@@ -65,8 +65,8 @@ class Page(Strict):
 # document: no control characters, surrounding white space stripped, `min_length`
 # counted after stripping and `max_length` before it. A request the document calls
 # valid is accepted, and one it calls invalid is refused.
-_WS = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 _WS_CHARS = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+_WS = "".join(f"\\u{ord(c):04x}" for c in _WS_CHARS)  # the same set, as a pattern's character class
 _CONTROL = {False: "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029", True: "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"}  # one line: no line or paragraph separators; multi-line keeps \t \n \r
 
 

@@ -24,6 +24,7 @@ def age_on(birth: date, today: date) -> int:
 
 
 PASSWORD_MAX = 256
+_PASSWORD_CONTROL = r"\x00-\x1f\x7f"  # a character class's content: what no password may hold
 _SYMBOLS = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-"  # the symbols Cognito counts
 
 
@@ -42,7 +43,7 @@ def password_problems(password: str) -> list[str]:
         problems.append("a digit")
     if policy.get("RequireSymbols") and not any(c in _SYMBOLS for c in password):
         problems.append("a symbol")
-    if re.search(r"[\x00-\x1f\x7f]", password):
+    if re.search(f"[{_PASSWORD_CONTROL}]", password):
         problems.append("no control characters")
     return problems
 
@@ -58,7 +59,7 @@ def password_pattern() -> str:
     if policy.get("RequireSymbols"):
         symbols = re.escape(_SYMBOLS)
         ahead += f"(?=[^{symbols}]*[{symbols}])"
-    return f"^{ahead}[^\\x00-\\x1f\\x7f]{{{policy['MinimumLength']},{PASSWORD_MAX}}}$"
+    return f"^{ahead}[^{_PASSWORD_CONTROL}]{{{policy['MinimumLength']},{PASSWORD_MAX}}}$"
 
 
 def new_code() -> str:
