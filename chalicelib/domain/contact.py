@@ -101,7 +101,10 @@ def find(text: str) -> str | None:
     """The kind of contact detail in `text` ("an email address", ...), or None."""
     if not text:
         return None
-    return _find(text) or _find(undisguised(text))
+    found = _find(text)
+    if found is None and (plain := undisguised(text)) != text:
+        found = _find(plain)  # only when undoing a disguise changed anything
+    return found
 
 
 def _find(text: str) -> str | None:

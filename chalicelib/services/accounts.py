@@ -169,9 +169,7 @@ def create_admin(email: str, password: str) -> str:
 
 def verify_phone(email: str, code: str) -> None:
     user_id = repo.user_id_by_email(email_hash(email))
-    user = repo.get(user_id) if user_id else None
-    otp = repo.get_otp(user_id) if user_id and user else None
-    if user_id is None or user is None or otp is None:
+    if user_id is None or (user := repo.get(user_id)) is None or (otp := repo.get_otp(user_id)) is None:
         raise errors.BadRequest("The code is wrong or has expired; ask for a new one", details={"field": "code"})
     if otp.attempts >= rules.OTP_MAX_ATTEMPTS:
         raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
@@ -203,8 +201,7 @@ def verify_phone(email: str, code: str) -> None:
 def resend_code(email: str) -> None:
     """Send a new code. Unknown or already verified addresses get the same answer."""
     user_id = repo.user_id_by_email(email_hash(email))
-    user = repo.get(user_id) if user_id else None
-    if user_id is None or user is None or user.phone_verified or not user.phone_enc:
+    if user_id is None or (user := repo.get(user_id)) is None or user.phone_verified or not user.phone_enc:
         return
     otp = repo.get_otp(user_id)
     sends = list(otp.sends) if otp else []

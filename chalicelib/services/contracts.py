@@ -33,8 +33,7 @@ def side(contract: repo.Contract, user_id: str) -> str | None:
 
 def party_contract(caller: Caller, items: dict, contract_id: str) -> tuple[repo.Contract, str]:
     contract = items.get(repo.key(contract_id))
-    role = side(contract, caller.user_id) if isinstance(contract, repo.Contract) else None
-    if role is None or not isinstance(contract, repo.Contract):
+    if not isinstance(contract, repo.Contract) or (role := side(contract, caller.user_id)) is None:
         raise errors.NotFound("No such contract")
     return contract, role
 
