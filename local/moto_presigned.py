@@ -9,9 +9,9 @@ time, not the signature's)."""
 from __future__ import annotations
 
 import base64
+import calendar
 import json
 import time
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -28,9 +28,8 @@ def url_expired(full_url: str, now: float | None = None) -> bool:
     signed, expires = query.get("X-Amz-Date"), query.get("X-Amz-Expires")
     if not signed or not expires:
         return False
-    start = datetime.strptime(signed[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=None)
-    start_ts = (start - datetime(1970, 1, 1)).total_seconds()
-    return (now if now is not None else time.time()) > start_ts + int(expires[0])
+    start = calendar.timegm(time.strptime(signed[0], "%Y%m%dT%H%M%SZ"))
+    return (now if now is not None else time.time()) > start + int(expires[0])
 
 
 def policy_expired(policy_b64: str, now: float | None = None) -> bool:
@@ -38,8 +37,8 @@ def policy_expired(policy_b64: str, now: float | None = None) -> bool:
         expiration = json.loads(base64.b64decode(policy_b64))["expiration"]
     except (ValueError, KeyError, TypeError):
         return False
-    end = datetime.strptime(expiration.replace("Z", "").split(".")[0], "%Y-%m-%dT%H:%M:%S")
-    return (now if now is not None else time.time()) > (end - datetime(1970, 1, 1)).total_seconds()
+    end = calendar.timegm(time.strptime(expiration.replace("Z", "").split(".")[0], "%Y-%m-%dT%H:%M:%S"))
+    return (now if now is not None else time.time()) > end
 
 
 def install() -> None:

@@ -12,6 +12,7 @@ import socket
 import pytest
 
 from local import env, iam_check
+from tests.pii import pytest_runtest_makereport  # noqa: F401 - fails a test that logged a test user's personal data
 
 
 def free_port() -> int:
@@ -35,23 +36,6 @@ def calls_within_each_functions_iam_policy():
     found = sorted({(v["function"], v["action"], v["resource"]) for v in iam_check.violations})
     del iam_check.violations[:]
     assert not found, "calls the function's IAM policy does not allow (infra/access.py): " + "; ".join(map(" ".join, found))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001
-    """A test whose output (the app's JSON logs, EMF metrics, log records) holds any test
-    user's personal data fails, naming what leaked (tests/pii.py)."""
-    outcome = yield
-    report = outcome.get_result()
-    if report.when != "teardown":
-        return
-    from tests import pii
-
-    printed = "\n".join(content for _, _, content in item._report_sections)
-    leaked = pii.found_in(printed)
-    if leaked and report.outcome == "passed":
-        report.outcome = "failed"
-        report.longrepr = f"personal data of test users in what the test logged: {leaked}"
 
 
 def pytest_sessionfinish(session):  # noqa: ANN001

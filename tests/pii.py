@@ -3,7 +3,8 @@
 Each user the tests create (`helpers.signup_payload`, `live.Api.signup`) and each
 identity or bank number they send is remembered here. After each test, everything the
 test printed (the app's JSON logs and EMF metrics on stdout, log records, warnings)
-is swept for all of it (tests/conftest.py fails the test that printed it); each live
+is swept for all of it and the test that printed it fails (`pytest_runtest_makereport`
+below, which tests/conftest.py imports); each live
 stack's own output is swept when it stops (`live.Stack.stop`). The X-Ray subsegments
 carry function names only: nothing in chalicelib adds an annotation or metadata
 (tests/test_pii_in_logs.py)."""
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
+
+import pytest
 
 _lock = threading.Lock()
 _needles: set[str] = set()
@@ -44,3 +47,17 @@ def found_in(text: str) -> list[str]:
             _compiled = re.compile("|".join(map(re.escape, sorted(_needles, key=len, reverse=True))))
         pattern = _compiled
     return sorted({m.group(0) for m in pattern.finditer(text)})
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001
+    """A test whose output holds any test user's personal data fails, naming what leaked."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "teardown":
+        return
+    leaked = found_in("\n".join(content for _, _, content in item._report_sections))
+    if leaked and report.outcome == "passed":
+        report.outcome = "failed"
+        report.longrepr = f"personal data of test users in what the test logged: {leaked}"
+

@@ -170,7 +170,7 @@ def scene(http, runtime, admin):
 
 def _request(method: str, path: str, body: object, ids: dict) -> tuple[str, object]:
     path = path.format(**ids)
-    if body is not None and method in ("GET", "DELETE") or path in ("/unsubscribe", "/policy-decisions/link"):
+    if (body is not None and method in ("GET", "DELETE")) or path in ("/unsubscribe", "/policy-decisions/link"):  # query, not body
         from urllib.parse import urlencode
 
         query = {k: str(v).format(**ids) for k, v in (body or {}).items()}
