@@ -5,8 +5,16 @@ sends.
     with inject(Fault("kms", "GenerateDataKey", "throttle", times=2)) as log: ...
 
 Kinds: "throttle" (400 ThrottlingException, or 503 SlowDown for S3), "5xx" (500
-InternalFailure), "timeout" (the read times out). `times`: how many matching calls
-fail (then they pass); `None` fails every one. `log` lists what was injected."""
+InternalFailure), "timeout" (the read times out), "conflict" (DynamoDB only: the
+transaction is cancelled with `TransactionConflict` on its first item, as when another
+transaction touched it meanwhile). `times`: how many matching calls fail (then they
+pass); `None` fails every one. `matching`: only requests whose body holds this text.
+`log` lists what was injected.
+
+    with meanwhile("dynamodb", "UpdateItem", lambda: ..., matching="budget_currency"): ...
+
+runs the function (on a thread of its own, waited for) just before the first matching
+request goes out: another user's request landing inside a window between two calls."""
 from __future__ import annotations
 
 import contextlib
@@ -22,9 +30,15 @@ from typing import Any
 class Fault:
     service: str  # as in the request's signing scope: dynamodb, kms, s3, ses, cognito-idp, sqs, ...
     operation: str  # e.g. TransactWriteItems, GenerateDataKey, PutObject; "*" for any
-    kind: str  # throttle | 5xx | timeout
+    kind: str  # throttle | 5xx | timeout | conflict
     times: int | None = 1
+    matching: str | None = None  # only requests whose body contains this text
     hits: int = field(default=0, init=False)
+
+
+def _body(request: Any) -> str:
+    body = request.body if isinstance(request.body, (bytes, str)) else b""
+    return body.decode(errors="replace") if isinstance(body, bytes) else body
 
 
 def _service(request: Any) -> str:
@@ -39,9 +53,7 @@ def _operation(request: Any, service: str) -> str:
     target = target.decode() if isinstance(target, bytes) else target
     if target:
         return target.rsplit(".", 1)[-1]
-    body = request.body if isinstance(request.body, (bytes, str)) else b""
-    body = body.decode(errors="replace") if isinstance(body, bytes) else body
-    action = re.search(r"(?:^|&)Action=([A-Za-z]+)", body or "")
+    action = re.search(r"(?:^|&)Action=([A-Za-z]+)", _body(request) or "")
     if action:
         return action.group(1)
     if service == "s3":
@@ -60,6 +72,14 @@ class _Raw:
 
 def _response(request: Any, service: str, kind: str) -> Any:
     from botocore.awsrequest import AWSResponse
+
+    if kind == "conflict":
+        items = len(json.loads(_body(request) or "{}").get("TransactItems", [])) or 1
+        reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}] + [{"Code": "None"}] * (items - 1)
+        body = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                           "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                                      f"[{', '.join(r['Code'] for r in reasons)}]", "CancellationReasons": reasons}).encode()
+        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, _Raw(body))
 
     if service == "s3":
         code, status = ("SlowDown", 503) if kind == "throttle" else ("InternalError", 500)
@@ -91,7 +111,7 @@ def inject(*faults: Fault) -> Iterator[list[str]]:
         operation = _operation(request, service)
         with lock:
             fault = next((f for f in faults if f.service == service and f.operation in ("*", operation)
-                          and (f.times is None or f.hits < f.times)), None)
+                          and (f.times is None or f.hits < f.times) and (f.matching is None or f.matching in _body(request))), None)
             if fault is not None:
                 fault.hits += 1
                 log.append(f"{fault.kind} {service}:{operation}")
@@ -104,5 +124,40 @@ def inject(*faults: Fault) -> Iterator[list[str]]:
     URLLib3Session.send = send
     try:
         yield log
+    finally:
+        URLLib3Session.send = real
+
+
+@contextlib.contextmanager
+def meanwhile(service: str, operation: str, action: Any, matching: str | None = None, times: int = 1) -> Iterator[list[Any]]:
+    """Run `action()` on a thread of its own, and wait for it, just before each of the
+    first `times` requests to `service`/`operation` (whose body holds `matching`) is sent.
+    Yields the list of what `action` returned (or raised)."""
+    from botocore.httpsession import URLLib3Session
+
+    real = URLLib3Session.send
+    lock = threading.Lock()
+    results: list[Any] = []
+    hits = [0]
+
+    def send(self: Any, request: Any) -> Any:
+        if _service(request) == service and _operation(request, service) == operation and (matching is None or matching in _body(request)):
+            with lock:
+                due = hits[0] < times
+                hits[0] += 1
+            if due:
+                def run() -> None:
+                    try:
+                        results.append(action())
+                    except Exception as exc:  # noqa: BLE001 - the test reads it
+                        results.append(exc)
+                worker = threading.Thread(target=run)
+                worker.start()
+                worker.join(60)
+        return real(self, request)
+
+    URLLib3Session.send = send
+    try:
+        yield results
     finally:
         URLLib3Session.send = real

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.faults import Fault, inject
+from tests.faults import Fault, inject, meanwhile
 from tests.helpers import assert_books_balance, call, register, signup_payload, sweep
 
 
@@ -79,6 +79,83 @@ def test_payouts_through_throttled_tables_and_a_timing_out_gateway_move_money_ex
     transfers = [e for e in sandbox.effects[moved_before:] if e[0] == "transfer"]
     assert len(transfers) == 1 and transfers[0][2] == 4000
     assert call(http, "GET", "/me/wallet?currency=USD", token=freelancer["token"])[1]["balance"]["amount"] == 9000 - 4000
+
+
+# --- settlement cancelled by a conflict, or finding the payment settled already ------------------
+
+def _settlements(ran: list[dict]) -> list[bool]:
+    return [r["ok"] for r in ran if r["function"] == "settle_payments"]
+
+
+def test_a_payout_settlement_cancelled_by_a_transaction_conflict_is_redelivered_and_pays_once(http, runtime, world):
+    from chalicelib.adapters import gateway
+    from tests.test_money import BANK, earn, key
+
+    freelancer = earn(http, runtime, world, 10000)  # 9,000 in the wallet
+    assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
+    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 4000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    assert status == 202, payout
+    runtime.pump_streams()  # the payout's ids are on the payments queue
+    with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 1, matching=payout["payout_id"])) as log:
+        ran = runtime.poll_queues(retry_now=True)  # no clock moves: no watch job, no hour's wait
+    assert log == ["conflict dynamodb:TransactWriteItems"]
+    assert [p["status"] for p in call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"]] == ["paid"]
+    assert _settlements(ran) == [False, True]  # the conflicted delivery failed and its redelivery settled
+    assert gateway.sandbox().moved(payout["payout_id"]) == 1
+    mine = call(http, "GET", "/me/wallet?currency=USD", token=freelancer["token"])[1]
+    assert (mine["balance"]["amount"], mine["held"]["amount"]) == (5000, 0)
+
+
+def test_a_funding_settlement_cancelled_by_a_transaction_conflict_is_redelivered_and_funds_once(http, runtime, world):
+    from chalicelib.adapters import gateway
+    from tests.helpers import verified
+    from tests.test_money import contract, key
+
+    freelancer = verified(http, runtime, world.admin, "freelancer")
+    cid = contract(http, world, freelancer, 7000)
+    status, funding = call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=key())
+    assert status == 202, funding
+    runtime.pump_streams()
+    with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 1, matching=funding["charge_id"])) as log:
+        ran = runtime.poll_queues(retry_now=True)
+    assert log == ["conflict dynamodb:TransactWriteItems"]
+    assert call(http, "GET", f"/contracts/{cid}", token=world.employer["token"])[1]["escrow_status"] == "funded"
+    assert _settlements(ran) == [False, True]
+    assert gateway.sandbox().moved(funding["charge_id"]) == 1
+    receipts = call(http, "GET", "/me/receipts?limit=100", token=world.employer["token"])[1]["items"]
+    assert [r["gross"]["amount"] for r in receipts if r["kind"] == "funding" and r["ref"] == cid] == [7000]
+
+
+def test_a_delivery_that_finds_the_payout_settled_meanwhile_is_dropped_without_error(http, runtime, world):
+    """Two deliveries of one message at once: the second commits first, so the first's
+    transaction fails on the payout's own status. That one is done, not retried."""
+    from chalicelib.adapters import gateway
+    from chalicelib.core.resources import PAYMENTS_QUEUE
+    from chalicelib.services import money
+    from local.iam_check import acting_as
+    from tests.test_money import BANK, earn, key
+
+    freelancer = earn(http, runtime, world, 10000)
+    assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
+    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    assert status == 202, payout
+    message = {"what": "payout", "user_id": freelancer["user_id"], "id": payout["payout_id"]}
+
+    def the_other_delivery() -> str:
+        with acting_as("settle_payments"):
+            return money.settle(message)
+
+    runtime.pump_streams()
+    dead_before = _dead_count(PAYMENTS_QUEUE)
+    with meanwhile("dynamodb", "TransactWriteItems", the_other_delivery, matching=payout["payout_id"]) as other:
+        ran = runtime.poll_queues(retry_now=True)
+    assert other == ["paid"]
+    assert _settlements(ran) == [True]  # no error, no redelivery
+    assert runtime.queue_backlog() == 0 and _dead_count(PAYMENTS_QUEUE) == dead_before
+    assert [p["status"] for p in call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"]] == ["paid"]
+    assert gateway.sandbox().moved(payout["payout_id"]) == 1
+    mine = call(http, "GET", "/me/wallet?currency=USD", token=freelancer["token"])[1]
+    assert (mine["balance"]["amount"], mine["held"]["amount"]) == (0, 0)
 
 
 # --- exports --------------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ Settlement is asynchronous: the table's stream sees a new pending payout or fund
 puts its ids on the `payments` queue; `settle` calls the gateway with the payout's or
 charge's id as the gateway's idempotency key and books the outcome. A timeout, a late
 answer or a crash before the booking raises, the queue redelivers after a backoff, and
-the gateway answers the same key with the same result. After the queue's
+the gateway answers the same key with the same result. A booking cancelled by the
+payment's own status condition was settled by another delivery and is dropped; one
+cancelled for any other reason (a `TransactionConflict`, throttling) raises too, so the
+message is delivered again. After the queue's
 `max_receive_count` the message goes to the DLQ; `watch` counts what is stuck pending.
 """
 from __future__ import annotations
@@ -367,6 +370,23 @@ class StillPending(Exception):
     """The gateway has not decided yet: the queue asks again after a backoff."""
 
 
+class TryAgain(Exception):
+    """The booking's transaction was cancelled for another reason than the payment being
+    settled already (a `TransactionConflict`, throttling, a balance condition): the queue
+    delivers the message again after a backoff, and the DLQ takes it after the last try."""
+
+
+def _settled_meanwhile(exc: TransactWriteError, what: str, payment_id: str) -> str:
+    """"already settled" when the transaction failed on the payment's own status condition
+    (its first item: another delivery settled it); else raises `TryAgain`."""
+    if db.failed_at(exc, 0):
+        return "already settled"
+    reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
+    logger.warning("settlement cancelled, to be retried", extra={"what": what, "id": payment_id,
+                                                                 "reasons": [r for r in reasons if r] or exc.cause_response_code})
+    raise TryAgain(f"{what} {payment_id}") from exc
+
+
 def newly_pending(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> dict[str, str] | None:
     """The queue message (ids only) for a payout or funding that this change made pending."""
     if not new_image or new_image.get("status", {}).get("S") != "pending":
@@ -425,8 +445,8 @@ def _settle_payout(user_id: str, payout_id: str) -> str:
             repo.book(tx, movement, now)
             if paid:
                 tx.save(repo.receipt(user_id, ids.new_id(), "payout", payout_id, payout.currency, int(payout.amount), 0, now))
-    except TransactWriteError:
-        return "already settled"
+    except TransactWriteError as exc:
+        return _settled_meanwhile(exc, "payout", payout_id)
     metrics.add_metric(name="PayoutsPaid" if paid else "PayoutsFailed", unit="Count", value=1)
     logger.info("payout settled", extra={"payout_id": payout_id, "status": status, "reason": outcome.reason})
     return status
@@ -456,8 +476,8 @@ def _settle_funding(contract_id: str, charge_id: str) -> str:
                 repo.book(tx, rules.funding(contract_id, int(funding.amount), funding.currency), now)
                 tx.save(repo.receipt(funding.employer_id, ids.new_id(), "funding", contract_id, funding.currency,
                                      int(funding.amount), 0, now))
-    except TransactWriteError:
-        return "already settled"
+    except TransactWriteError as exc:
+        return _settled_meanwhile(exc, "funding", charge_id)
     metrics.add_metric(name="FundingsSettled" if funded else "FundingsDeclined", unit="Count", value=1)
     logger.info("funding settled", extra={"contract_id": contract_id, "funded": funded, "reason": outcome.reason})
     return "funded" if funded else "declined"
