@@ -8,12 +8,17 @@ Every entity is an `Entity` subclass told apart by the `kind` discriminator. Key
 """
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from typing import Any, cast
 
 from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import settings
 from chalicelib.core.resources import MAIN_TABLE
@@ -94,16 +99,77 @@ def kind_of(item: Entity) -> str:
 _connection = None
 
 
-def transaction(token: str | None = None):
+class Transaction(TransactWrite):
+    """PynamoDB's TransactWrite that remembers the key of each item in the order it is sent
+    (PynamoDB sends the condition checks, then the deletes, the puts and the updates, each
+    in the order added), so that a cancellation reason is told apart by its item
+    (`failed_on`), not by a position that shifts when a condition is added."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._keys: dict[str, list[tuple[str, str | None]]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def condition_check(self, model_cls: Any, hash_key: Any, range_key: Any = None, condition: Any = None) -> None:
+        super().condition_check(model_cls, hash_key, range_key, condition)
+        self._keys["check"].append((hash_key, range_key))
+
+    def delete(self, model: Any, condition: Any = None, *, add_version_condition: bool = True) -> None:
+        super().delete(model, condition, add_version_condition=add_version_condition)
+        self._keys["delete"].append((model.pk, model.sk))
+
+    def save(self, model: Any, condition: Any = None, return_values: str | None = None) -> None:
+        super().save(model, condition, return_values)
+        self._keys["put"].append((model.pk, model.sk))
+
+    def update(self, model: Any, actions: Any, condition: Any = None, return_values: str | None = None, *,
+               add_version_condition: bool = True) -> None:
+        super().update(model, actions, condition, return_values, add_version_condition=add_version_condition)
+        self._keys["update"].append((model.pk, model.sk))
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> Any:
+        try:
+            return super().__exit__(exc_type, exc_val, exc_tb)
+        except TransactWriteError as exc:
+            exc.sent_keys = [k for kind in ("check", "delete", "put", "update") for k in self._keys[kind]]  # type: ignore[attr-defined]
+            raise
+
+
+def transaction(token: str | None = None) -> Transaction:
     """A DynamoDB transaction (`with transaction() as tx: tx.save(...)`), across tables.
     `token` makes a retried transaction idempotent for ten minutes."""
     global _connection
     from pynamodb.connection import Connection
-    from pynamodb.transactions import TransactWrite
 
     if _connection is None:
         _connection = Connection(region=settings.region(), max_retry_attempts=3)
-    return TransactWrite(connection=_connection, client_request_token=token)
+    return Transaction(connection=_connection, client_request_token=token)
+
+
+def conflicted(exc: Exception) -> bool:
+    """Whether a transaction was cancelled because another one touched its items meanwhile."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any((getattr(r, "code", None) or (r.get("Code") if isinstance(r, dict) else None)) == "TransactionConflict" for r in reasons)
+
+
+def commit(write: Callable[[Any], None], attempts: int = 5) -> None:
+    """Run `write(tx)` as a transaction, again after a short jittered pause when DynamoDB
+    cancelled it only because another transaction touched the same items meanwhile."""
+    for attempt in range(attempts):
+        try:
+            with transaction() as tx:
+                write(tx)
+            return
+        except TransactWriteError as exc:
+            if not conflicted(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+
+
+def failed_on(exc: Exception, pk: str, sk: str) -> bool:
+    """Whether the condition on the item `pk`/`sk` is what cancelled a transaction (one
+    made by `transaction`); False for any other reason (a conflict, throttling)."""
+    keys = getattr(exc, "sent_keys", None) or []
+    return (pk, sk) in keys and failed_at(exc, keys.index((pk, sk)))
 
 
 def failed_at(exc: Exception, index: int) -> bool:

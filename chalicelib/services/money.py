@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -110,23 +108,9 @@ def _replay(user_id: str, key: str, digest: str) -> dict[str, Any] | None:
     return json.loads(record.result)
 
 
-def _conflicted(exc: TransactWriteError) -> bool:
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any((getattr(r, "code", None) or (r.get("Code") if isinstance(r, dict) else None)) == "TransactionConflict" for r in reasons)
-
-
 def _commit(write) -> None:
-    """Run `write(tx)` as a transaction, again after a short jittered pause when DynamoDB
-    cancelled it only because another transaction touched the same items meanwhile."""
-    for attempt in range(CONFLICT_RETRIES):
-        try:
-            with db.transaction() as tx:
-                write(tx)
-            return
-        except TransactWriteError as exc:
-            if not _conflicted(exc) or attempt == CONFLICT_RETRIES - 1:
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    """Run `write(tx)` as a transaction, retried in place on a `TransactionConflict`."""
+    db.commit(write, CONFLICT_RETRIES)
 
 
 def _commit_keyed(user_id: str, key: str, digest: str, write, refused: Callable[[], errors.AppError]) -> dict[str, Any] | None:
@@ -376,10 +360,10 @@ class TryAgain(Exception):
     delivers the message again after a backoff, and the DLQ takes it after the last try."""
 
 
-def _settled_meanwhile(exc: TransactWriteError, what: str, payment_id: str) -> str:
+def _settled_meanwhile(exc: TransactWriteError, payment: repo.Payout | repo.Funding, what: str, payment_id: str) -> str:
     """"already settled" when the transaction failed on the payment's own status condition
-    (its first item: another delivery settled it); else raises `TryAgain`."""
-    if db.failed_at(exc, 0):
+    (another delivery settled it); else raises `TryAgain`."""
+    if db.failed_on(exc, payment.pk, payment.sk):
         return "already settled"
     reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
     logger.warning("settlement cancelled, to be retried", extra={"what": what, "id": payment_id,
@@ -446,7 +430,7 @@ def _settle_payout(user_id: str, payout_id: str) -> str:
             if paid:
                 tx.save(repo.receipt(user_id, ids.new_id(), "payout", payout_id, payout.currency, int(payout.amount), 0, now))
     except TransactWriteError as exc:
-        return _settled_meanwhile(exc, "payout", payout_id)
+        return _settled_meanwhile(exc, payout, "payout", payout_id)
     metrics.add_metric(name="PayoutsPaid" if paid else "PayoutsFailed", unit="Count", value=1)
     logger.info("payout settled", extra={"payout_id": payout_id, "status": status, "reason": outcome.reason})
     return status
@@ -477,7 +461,7 @@ def _settle_funding(contract_id: str, charge_id: str) -> str:
                 tx.save(repo.receipt(funding.employer_id, ids.new_id(), "funding", contract_id, funding.currency,
                                      int(funding.amount), 0, now))
     except TransactWriteError as exc:
-        return _settled_meanwhile(exc, "funding", charge_id)
+        return _settled_meanwhile(exc, funding, "funding", charge_id)
     metrics.add_metric(name="FundingsSettled" if funded else "FundingsDeclined", unit="Count", value=1)
     logger.info("funding settled", extra={"contract_id": contract_id, "funded": funded, "reason": outcome.reason})
     return "funded" if funded else "declined"
