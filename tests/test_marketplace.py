@@ -222,6 +222,107 @@ def test_bid_rules(http, runtime, world):
     assert call(http, "POST", "/projects/no-such-project/bids", fine, token=world.freelancer["token"])[0] == 404
 
 
+# --- the budget's currency and the bids' -----------------------------------------------------
+
+EUROS = {"budget": {"amount": 45000, "currency": "EUR"}}
+
+
+def bid_in(http, freelancer, project_id, currency: str) -> tuple[int, dict]:
+    payload = {"amount": {"amount": 40000, "currency": currency}, "cover_letter": "Ready when you are.", "delivery_days": 7}
+    return call(http, "POST", f"/projects/{project_id}/bids", payload, token=freelancer["token"])
+
+
+def assert_one_currency(http, world, project_id: str) -> str:
+    """No bid of the project is live in another currency than its budget, and accepting
+    one makes a contract in the project's currency. Returns that currency."""
+    currency = call(http, "GET", f"/projects/{project_id}", token=world.employer["token"])[1]["budget"]["currency"]
+    bids = call(http, "GET", f"/projects/{project_id}/bids?limit=100", token=world.employer["token"])[1]["items"]
+    live = [b for b in bids if b["status"] == "live"]
+    assert [b["amount"]["currency"] for b in live] == [currency] * len(live), (currency, live)
+    if not live:
+        status, placed = bid_in(http, world.other_freelancer, project_id, currency)
+        assert status == 201, placed
+        live = [{"bid_id": placed["bid_id"]}]
+    status, accepted = call(http, "POST", f"/projects/{project_id}/bids/{live[0]['bid_id']}/accept", token=world.employer["token"])
+    assert status == 201, accepted
+    made = call(http, "GET", f"/contracts/{accepted['contract_id']}", token=world.employer["token"])[1]
+    assert made["amount"]["currency"] == currency, (currency, made["amount"])
+    return currency
+
+
+def test_a_bid_landing_between_the_currency_edits_check_and_its_write_keeps_the_project_in_the_bids_currency(http, world):
+    from tests.faults import meanwhile
+
+    project_id = post_project(http, world.employer)
+    with meanwhile("dynamodb", "UpdateItem", lambda: bid_in(http, world.freelancer, project_id, "USD"), matching="budget_currency") as bid:
+        edit = call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])
+    assert len(bid) == 1 and bid[0][0] == 201, bid  # the bid went in inside the edit's window
+    assert assert_one_currency(http, world, project_id) == "USD"
+    assert (edit[0], edit[1]["Code"]) == (409, "ConflictError"), edit
+
+
+def test_a_currency_edit_landing_between_the_bids_check_and_its_write_refuses_the_bid(http, world):
+    from tests.faults import meanwhile
+
+    project_id = post_project(http, world.employer)
+    with meanwhile("dynamodb", "TransactWriteItems", lambda: call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"]),
+                   matching="BIDDER#") as edit:
+        bid = bid_in(http, world.freelancer, project_id, "USD")
+    assert len(edit) == 1 and edit[0][0] == 200, edit  # the edit went in inside the bid's window
+    assert assert_one_currency(http, world, project_id) == "EUR"
+    assert (bid[0], bid[1]["Code"], bid[1].get("Details")) == (400, "BadRequestError", {"field": "amount.currency"}), bid
+
+
+def test_the_budget_currency_changes_only_while_no_bid_is_live(http, world):
+    project_id = post_project(http, world.employer)
+    first = place_bid(http, world.freelancer, project_id)
+    second = place_bid(http, world.other_freelancer, project_id)
+    status, error = call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])
+    assert (status, error["Code"]) == (409, "ConflictError") and "live bids" in error["Message"]
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{first}", token=world.freelancer["token"])[0] == 200
+    assert call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])[0] == 409  # one still live
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{second}", token=world.other_freelancer["token"])[0] == 200
+    status, edited = call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])
+    assert status == 200 and edited["budget"] == EUROS["budget"], edited
+    status, error = bid_in(http, world.freelancer, project_id, "USD")
+    assert (status, error["Details"]["field"]) == (400, "amount.currency")
+    assert bid_in(http, world.freelancer, project_id, "EUR")[0] == 201
+    assert call(http, "PATCH", f"/projects/{project_id}", {"budget": BUDGET}, token=world.employer["token"])[0] == 409
+
+
+def test_a_bid_cancelled_by_a_transaction_conflict_on_its_project_is_placed_on_the_retry(http, world):
+    """Every bid counts itself on the project item, so bids at the same instant can cancel
+    each other's transaction (`TransactionConflict`); the bid is tried again, not refused."""
+    from tests.faults import Fault, inject
+
+    project_id = post_project(http, world.employer)
+    with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 2, matching="BIDDER#")) as log:
+        status, placed = bid_in(http, world.freelancer, project_id, "USD")
+    assert log == ["conflict dynamodb:TransactWriteItems"] * 2
+    assert status == 201, placed
+    bids = call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]["items"]
+    assert [b["bid_id"] for b in bids] == [placed["bid_id"]]
+    assert call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])[0] == 409
+    assert call(http, "DELETE", f"/projects/{project_id}/bids/{placed['bid_id']}", token=world.freelancer["token"])[0] == 200
+    assert call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])[0] == 200  # it was counted once
+
+
+def test_accept_refuses_a_bid_in_another_currency_than_the_projects(http, world):
+    """A bid written before bids were held to the budget's currency (here: its currency
+    changed in the table) is not turned into a contract in that currency."""
+    import boto3
+
+    project_id = post_project(http, world.employer)
+    bid_id = place_bid(http, world.freelancer, project_id)
+    boto3.client("dynamodb").update_item(
+        TableName="marketplace-local-main", Key={"pk": {"S": f"PROJECT#{project_id}"}, "sk": {"S": f"BID#{bid_id}"}},
+        UpdateExpression="SET currency = :c", ExpressionAttributeValues={":c": {"S": "EUR"}})
+    status, error = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=world.employer["token"])
+    assert (status, error.get("Code")) == (409, "ConflictError") and "EUR" in error["Message"], error
+    project = call(http, "GET", f"/projects/{project_id}", token=world.employer["token"])[1]
+    assert (project["status"], project["contract_id"]) == ("open", None)
+
+
 def test_owner_sees_bids_with_profiles_but_no_contact_details(http, world):
     profile = {"headline": "Static sites", "skills": ["html"], "visibility": {"full_name": "registered"}}
     assert call(http, "PUT", "/me/profile", profile, token=world.freelancer["token"]) == (200, {"status": "published"})

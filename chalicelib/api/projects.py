@@ -53,7 +53,7 @@ def read(call: Call) -> dict:
 
 
 @endpoint(bp, "/projects/{project_id}", "PATCH", body=M.ProjectPatch, response=M.ProjectOut, tags=TAGS, errors_=(404, 409, 422),
-          prefetch=_project, summary="Edit an open project (owner)")
+          prefetch=_project, summary="Edit an open project (owner); the budget changes currency only while no bid is live (409)")
 def patch(call: Call) -> dict:
     changes = call.body.model_dump(mode="json", exclude_unset=True)
     return service.update(call.caller, call.items, call.path["project_id"], changes)
@@ -79,7 +79,7 @@ def files(call: Call) -> dict:
 
 
 @endpoint(bp, "/projects/{project_id}/bids", "POST", body=M.BidIn, response=M.BidCreated, status=201, tags=TAGS, errors_=(403, 404, 409, 422),
-          prefetch=_project, summary="Bid on an open project (verified freelancers; one live bid each)")
+          prefetch=_project, summary="Bid on an open project in its budget's currency (else 400 amount.currency; verified freelancers; one live bid each)")
 def bid(call: Call) -> dict:
     return service.place_bid(call.caller, call.items, call.path["project_id"], call.body.model_dump(mode="json"))
 

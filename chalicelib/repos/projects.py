@@ -1,6 +1,8 @@
 """Projects, their files and bids, in partition `PROJECT#<id>`:
 - `PROJECT`: the project. gsi1 `PROJECTS#<owner>` lists an employer's own (newest first);
   gsi2 `PROJECTS#open` lists open projects for freelancers, and only while open (sparse).
+  `live_bids` counts the bids placed and not withdrawn while it is open (the bid and
+  withdraw transactions keep it); the budget's currency changes only while it is 0.
 - `FILE#<file_id>`: an attached file (object in the files bucket); gsi1 `FILES#<uploader>`.
 - `BID#<bid_id>`: a bid; gsi1 `BIDS#<freelancer>` lists a freelancer's bids.
 - `BIDDER#<freelancer>`: present while that freelancer has a live bid here; its
@@ -10,6 +12,8 @@ Activity is found from the user's id through those gsi1 partitions.
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.repos.db import Entity, strings
 
@@ -27,6 +31,7 @@ class Project(Entity, discriminator="project"):
     location = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     contract_id = UnicodeAttribute(null=True)
+    live_bids = NumberAttribute(null=True)  # bids placed and not withdrawn while open (see `counted`)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 
@@ -74,8 +79,37 @@ def bid_key(project_id: str, bid_id: str) -> tuple[str, str]:
     return project_pk(project_id), f"BID#{bid_id}"
 
 
+def guard_key(project_id: str, freelancer_id: str) -> tuple[str, str]:
+    return project_pk(project_id), f"BIDDER#{freelancer_id}"
+
+
 def guard(project_id: str, freelancer_id: str, bid_id: str) -> BidderGuard:
-    return BidderGuard(project_pk(project_id), f"BIDDER#{freelancer_id}", bid_id=bid_id, freelancer_id=freelancer_id)
+    return BidderGuard(*guard_key(project_id, freelancer_id), bid_id=bid_id, freelancer_id=freelancer_id)
+
+
+def read(project_id: str) -> Project | None:
+    """The project as it is now (a consistent read): what a refused condition refused."""
+    try:
+        return Project.get(*key(project_id), consistent_read=True)
+    except Project.DoesNotExist:
+        return None
+
+
+def open_in(currency: str) -> Condition:
+    """The project is open and budgeted in `currency`: what a bid and its acceptance
+    check on the project item, in their transactions."""
+    return (Project.status == "open") & (Project.budget_currency == currency)
+
+
+def counted(change: int) -> Action:
+    """Count a bid placed (+1) or withdrawn (-1) on the project item, in the same
+    transaction as the bid (a rejected bid needs no count: the project left `open`)."""
+    return Project.live_bids.add(change)
+
+
+def currency_may_change() -> Condition:
+    """The project is open and no bid is live on it: no bid is in the old currency."""
+    return (Project.status == "open") & (Project.live_bids == 0)
 
 
 def list_keys(project: Project) -> None:

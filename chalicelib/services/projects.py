@@ -77,7 +77,7 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     project = repo.Project(
         *repo.key(pid := ids.new_id()), project_id=pid, owner_id=caller.user_id, title=data["title"], description=data["description"],
         budget_amount=data["budget"]["amount"], budget_currency=data["budget"]["currency"], skills=data["skills"],
-        location=data.get("location"), status=rules.OPEN, created_at=now, updated_at=now,
+        location=data.get("location"), status=rules.OPEN, live_bids=0, created_at=now, updated_at=now,
     )
     repo.list_keys(project)
     project.save(condition=repo.Project.pk.does_not_exist())
@@ -105,9 +105,10 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; only open projects can be edited")
     _no_contact_details({k: v for k, v in changes.items() if k in ("title", "description", "location") and v})
-    budget = changes.get("budget")
-    if budget and budget["currency"] != project.budget_currency and repo.live_bids(project_id):
-        raise errors.Conflict("The project has live bids in its currency; its budget can change amount, not currency")
+    budget = changes.get("budget") or {}
+    new_currency = bool(budget) and budget["currency"] != project.budget_currency
+    if new_currency and project.live_bids != 0:
+        raise _live_bids_in_currency()
     actions: list[Action] = [repo.Project.updated_at.set(clock.now_ts())]
     for name, value in changes.items():
         if name == "budget":
@@ -117,10 +118,17 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
         else:
             actions.append(getattr(repo.Project, name).set(value))
     try:
-        project.update(actions=actions, condition=repo.Project.status == rules.OPEN)
+        project.update(actions=actions, condition=repo.currency_may_change() if new_currency else repo.Project.status == rules.OPEN)
     except UpdateError:
+        now_is = repo.read(project_id)
+        if new_currency and now_is is not None and now_is.status == rules.OPEN:
+            raise _live_bids_in_currency() from None  # a bid went in since the project was read
         raise errors.Conflict("The project is no longer open") from None
     return out(project)
+
+
+def _live_bids_in_currency() -> errors.Conflict:
+    return errors.Conflict("The project has live bids in its currency; its budget can change amount, not currency")
 
 
 def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
@@ -233,10 +241,7 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it takes no bids")
     if data["amount"]["currency"] != project.budget_currency:
-        raise errors.BadRequest(
-            f"Invalid body field 'amount.currency': this project is budgeted in {project.budget_currency}",
-            details={"field": "amount.currency"},
-        )
+        raise _other_currency(project)
     _no_contact_details({"cover_letter": data["cover_letter"]})
     bid_id, now, uid = ids.new_id(), clock.now_ts(), caller.user_id
     bid = repo.Bid(
@@ -245,20 +250,31 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
         cover_letter_enc=vault.seal(uid, "bid.cover_letter", data["cover_letter"]), status=rules.LIVE, created_at=now, updated_at=now,
         gsi1pk=f"BIDS#{uid}", gsi1sk=f"{now:017.6f}#{bid_id}",
     )
+
+    def write(tx: Any) -> None:  # the project's count of live bids, if still open and in the bid's currency
+        tx.update(project, actions=[repo.counted(+1)], condition=repo.open_in(bid.currency))
+        tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
+        tx.save(bid, condition=repo.Bid.pk.does_not_exist())
+
     try:
-        with db.transaction() as tx:
-            tx.condition_check(repo.Project, repo.project_pk(project_id), "PROJECT", condition=repo.Project.status == rules.OPEN)
-            tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
-            tx.save(bid, condition=repo.Bid.pk.does_not_exist())
+        db.commit(write)
     except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        if db.failed_on(exc, *repo.key(project_id)):
+            now_is = repo.read(project_id)
+            if now_is is not None and now_is.status == rules.OPEN:
+                raise _other_currency(now_is) from None  # its budget changed currency since it was read
             raise errors.Conflict("The project is no longer open") from None
-        if db.failed_at(exc, 1):
+        if db.failed_on(exc, *repo.guard_key(project_id, uid)):
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
     metrics.add_metric(name="BidsPlaced", unit="Count", value=1)
     return {"bid_id": bid_id, "status": rules.LIVE}
+
+
+def _other_currency(project: repo.Project) -> errors.BadRequest:
+    return errors.BadRequest(f"Invalid body field 'amount.currency': this project is budgeted in {project.budget_currency}",
+                             details={"field": "amount.currency"})
 
 
 def bid_out(bid: repo.Bid) -> dict[str, Any]:
@@ -307,11 +323,15 @@ def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[
         raise errors.NotFound("No such bid")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}; only live bids can be withdrawn")
+
+    def write(tx: Any) -> None:
+        tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
+                  condition=repo.Bid.status == rules.LIVE)
+        tx.delete(repo.guard(project_id, caller.user_id, bid_id), condition=repo.BidderGuard.bid_id == bid_id)
+        tx.update(repo.Project(*repo.key(project_id)), actions=[repo.counted(-1)], condition=repo.Project.pk.exists())
+
     try:
-        with db.transaction() as tx:
-            tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
-                      condition=repo.Bid.status == rules.LIVE)
-            tx.delete(repo.guard(project_id, caller.user_id, bid_id), condition=repo.BidderGuard.bid_id == bid_id)
+        db.commit(write)
     except TransactWriteError:
         raise errors.Conflict("The bid is no longer live") from None
     return {"bid_id": bid_id, "status": rules.WITHDRAWN}
@@ -326,6 +346,8 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
         raise errors.Conflict(f"The project is {project.status}; a bid was accepted already")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}")
+    if bid.currency != project.budget_currency:
+        raise errors.Conflict(f"The bid is in {bid.currency} and the project is budgeted in {project.budget_currency}; it cannot be accepted")
     now = clock.now_ts()
     contract_id = ids.new_id()
     contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
@@ -336,7 +358,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
                 project,
                 actions=[repo.Project.status.set(rules.IN_PROGRESS), repo.Project.contract_id.set(contract_id),
                          repo.Project.updated_at.set(now), repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
-                condition=(repo.Project.status == rules.OPEN) & (repo.Project.owner_id == caller.user_id),
+                condition=repo.open_in(bid.currency) & (repo.Project.owner_id == caller.user_id),
             )
             tx.update(bid, actions=[repo.Bid.status.set(rules.ACCEPTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
             tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
@@ -344,9 +366,9 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
                 tx.save(party)
             _reject(tx, inside, now)
     except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        if db.failed_on(exc, *repo.key(project_id)):
             raise errors.Conflict("A bid on this project was accepted already") from None
-        if db.failed_at(exc, 1):
+        if db.failed_on(exc, *repo.bid_key(project_id, bid_id)):
             raise errors.Conflict("The bid is no longer live") from None
         raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
     for other in after:
