@@ -219,9 +219,11 @@ ENTITIES: dict[str, dict[str, Field]] = {
     },
     "payout_method": {
         "user_id": USER_ID, "method_type": erase("user.financial.bank_account"),
-        "account_holder_enc": erase("user.financial.bank_account"), "account_number_enc": erase("user.financial.bank_account"),
+        "account_holder_enc": erase("user.financial.bank_account"),
+        "account_number_enc": erase("user.financial.bank_account", export=False),  # exported masked (last 4), never in clear
         "ifsc_enc": erase("user.financial.bank_account"), "branch_name_enc": erase("user.financial.bank_account"),
-        "upi_id_enc": erase("user.financial.bank_account"), "account_number_last4": erase("user.financial.bank_account"),
+        "upi_id_enc": erase("user.financial.bank_account", export=False),  # exported masked
+        "account_number_last4": erase("user.financial.bank_account"),
         "upi_id_masked": erase("user.financial.bank_account"), "updated_at": WHEN,
     },
     "payout": {
