@@ -175,7 +175,7 @@ def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
                                                "access has ended and the data is no longer processed"}]
         status = "archived"
     else:
-        erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}))
+        erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}), activity.remaining(user_id))
         status = "erased"
     receipt = deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash))
     try:
