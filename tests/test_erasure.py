@@ -217,3 +217,56 @@ def test_the_overdue_watch_erases_what_ttl_has_not_removed_yet(http, runtime, ca
     assert login(http, user)[0] != 200
     runtime.drain()
     assert sweep(_needles(user, [])) == []
+
+
+def _held(items: list[dict]) -> dict[tuple[str, str, str], str]:
+    """(item key, attribute) -> data category, for every attribute present on the items
+    (keys, indexes and what is about the system rather than a person left out)."""
+    from chalicelib.domain import datamap
+
+    held = {}
+    for item in items:
+        for attr, value in item.items():
+            field = datamap.ENTITIES.get(item["kind"], {}).get(attr)
+            if value is None or attr in datamap.KEYS or field is None or field.category == datamap.SYSTEM:
+                continue
+            held[(item["pk"], item["sk"], attr)] = field.category
+    return held
+
+
+def test_the_receipt_of_a_user_who_had_one_of_everything_names_exactly_what_the_stores_still_hold(http, runtime, admin):
+    from chalicelib.domain import datamap
+    from chalicelib.repos import keys
+    from tests import everything
+
+    rich = everything.build(http, runtime, admin_token(http, admin))
+    user, uid = rich.freelancer, rich.freelancer["user_id"]
+    had = everything.items_of(uid)
+    before = _held(had)
+    assert keys.get(uid) is not None
+    status, scheduled = call(http, "POST", "/me/deletion", token=login(http, user)[1]["token"])
+    assert status == 202, scheduled
+    _grace_ends(runtime)
+    status, receipt = call(http, "GET", f"/me/deletion-receipt?token={scheduled['receipt_token']}")
+    assert status == 200 and receipt["status"] == "erased"
+
+    after = _held(everything.items_of(uid))
+    kept = {k["category"]: k["reason"] for k in receipt["kept"]}
+    assert set(kept) == set(after.values()), "the receipt's kept categories are not what the stores still hold"
+    assert all(kept.values())
+    gone = {category for place, category in before.items() if place not in after}
+    assert keys.get(uid) is None
+    gone.add(datamap.WRAPPED_KEY["wrapped"].category)
+    assert gone <= set(receipt["erased"]), "erased from the stores, missing from the receipt"
+    ruled = {f.category for kind in {i["kind"] for i in had} for f in datamap.ENTITIES[kind].values() if f.rule == "erase"}
+    assert set(receipt["erased"]) <= ruled | gone, "the receipt names as erased a category the user's items never had"
+
+    # what the public and the counterpart see of the erased user, on every route
+    employer_token = login(http, rich.employer)[1]["token"]
+    for token in (None, employer_token):
+        assert call(http, "GET", f"/users/{uid}/profile", token=token)[0] == 404
+        assert call(http, "GET", f"/users/{uid}/reviews", token=token)[0] == 404
+    seen = call(http, "GET", f"/contracts/{rich.contracts[0]}", token=employer_token)[1]
+    assert seen["freelancer"]["full_name"] == "Deleted user"
+    given = call(http, "GET", f"/users/{rich.employer['user_id']}/reviews", token=employer_token)[1]["items"]
+    assert [r["comment"] for r in given if r["reviewer_id"] == uid] == [None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from types import SimpleNamespace
 
 import boto3
@@ -75,3 +76,76 @@ def test_an_export_holds_every_category_as_json_and_pdf_then_expires(http, runti
     assert status == 200 and gone["status"] == "expired" and gone["json_url"] is None
     versions = s3.list_object_versions(Bucket="marketplace-local-exports", Prefix=prefix)
     assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+
+
+@pytest.fixture(scope="module")
+def rich(http, runtime, admin):
+    from tests import everything
+
+    return everything.build(http, runtime, admin_token(http, admin))
+
+
+def _exported(http, runtime, user) -> dict:
+    """Ask for an export over HTTP, let the queue build it, and read its JSON by its link."""
+    from tests.helpers import login
+
+    token = login(http, user)[1]["token"]
+    status, started = call(http, "POST", "/me/exports", token=token)
+    assert status == 202
+    runtime.drain()
+    status, ready = call(http, "GET", f"/me/exports/{started['export_id']}", token=token)
+    assert status == 200 and ready["status"] == "ready", ready
+    return {**requests.get(ready["json_url"], timeout=10).json(), "export_id": started["export_id"]}
+
+
+def test_a_minor_with_visibilities_a_guardian_files_and_notices_gets_an_export_that_holds_them(http, runtime, rich):
+    document = _exported(http, runtime, rich.employer)
+    got = document["categories"]
+    assert got["profile"]["visibility"] == {"headline": "public", "bio": "private", "skills": "hired"}
+    assert got["account"]["guardian"] == rich.guardian
+    assert [f["filename"] for f in got["project_files"]] == [f"brief-{rich.tag}.pdf"]
+    assert f"Maintenance {rich.tag}" in [n["subject"] for n in got["notices"]]
+    assert {n["purpose"] for n in got["notifications"]} >= {"disclosure"}
+
+
+def test_the_export_holds_every_attribute_the_data_map_marks_for_export(http, runtime, rich):
+    """Walk the data map over every stored item of the user's: each attribute marked for
+    export, present on the item, has its value (opened, in ISO time) in the export JSON."""
+    from chalicelib.domain import datamap
+    from tests import everything
+
+    for user in (rich.employer, rich.freelancer):
+        document = _exported(http, runtime, user)
+        shown = everything.tagged(everything.leaves(document))
+        missing = []
+        for item in everything.items_of(user["user_id"]):
+            kind = item["kind"]
+            if kind == "export" and item["export_id"] == document["export_id"]:
+                continue  # an export cannot hold its own completion
+            owners = [user["user_id"], *(v for v in item.values() if isinstance(v, str) and re.fullmatch(r"[0-9a-f-]{20,40}", v))]
+            for attr, field in datamap.ENTITIES[kind].items():
+                if not field.export or attr in datamap.KEYS or item.get(attr) is None:
+                    continue
+                for value in everything.expected_values(item, attr, field is datamap.WHEN, owners):
+                    if everything.tagged([value]) - shown:
+                        missing.append(f"{kind}.{attr}")
+                        break
+        assert not missing, f"{user['role']}: exported by the data map, absent from the export: {sorted(set(missing))}"
+
+
+def test_every_list_in_the_export_holds_every_entry_past_the_first_page(http, runtime, admin):
+    """A long-standing user: 105 consent changes and 1,005 audit entries about them are
+    all in the export (no list stops at the first page of a Query)."""
+    from chalicelib.repos import audit
+    from tests.helpers import register
+
+    user = register(http, runtime, "freelancer")
+    for n in range(105):
+        assert call(http, "PUT", "/me/consents", {"analytics": n % 2 == 0}, token=user["token"])[0] == 200
+    with audit.AuditEntry.batch_write() as batch:
+        for n in range(1005):
+            batch.save(audit.build("support-agent", "account.viewed", user["user_id"], {"n": n}))
+    got = _exported(http, runtime, user)["categories"]
+    changes = [h for h in got["consents"]["history"] if h["purpose"] == "analytics" and h["source"] == "settings"]
+    assert len(changes) == 105
+    assert sorted(a["details"]["n"] for a in got["audit_entries"] if a["action"] == "account.viewed") == list(range(1005))

@@ -94,3 +94,57 @@ def test_admins_review_view_audited_and_decide(client, runtime, admin):
         assert personal not in everything
     assert call(client, "GET", "/admin/audit?cursor=%%%", token=token)[0] == 400
     assert call(client, "GET", "/admin/identity/nobody/documents", token=token)[0] == 404
+
+
+def _submitted(client, runtime) -> dict:
+    user = register(client, runtime)
+    uploads = start(client, user)
+    upload(uploads["document"], PNG, "image/png")
+    upload(uploads["selfie"], JPEG, "image/jpeg")
+    assert call(client, "POST", "/me/identity/submit", token=user["token"])[0] == 200
+    return user
+
+
+def _whole_queue(client, token, status) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        path = f"/admin/identity?status={status}&limit=100" + (f"&cursor={cursor}" if cursor else "")
+        code, page = call(client, "GET", path, token=token)
+        assert code == 200, page
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_an_erased_users_verification_leaves_every_admin_queue_and_cannot_be_decided_or_viewed(client, runtime, admin):
+    waiting = _submitted(client, runtime)
+    approved = _submitted(client, runtime)
+    token = admin_token(client, admin)
+    assert call(client, "POST", f"/admin/identity/{approved['user_id']}/decision", {"decision": "approve"}, token=token)[0] == 200
+    for user in (waiting, approved):
+        assert call(client, "POST", "/me/deletion", token=user["token"])[0] == 202
+    runtime.advance_clock(14 * 86400 + 60)
+    runtime.drain()
+
+    token = admin_token(client, admin)
+    erased = {waiting["user_id"], approved["user_id"]}
+    for status in ("submitted", "approved"):
+        assert erased.isdisjoint(i["user_id"] for i in _whole_queue(client, token, status))
+    status, error = call(client, "POST", f"/admin/identity/{waiting['user_id']}/decision", {"decision": "approve"}, token=token)
+    assert (status, error["Code"]) == (404, "NotFoundError")
+    for user in (waiting, approved):
+        assert call(client, "GET", f"/admin/identity/{user['user_id']}/documents", token=token)[0] == 404
+
+
+def test_the_admin_queue_skips_a_verification_stripped_by_an_erasure_that_left_it_listed(client, runtime, admin):
+    """Erasures before this fix stripped the number and left the item on the queue."""
+    from chalicelib.repos import identity
+
+    user = _submitted(client, runtime)
+    item = identity.get(user["user_id"])
+    item.update(actions=[identity.IdentityItem.id_number_enc.remove(), identity.IdentityItem.id_type.remove(),
+                         identity.IdentityItem.upload_id.remove()])
+    token = admin_token(client, admin)
+    assert user["user_id"] not in {i["user_id"] for i in _whole_queue(client, token, "submitted")}
+    assert call(client, "POST", f"/admin/identity/{user['user_id']}/decision", {"decision": "reject"}, token=token)[0] == 404

@@ -31,7 +31,8 @@ def get_profile(call: Call) -> dict:
     return service.view(call.path["user_id"], viewer, call.items)
 
 
-@endpoint(bp, "/users/{user_id}/reviews", query=PAGE, response=M.ReviewOutPage, auth="optional", tags=TAGS, summary="Reviews a user received, newest first")
+@endpoint(bp, "/users/{user_id}/reviews", query=PAGE, response=M.ReviewOutPage, auth="optional", tags=TAGS, errors_=(404,),
+          summary="Reviews a user received, newest first; 404 where the profile is (no such user, erased)")
 def get_reviews(call: Call) -> dict:
     return service.reviews_received(path_id(call.path, "user_id"), call.query.limit, call.query.cursor)
 

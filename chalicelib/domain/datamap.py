@@ -219,9 +219,11 @@ ENTITIES: dict[str, dict[str, Field]] = {
     },
     "payout_method": {
         "user_id": USER_ID, "method_type": erase("user.financial.bank_account"),
-        "account_holder_enc": erase("user.financial.bank_account"), "account_number_enc": erase("user.financial.bank_account"),
+        "account_holder_enc": erase("user.financial.bank_account"),
+        "account_number_enc": erase("user.financial.bank_account", export=False),  # exported masked (last 4), never in clear
         "ifsc_enc": erase("user.financial.bank_account"), "branch_name_enc": erase("user.financial.bank_account"),
-        "upi_id_enc": erase("user.financial.bank_account"), "account_number_last4": erase("user.financial.bank_account"),
+        "upi_id_enc": erase("user.financial.bank_account", export=False),  # exported masked
+        "account_number_last4": erase("user.financial.bank_account"),
         "upi_id_masked": erase("user.financial.bank_account"), "updated_at": WHEN,
     },
     "payout": {
@@ -352,17 +354,26 @@ def erased_fields(kind: str) -> list[str]:
     return [name for name, f in ENTITIES.get(kind, {}).items() if f.rule == "erase"]
 
 
-def receipt_lines(kinds: list[str]) -> tuple[list[str], list[dict[str, str]]]:
-    """What a receipt says for the kinds of items an erasure touched: the categories
-    erased, and those kept with their reasons (no personal data: categories only)."""
-    erased: set[str] = set()
-    kept: dict[str, list[str]] = {}
+OTHER_AUTHOR = "written by another user about the account (a review, a dispute reason): it is their record, shown to no one as the erased user's"
+
+
+def receipt_lines(kinds: list[str], remaining: list[tuple[str, list[str]]]) -> tuple[list[str], list[dict[str, str]]]:
+    """What a receipt says (categories only, no personal data): `erased`, the categories
+    the data map erases from the kinds of items the erasure reached (and the data key,
+    deleted last); `kept`, every category of what is still stored, given as the kind of
+    each item left and the attributes it still has, with the reasons. A category with
+    some data erased and some kept is in both: `kept` says why what remains of it stays."""
+    erased = {WRAPPED_KEY["wrapped"].category}
     for kind in kinds:
-        for f in ENTITIES.get(kind, {}).values():
-            if f.category == SYSTEM:
+        erased |= {f.category for f in ENTITIES.get(kind, {}).values() if f.rule == "erase" and f.category != SYSTEM}
+    kept: dict[str, list[str]] = {}
+    for kind, attributes in remaining:
+        fields = ENTITIES.get(kind, {})
+        for name in attributes:
+            f = fields.get(name)
+            if f is None or name in KEYS or f.category == SYSTEM:
                 continue
-            if f.rule == "erase":
-                erased.add(f.category)
-            elif f.reason not in kept.setdefault(f.category, []):
-                kept[f.category].append(f.reason)
-    return sorted(erased), [{"category": c, "reason": "; ".join(r)} for c, r in sorted(kept.items()) if c not in erased]
+            reason = f.reason or OTHER_AUTHOR  # a field erased with its owner is, if still here, another user's
+            if reason not in kept.setdefault(f.category, []):
+                kept[f.category].append(reason)
+    return sorted(erased), [{"category": c, "reason": "; ".join(r)} for c, r in sorted(kept.items())]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -49,3 +50,8 @@ def page(user_id: str | None, action: str | None, limit: int, start: dict | None
         result = AuditEntry.query("AUDIT", scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=start)
     items = list(result)
     return items, result.last_evaluated_key
+
+
+def about(user_id: str) -> Iterator[AuditEntry]:
+    """Every entry about one user, newest first, page by page to the end (the export)."""
+    yield from AuditEntry.gsi1.query(f"AUDIT#USER#{user_id}", scan_index_forward=False, page_size=100)

@@ -4,7 +4,7 @@ are still stored wait on gsi1 `IDENTITY#PURGE`, by the time they are to be delet
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.repos.db import Entity
 from chalicelib.repos.users import user_pk
@@ -28,10 +28,31 @@ class IdentityItem(Entity, discriminator="identity"):
 
 
 def get(user_id: str) -> IdentityItem | None:
+    """The user's verification; None where there is none or an erasure stripped it (what
+    is left of it is the audit trail's, not anything to review, decide or show)."""
     try:
-        return IdentityItem.get(user_pk(user_id), "IDENTITY", consistent_read=True)
+        item = IdentityItem.get(user_pk(user_id), "IDENTITY", consistent_read=True)
     except DoesNotExist:
         return None
+    return None if stripped(item) else item
+
+
+def stripped(item: IdentityItem) -> bool:
+    """Erasure removed the number and the uploads: the user is gone."""
+    return item.id_number_enc is None or item.upload_id is None
+
+
+def unlist(user_id: str) -> None:
+    """Take a verification off every queue (the admins' status lists, the document purge
+    index); erasure does it, so that nothing lists what is left of it. Safe to repeat."""
+    try:
+        IdentityItem(user_pk(user_id), "IDENTITY").update(
+            actions=[IdentityItem.gsi1pk.remove(), IdentityItem.gsi1sk.remove(), IdentityItem.gsi2pk.remove(), IdentityItem.gsi2sk.remove()],
+            condition=IdentityItem.pk.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def object_key(user_id: str, upload_id: str, which: str) -> str:
@@ -44,7 +65,7 @@ def queue_keys(status: str, at: float, user_id: str) -> tuple[str, str]:
 
 def page(status: str, limit: int, start: dict | None) -> tuple[list[IdentityItem], dict | None]:
     result = IdentityItem.gsi2.query(f"IDENTITY#{status}", limit=limit, page_size=limit, last_evaluated_key=start)
-    items = list(result)
+    items = [i for i in result if not stripped(i)]  # one an erasure stripped before it was unlisted
     return items, result.last_evaluated_key
 
 
@@ -57,4 +78,5 @@ def purge_keys(delete_after: float, user_id: str) -> tuple[str, str]:
 
 def purge_due(now: float, limit: int = 100) -> list[IdentityItem]:
     """Decided verifications whose documents are due for deletion (a Query, oldest first)."""
-    return list(IdentityItem.gsi1.query(PURGE_QUEUE, IdentityItem.gsi1sk <= f"{now:017.6f}#~", limit=limit, page_size=limit))
+    return [i for i in IdentityItem.gsi1.query(PURGE_QUEUE, IdentityItem.gsi1sk <= f"{now:017.6f}#~", limit=limit, page_size=limit)
+            if not stripped(i)]

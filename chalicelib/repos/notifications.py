@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections.abc import Iterator
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -156,3 +157,9 @@ def save_once(item: NotificationItem) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+
+
+def to_user(user_id: str) -> Iterator[NotificationItem]:
+    """Every notification addressed to one user (email and SMS they were sent, kept until
+    their TTL), page by page to the end."""
+    yield from NotificationItem.gsi1.query(f"USER#{user_id}", NotificationItem.gsi1sk.startswith("NOTIF#"), page_size=100)

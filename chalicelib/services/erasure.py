@@ -35,6 +35,7 @@ from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_B
 from chalicelib.domain import datamap
 from chalicelib.repos import activity
 from chalicelib.repos import deletion as deletion_repo
+from chalicelib.repos import identity as identity_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
@@ -139,6 +140,8 @@ def _partition(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str
             item.delete()
         else:
             _strip(item, kind)
+        if kind == "identity":
+            identity_repo.unlist(user_id)  # off the admins' queues and the purge index
     return touched
 
 
@@ -172,7 +175,7 @@ def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
                                                "access has ended and the data is no longer processed"}]
         status = "archived"
     else:
-        erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}))
+        erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}), activity.remaining(user_id))
         status = "erased"
     receipt = deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash))
     try:

@@ -18,7 +18,7 @@ from chalicelib.adapters import queues, storage
 from chalicelib.core import clock, errors
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import EXPORTS_BUCKET, EXPORTS_QUEUE
-from chalicelib.repos import activity, audit, ids
+from chalicelib.repos import activity, audit, ids, notifications
 from chalicelib.repos import exports as repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity, kind_of
@@ -58,57 +58,101 @@ def _when(value: float | None) -> str | None:
     return clock.iso(value) if value else None
 
 
+def _sealed_json(owner: str, field: str, token: str | None) -> Any:
+    text = vault.readable(owner, field, token)
+    return json.loads(text) if text else None
+
+
 def gather(user_id: str) -> dict[str, Any]:
-    """Every category the data map marks for export, found from the user's id."""
+    """Every category the data map marks for export, found from the user's id. Every list
+    is read to its end (page by page), never only its first page."""
     account = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT", consistent_read=True)
     vault.preload([user_id])
     partition: dict[str, list[Any]] = {}
-    for item in Entity.query(users_repo.user_pk(user_id)):
+    for item in Entity.query(users_repo.user_pk(user_id), page_size=500):
         partition.setdefault(kind_of(item), []).append(item)
     done = activity.everything(user_id)
-    vault.preload([r.reviewer_id for r in done["reviews_received"]])
+    contracts_of_user = done["contracts_as_employer"] + done["contracts_as_freelancer"]
+    vault.preload([r.reviewer_id for r in done["reviews_received"]] + [c.disputed_by for c in contracts_of_user if c.disputed_by])
 
     def one(name: str) -> Any:
         return (partition.get(name) or [None])[0]
 
-    profile = one("profile")
+    def profile_of(item: Any) -> dict[str, Any] | None:
+        if item is None:
+            return None
+        return {"published": _sealed_json(user_id, "profile", item.data_enc), "visibility": item.visibility.as_dict()}
+
+    profile, draft = one("profile"), one("profile_draft")
     identity = one("identity")
     method = one("payout_method")
+    account_out = {**accounts.me(account), "guardian": _sealed_json(user_id, "guardian", account.guardian_enc),
+                   "pseudonym": account.pseudonym, "rating": {"sum": int(account.rating_sum or 0), "count": int(account.rating_count or 0)},
+                   "identity_status": account.identity_status, "created_at": _when(account.created_at),
+                   "updated_at": _when(account.updated_at)}
     categories: dict[str, Any] = {
-        "account": accounts.me(account),
-        "profile": {"published": json.loads(vault.readable(user_id, "profile", profile.data_enc) or "{}") if profile else None,
-                    "visibility": dict(profile.visibility or {}) if profile else None},
+        "account": account_out,
+        "profile": {**(profile_of(profile) or {"published": None, "visibility": None}),
+                    "published_at": _when(profile.published_at) if profile else None,
+                    "pending_edit": {**(profile_of(draft) or {}), "submitted_at": _when(draft.submitted_at)} if draft else None},
         "identity_verification": {"status": identity.status, "id_type": identity.id_type,
                                   "id_number": vault.readable(user_id, "id_number", identity.id_number_enc),
+                                  "reason": vault.readable(user_id, "identity.reason", identity.reason_enc),
                                   "submitted_at": _when(identity.submitted_at), "decided_at": _when(identity.decided_at),
+                                  "documents_delete_after": _when(identity.documents_delete_after),
+                                  "documents_purged_at": _when(identity.documents_purged_at),
                                   "documents": "images are not exported; they are deleted after the profile's keep period"}
         if identity else None,
         "projects": [projects.out(p) for p in done["projects_posted"]],
-        "bids": [projects.bid_out(b) for b in done["bids_placed"]],
-        "contracts": [contracts.summary(c) for c in done["contracts_as_employer"] + done["contracts_as_freelancer"]],
-        "messages": [{"message_id": m.message_id, "contract_id": m.contract_id, "at": clock.iso(m.at),
+        "project_files": [{"file_id": f.file_id, "project_id": f.project_id, "filename": f.filename, "content_type": f.content_type,
+                           "size": int(f.size), "uploaded": bool(f.uploaded), "created_at": clock.iso(f.created_at)}
+                          for f in done["project_files_uploaded"]],
+        "bids": [{**projects.bid_out(b), "updated_at": clock.iso(b.updated_at)} for b in done["bids_placed"]],
+        "contracts": [{**contracts.summary(c), "disputed_by": c.disputed_by,
+                       "dispute_reason": vault.readable(c.disputed_by, "contract.dispute_reason", c.dispute_reason_enc)
+                       if c.disputed_by else None} for c in contracts_of_user],
+        "contract_parties": [{"contract_id": p.contract_id, "since": _when(p.since)} for p in partition.get("party", [])],
+        "messages": [{"message_id": m.message_id, "contract_id": m.contract_id, "sender_id": m.sender_id, "at": clock.iso(m.at),
                       "body": vault.readable(user_id, "message.body", m.body_enc)} for m in done["messages_sent"]],
-        "reviews_given": [{"contract_id": r.contract_id, "rating": int(r.rating), "at": clock.iso(r.at),
+        "reviews_given": [{"contract_id": r.contract_id, "reviewee_id": r.reviewee_id, "rating": int(r.rating), "at": clock.iso(r.at),
                            "comment": vault.readable(user_id, "review.comment", r.comment_enc)} for r in done["reviews_given"]],
-        "reviews_received": [{"contract_id": r.contract_id, "rating": int(r.rating), "at": clock.iso(r.at),
+        "reviews_received": [{"contract_id": r.contract_id, "reviewer_id": r.reviewer_id, "rating": int(r.rating), "at": clock.iso(r.at),
                               "comment": vault.readable(r.reviewer_id, "review.comment", r.comment_enc)} for r in done["reviews_received"]],
-        "ledger": [{"entry_id": e.entry_id, "account": e.account, "kind": e.entry_kind, "amount": {"amount": int(e.amount), "currency": e.currency},
-                    "ref": e.ref, "created_at": clock.iso(e.created_at)} for e in partition.get("ledger_entry", [])],
+        "balances": [{"account": a.account, "balance": {"amount": int(a.balance), "currency": a.currency}, "updated_at": _when(a.updated_at)}
+                     for a in partition.get("ledger_account", [])],
+        "ledger": [{"entry_id": e.entry_id, "movement_id": e.movement_id, "account": e.account, "kind": e.entry_kind,
+                    "amount": {"amount": int(e.amount), "currency": e.currency}, "ref": e.ref, "created_at": clock.iso(e.created_at)}
+                   for e in partition.get("ledger_entry", [])],
         "receipts": [{"receipt_id": r.receipt_id, "kind": r.receipt_kind, "ref": r.ref, "currency": r.currency, "gross": int(r.gross),
                       "fee": int(r.fee), "net": int(r.net), "created_at": clock.iso(r.created_at)} for r in partition.get("receipt", [])],
         "payouts": [{"payout_id": p.payout_id, "amount": {"amount": int(p.amount), "currency": p.currency}, "status": p.status,
-                     "destination": p.destination, "created_at": clock.iso(p.created_at), "settled_at": _when(p.settled_at)}
+                     "destination": p.destination, "failure_reason": p.failure_reason, "provider_ref": p.provider_ref,
+                     "created_at": clock.iso(p.created_at), "settled_at": _when(p.settled_at)}
                     for p in partition.get("payout", [])],
         "payout_method": ({"type": method.method_type, "account_number_last4": method.account_number_last4,
-                           "upi_id_masked": method.upi_id_masked} if method else None),
-        "consents": {**consents.state(account), "history": consents.history(user_id, 100, None)["items"]},
+                           "upi_id_masked": method.upi_id_masked,
+                           "account_holder": vault.readable(user_id, "payout.account_holder", method.account_holder_enc),
+                           "ifsc": vault.readable(user_id, "payout.ifsc", method.ifsc_enc),
+                           "branch_name": vault.readable(user_id, "payout.branch_name", method.branch_name_enc),
+                           "updated_at": _when(method.updated_at)} if method else None),
+        "exports": [{"export_id": e.export_id, "status": e.status, "requested_at": _when(e.requested_at), "ready_until": _when(e.ready_until)}
+                    for e in partition.get("export", [])],
+        "consents": {**consents.state(account), "history": [
+            {"purpose": e.subject, "decision": e.decision, "source": e.source, "policy_version": e.version, "at": clock.iso(e.at)}
+            for e in sorted(partition.get("consent", []), key=lambda e: e.sk, reverse=True)]},
         "sign_ins": [{"at": clock.iso(s.at), "ip": vault.readable(user_id, "sign_in.ip", s.ip_enc),
                       "user_agent": vault.readable(user_id, "sign_in.user_agent", s.user_agent_enc)} for s in partition.get("signin", [])],
-        "disclosures": [{"recipient": d.recipient, "purpose": d.purpose, "legal_basis": d.legal_basis,
+        "disclosures": [{"disclosure_id": d.disclosure_id, "recipient": d.recipient, "purpose": d.purpose, "legal_basis": d.legal_basis,
                          "data_categories": list(d.data_categories or []), "at": clock.iso(d.at)}
                         for d in partition.get("disclosure", []) if d.told],
-        "audit_entries": [{"action": a.action, "actor_id": a.actor_id, "at": clock.iso(a.at), "details": json.loads(a.details or "{}")}
-                          for a in audit.page(user_id, None, 1000, None)[0]],
+        "notices": [{"notice_id": n.fanout_id, "purpose": n.purpose, "topic": n.topic, "subject": n.subject,
+                     "channels": list(n.channels or []), "email_status": n.email_status, "at": clock.iso(n.at)}
+                    for n in partition.get("notice", [])],
+        "notifications": [{"channel": n.channel, "purpose": n.purpose, "status": n.status, "to": n.to, "subject": n.subject,
+                           "body": n.body, "send_at": _when(n.send_at), "sent_at": _when(n.sent_at)}
+                          for n in notifications.to_user(user_id)],
+        "audit_entries": [{"entry_id": a.entry_id, "action": a.action, "actor_id": a.actor_id, "subject_id": a.subject_id,
+                           "at": clock.iso(a.at), "details": json.loads(a.details or "{}")} for a in audit.about(user_id)],
     }
     return {"schema_version": SCHEMA_VERSION, "generated_at": clock.iso(), "user_id": user_id, "categories": categories}
 

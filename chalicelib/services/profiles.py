@@ -177,6 +177,11 @@ def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None
 
 
 def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The reviews a user received, shown where their profile is: none (`404`) for a user
+    who is not there (no such user, erased, closed, an admin), as `GET .../profile`."""
+    account = users.get(user_id)
+    if account is None or account.status in (users.ERASED, users.CLOSED) or account.role == "admin":
+        raise errors.NotFound("No such user profile")
     found, last = contract_repo.reviews_of(user_id, limit, cursors.decode(cursor))
     vault.preload([r.reviewer_id for r in found])
     return {
