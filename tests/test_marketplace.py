@@ -307,6 +307,21 @@ def test_a_bid_cancelled_by_a_transaction_conflict_on_its_project_is_placed_on_t
     assert call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])[0] == 200  # it was counted once
 
 
+def test_a_bid_still_colliding_after_every_retry_is_a_409_to_send_again_and_leaves_nothing(http, world):
+    """Past the retries a colliding bid is refused with a 409 the client may resend, never a
+    500, and neither the bid nor its count is left half-written."""
+    from tests.faults import Fault, inject
+
+    project_id = post_project(http, world.employer)
+    with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 5, matching="BIDDER#")):
+        status, error = bid_in(http, world.freelancer, project_id, "USD")
+    assert (status, error.get("Code")) == (409, "ConflictError") and "again" in error["Message"], error
+    assert call(http, "GET", f"/projects/{project_id}/bids", token=world.employer["token"])[1]["items"] == []
+    assert call(http, "PATCH", f"/projects/{project_id}", EUROS, token=world.employer["token"])[0] == 200  # nothing counted
+    status, placed = bid_in(http, world.freelancer, project_id, "EUR")
+    assert status == 201, placed
+
+
 def test_accept_refuses_a_bid_in_another_currency_than_the_projects(http, world):
     """A bid written before bids were held to the budget's currency (here: its currency
     changed in the table) is not turned into a contract in that currency."""

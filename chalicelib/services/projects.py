@@ -266,6 +266,8 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
             raise errors.Conflict("The project is no longer open") from None
         if db.failed_on(exc, *repo.guard_key(project_id, uid)):
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
+        if db.conflicted(exc):  # still colliding with other bids after the retries: the caller may simply send it again
+            raise errors.Conflict("Many bids reached this project at the same moment; place yours again") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
     metrics.add_metric(name="BidsPlaced", unit="Count", value=1)
