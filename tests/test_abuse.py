@@ -183,3 +183,102 @@ def test_a_presigned_download_or_upload_used_after_it_expired_is_refused():
     sent = requests.post(upload["url"], data={**upload["fields"], "Content-Type": "text/plain"},
                          files={"file": ("up.txt", b"late", "text/plain")}, timeout=10)
     assert sent.status_code == 403 and b"Policy expired" in sent.content
+
+
+# --- text that is not Unicode: lone surrogates ----------------------------------------------------
+# JSON may carry "\ud800" on its own (half of a pair): Python reads it as a str that no UTF-8
+# encoder accepts, so anything sealed, stored or exported later would fail on it. The edge
+# refuses it in every string of every body and every query parameter, naming where it is.
+
+LONE = "abc\ud800"
+LONE_LOW = "\udfffxyz"
+
+
+@pytest.fixture(scope="module")
+def bank():
+    from tests.test_money import BANK
+
+    return BANK
+
+
+@pytest.mark.parametrize(("who", "method", "path", "payload", "field"), [
+    ("employer", "POST", "/projects", {"title": LONE, "description": "Files", "budget": {"amount": 10, "currency": "USD"}}, "title"),
+    ("employer", "POST", "/projects", {"title": "Title", "description": "Desc", "budget": {"amount": 10, "currency": "USD"},
+                                       "skills": ["go", LONE_LOW]}, "skills.1"),
+    ("freelancer", "POST", "/projects/{project_id}/bids", {"amount": {"amount": 10, "currency": "USD"}, "cover_letter": LONE,
+                                                           "delivery_days": 3}, "cover_letter"),
+    ("freelancer", "PATCH", "/me", {"full_name": LONE}, "full_name"),
+    ("freelancer", "PATCH", "/me", {"address": LONE_LOW}, "address"),
+    (None, "POST", "/phishing-reports", {"reported_sender": "x@phish.example", "channel": "email", "content": LONE,
+                                         "received_at": "2026-01-01"}, "content"),
+    (None, "POST", "/auth/signup", {"full_name": LONE}, "full_name"),
+    ("freelancer", "PUT", "/me/payout-method", {"account_holder": LONE}, "account_holder"),
+    ("freelancer", "PUT", "/me/payout-method", {"type": "upi", "upi_id": LONE}, "upi_id"),
+    ("freelancer", "PUT", "/me/profile", {"headline": "x", "experience": [{"title": "Dev", "description": LONE}]},
+     "experience.0.description"),
+    ("freelancer", "PUT", "/me/profile", {"headline": "x", "visibility": {LONE: "public"}}, "visibility.abc\\ud800"),
+])
+def test_a_lone_surrogate_in_any_body_string_is_a_400_naming_the_field(http, people, project_id, bank, who, method, path, payload, field):
+    if path == "/auth/signup":
+        payload = signup_payload(**payload)
+    elif path == "/me/payout-method" and "type" not in payload:
+        payload = {**bank, **payload}
+    token = people[who]["token"] if who else None
+    status, error = call(http, method, path.format(project_id=project_id), payload, token=token)
+    assert status == 400 and error["Code"] == "BadRequestError", error
+    assert error["Details"]["field"] == field and field in error["Message"], error
+    assert "\ud800" not in error["Message"] and "\udfff" not in error["Message"]
+
+
+@pytest.mark.parametrize(("auth", "path", "field"), [
+    ("admin", "/admin/audit?user_id=" + LONE, "user_id"),
+    ("freelancer", "/me/contracts?cursor=" + LONE, "cursor"),
+    (None, "/me/deletion-receipt?token=" + LONE, "token"),
+    (None, "/unsubscribe?token=" + LONE_LOW, "token"),
+])
+def test_a_lone_surrogate_in_a_query_parameter_is_a_400_naming_it(http, people, auth, path, field):
+    token = (people["admin"] if auth == "admin" else people[auth]["token"]) if auth else None
+    status, error = call(http, "GET", path, token=token)
+    assert status == 400 and error["Code"] == "BadRequestError" and error["Details"]["field"] == field, error
+
+
+def test_a_refused_surrogate_stores_nothing_and_the_export_still_finishes(http, runtime):
+    user = register(http, runtime, full_name="Grace Hopper")
+    token = user["token"]
+    assert call(http, "PUT", "/me/profile", {"headline": "Compilers", "bio": "COBOL"}, token=token)[0] == 200
+
+    assert call(http, "PUT", "/me/profile", {"headline": "Compilers", "bio": LONE}, token=token)[0] == 400
+    assert call(http, "PATCH", "/me", {"full_name": LONE}, token=token)[0] == 400
+    assert call(http, "GET", f"/users/{user['user_id']}/profile", token=token)[1]["bio"] == "COBOL"
+    assert call(http, "GET", "/me", token=token)[1]["full_name"] == "Grace Hopper"
+
+    status, started = call(http, "POST", "/me/exports", token=token)
+    assert status == 202, started
+    runtime.drain()
+    status, ready = call(http, "GET", f"/me/exports/{started['export_id']}", token=token)
+    assert status == 200 and ready["status"] == "ready", ready
+
+
+def test_a_signup_refused_for_a_surrogate_leaves_the_email_free(http, runtime):
+    payload = signup_payload(full_name=LONE)
+    assert call(http, "POST", "/auth/signup", payload)[0] == 400
+    status, created = call(http, "POST", "/auth/signup", {**payload, "full_name": "Ada Lovelace"})
+    assert status == 201, created
+
+
+def test_a_valid_surrogate_pair_is_an_ordinary_character(http, people):
+    bio = "Ships fast \U0001F680"  # sent as the escape pair "\ud83d\ude80"
+    assert call(http, "PUT", "/me/profile", {"headline": "Engineer", "bio": bio}, token=people["freelancer"]["token"])[0] == 200
+    shown = call(http, "GET", f"/users/{people['freelancer']['user_id']}/profile", token=people["freelancer"]["token"])[1]
+    assert shown["bio"] == bio
+
+
+def test_a_surrogate_written_raw_in_utf_8_is_refused_too(http, people):
+    raw = b'{"headline": "Engineer", "bio": "abc\xed\xa0\x80"}'  # json.loads reads it with surrogatepass
+    status, error = call(http, "PUT", "/me/profile", raw, token=people["freelancer"]["token"])
+    assert status == 400 and error["Code"] == "BadRequestError" and error["Details"]["field"] == "bio", error
+
+
+@pytest.mark.parametrize("path", ["/projects/" + LONE, "/users/" + LONE + "/profile"])
+def test_a_lone_surrogate_in_a_path_id_is_simply_not_found(http, people, path):
+    assert call(http, "GET", path, token=people["freelancer"]["token"])[0] == 404

@@ -80,6 +80,24 @@ def test_project_text_with_contact_details_is_refused(http, world):
     assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "description"
 
 
+@pytest.mark.parametrize("letter", [
+    "Call 0300–123–4567 to talk", "Ring 0300_123_4567", "0300,123,4567 any time", "Text 415|555|0100",
+    "0300~1234567 after six", "Write to ada at example dot dev", "ig ada.lovelace", "insta: @ada", "telegram ada_l",
+])
+def test_a_cover_letter_with_contact_details_in_another_disguise_is_refused(http, world, letter):
+    project_id = post_project(http, world.employer)
+    payload = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": letter, "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", payload, token=world.freelancer["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "cover_letter", error
+    mine = call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])[1]["items"]
+    assert all(b["project_id"] != project_id for b in mine)  # nothing was placed
+
+
+def test_a_project_quoting_amounts_ranges_years_and_versions_is_accepted(http, world):
+    description = "Budget $1,500 - $2,000 (10-15 days), 2019-2023 code base on Python 3.11.4, v1.2.3; in 2024 and 2025."
+    post_project(http, world.employer, description=description)
+
+
 def test_listing_shows_freelancers_open_projects_and_employers_their_own(http, world):
     mine = post_project(http, world.employer, title="Mine, open")
     theirs = post_project(http, world.other_employer, title="Another employer's")

@@ -4,6 +4,8 @@ profile requires it."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
@@ -167,6 +169,59 @@ def test_contact_details_are_found(text):
 ])
 def test_ordinary_text_is_not_mistaken_for_contact_details(text):
     assert contact.find(text) is None
+
+
+# phone numbers with any separators that are not letters, spelled-out emails with any
+# top-level domain, and handles named by an app's short name (issue 20)
+
+@pytest.mark.parametrize("text", [
+    "0300–123–4567", "0300_123_4567", "0300,123,4567", "0300*123*4567", "415|555|0100", "0300~1234567",
+    "+44 20·7946·0958", "(415) 555-2019", "call 0300 → 123 → 4567", "٠٣٠٠ ١٢٣ ٤٥٦٧",
+    "nine_eight_seven_six_five_four_three", "415,555,0100",
+    "ada at example dot dev", "ada (at) studio (dot) design", "ada [at] example [dot] co [dot] uk", "ada at example.dev",
+    "ig ada.lovelace", "IG: ada_l", "insta: @ada", "telegram ada_l", "find me on ig ada99", "fb ada.lovelace.7",
+])
+def test_contact_details_in_other_disguises_are_found(text):
+    assert contact.find(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "2019-2023", "$1,500 - $2,000", "v1.2.3", "in 2024 and 2025", "10-15 days", "1500 - 2000 USD", "12.5 - 15.75 hours",
+    "$10,000-$15,000", "₹50,000 – 1,00,000", "2019, 2020, 2021, 2022", "2015-2019 and 2019-2023 | 2023-2025",
+    "Python 3.11.4 / 3.12.1", "09:00-17:00, Mon-Fri", "2026-12-01 – 2026-12-31", "$1,500 - $2,000 (10-15 days)",
+    "1,000,000 rows in 2024", "I worked at Google. Then I moved", "expert at vue.js and node.js", "I use Instagram daily.",
+    "telegram bots and discord.js", "Skype for Business", "signal processing", "ig and fb ads", "good at numpy. Dot products too",
+])
+def test_ordinary_numbers_and_words_stay_allowed(text):
+    assert contact.find(text) is None, text
+
+
+# anything but letters and digits between the groups; currency signs aside: "$1,500" is money
+_SEPARATOR = st.text(
+    st.characters(exclude_categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd", "Nl", "No", "Cs", "Sc")), min_size=1, max_size=3)
+_GROUPING = st.sampled_from([(3, 3, 4), (4, 3, 4), (4, 7), (3, 7), (2, 4, 4), (5, 6), (3, 4, 4), (2, 3, 3, 3), (1, 3, 3, 4)])
+
+
+@given(grouping=_GROUPING, digits=st.text("0123456789", min_size=12, max_size=12), seps=st.lists(_SEPARATOR, min_size=3, max_size=3),
+       plus=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_phone_number_with_any_non_letter_separators_is_found(grouping, digits, seps, plus):
+    groups, at = [], 0
+    for size in grouping:
+        groups.append(digits[at:at + size])
+        at += size
+    number = groups[0] + "".join(sep + group for sep, group in zip(seps, groups[1:], strict=False))
+    text = f"Hello, reach me at {'+' if plus else ''}{number} after six"
+    assert contact.find(text), ascii(text)
+
+
+def test_a_long_text_is_read_in_linear_time():
+    import time
+
+    for text in ("x at " + "a." * 10_000, "a [at] " + "b." * 10_000 + "!", "1-" * 10_000, "a" + "-" * 20_000):
+        started = time.perf_counter()
+        contact.find(text)
+        assert time.perf_counter() - started < 2, text[:20]  # every start was tried: seconds, then minutes at 64 KB
 
 
 def test_visibility_levels_nest():

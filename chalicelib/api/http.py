@@ -6,6 +6,9 @@ models for the generated OpenAPI document. The view it wraps receives a `Call`
 model or a `Reply`. Around it:
 - malformed JSON, wrong types, unknown fields, missing fields, oversized bodies and
   strings become `400 BadRequestError` naming the field, never a 5xx;
+- so does text that is not Unicode (a lone surrogate such as the JSON escape `\\ud800`),
+  in any string or object key of a body and in any query parameter, before any model
+  or service sees it: nothing could seal, store or export it;
 - domain errors (`chalicelib.core.errors`) become their status and `Code`;
 - anything else is logged with its stack trace and answered with a generic 500
   that carries the correlation id, never the trace.
@@ -116,6 +119,43 @@ def validation_error(exc: ValidationError, where: str) -> errors.BadRequest:
     return errors.BadRequest(message, details={"field": first["field"], "errors": problems})
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_UNICODE = "is not valid Unicode (a lone surrogate: half of a UTF-16 pair)"
+
+
+def _shown(name: str) -> str:
+    """A key as it may appear in a message: lone surrogates written as `\\udXXX`."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def refuse_lone_surrogates(data: Any, where: str) -> None:
+    """A 400 naming the first string or object key (in document order) that holds a lone
+    surrogate. JSON's `\\ud800` escape and `json.loads`' surrogatepass let one through
+    as a `str` no UTF-8 encoder accepts. Iterative: nesting depth cannot break it."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                _not_unicode(loc, where)
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                here = (*loc, _shown(str(key)))
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    _not_unicode(here, where)
+                children.append((item, here))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(item, (*loc, str(i))) for i, item in enumerate(value)]))
+
+
+def _not_unicode(loc: tuple[str, ...], where: str) -> None:
+    name = ".".join(loc) or where
+    raise errors.BadRequest(f"Invalid {where} field '{name}': {NOT_UNICODE}",
+                            details={"field": name, "errors": [{"field": name, "reason": NOT_UNICODE}]})
+
+
 def parse_body(raw: bytes | None, model: type[M]) -> M:
     if raw and len(raw) > MAX_BODY_BYTES:
         raise errors.BadRequest(
@@ -129,6 +169,7 @@ def parse_body(raw: bytes | None, model: type[M]) -> M:
         raise errors.BadRequest("Request body is nested too deeply", details={"field": "body"}) from None
     if not isinstance(data, dict):
         raise errors.BadRequest("Request body must be a JSON object", details={"field": "body"})
+    refuse_lone_surrogates(data, "body")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -138,8 +179,10 @@ def parse_body(raw: bytes | None, model: type[M]) -> M:
 
 
 def parse_query(params: dict[str, str] | None, model: type[M]) -> M:
+    query = dict(params or {})
+    refuse_lone_surrogates(query, "query")
     try:
-        return model.model_validate(dict(params or {}))
+        return model.model_validate(query)
     except ValidationError as exc:
         raise validation_error(exc, "query") from None
 

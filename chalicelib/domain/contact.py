@@ -1,14 +1,21 @@
 """Finding contact details in free text (profiles), so they can be refused.
 
 Plain Python. `find(text)` names the first kind of contact detail it sees, or None:
-- email addresses, also written out ("ada at example dot com", "ada [at] example.com");
-- phone numbers in common written forms: +44 20 7946 0958, (415) 555-0100,
-  415.555.0100, 0300 123 4567, and digits spelled out ("nine eight seven ...");
-- messaging handles ("@ada_l", "skype: ada.l", "telegram ada_l", "whatsapp me") and
-  links that carry them (wa.me, t.me, m.me, mailto:, tel:, skype:, discord.gg, ...).
+- email addresses, also written out with any top-level domain ("ada at example dot dev",
+  "ada [at] example.com", "ada (at) studio (dot) design");
+- phone numbers: 9 or more digits with anything but letters between them, whatever the
+  separators ("0300–123–4567", "415|555|0100", "0300_123_4567", "0300~1234567"); 7 or 8
+  digits in the common written forms (555-0100, 6123 4567); digits spelled out ("nine
+  eight seven ...");
+- messaging handles ("@ada_l", "skype: ada.l", "telegram ada_l", "ig ada.lovelace",
+  "whatsapp me") and links that carry them (wa.me, t.me, m.me, mailto:, tel:, ...).
 
-Ordinary numbers stay allowed: years and year ranges ("2015-2019"), dates
-("2026-12-01", "01/12/2026"), amounts, versions.
+Ordinary numbers stay allowed. A run of digits is read as numbers first: dates
+("2026-12-01", "01/12/2026"), times ("09:00"), amounts with thousands separators
+("$1,500", "1,00,000"), decimals ("12.5"), versions ("3.11.4") and two-number ranges
+("1500 - 2000", "10-15") are never a phone number, and neither are years alone
+("2019-2023", "2019, 2020"). Only the plain numbers between them count, years among
+them too ("(415) 555-2019" is a phone number).
 
 Disguises are undone before looking: Unicode compatibility forms (full-width "＠" and
 "０３００", circled and superscript digits: NFKC), invisible characters (zero-width
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Cyrillic and Greek letters that pass for Latin ones in a handle or an app's name
 _LOOKALIKES = str.maketrans(
@@ -26,10 +34,24 @@ _LOOKALIKES = str.maketrans(
     "aeopcyxkmthbijsdhlqwAEOPCXKMTHBIJSaotvikpexuABEZHIKMNOPTYX",
 )
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# a local part starts where a run of the characters it may hold starts (else every one
+# of "a.a.a.a..." would be tried as a start: quadratic)
+_LOCAL = r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+"
+_EMAIL = re.compile(rf"{_LOCAL}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}")
+_OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
+_AT_SPELLED = rf"(?:\s*{_OPEN}\s*(?:@|at)\s*{_CLOSE}\s*|\s+at\s+|\s*@\s*)"
+_DOT_SPELLED = rf"(?:\s*{_OPEN}\s*(?:\.|dot)\s*{_CLOSE}\s*|\s+dot\s+)"
+# Written out, any top-level domain: the "at" or the "dot" is a word or in brackets.
 _EMAIL_SPELLED = re.compile(
-    r"\b[A-Za-z0-9._%+-]+\s*[\[\(\{<]?\s*(?:@|at)\s*[\]\)\}>]?\s*[A-Za-z0-9-]+\s*[\[\(\{<]?\s*(?:\.|dot)\s*[\]\)\}>]?\s*"
-    r"(?:com|net|org|io|co|info|biz|me|edu|gov|us|uk|in|pk|de|fr|ca|au|ae)\b",
+    rf"{_LOCAL}{_AT_SPELLED}[A-Za-z0-9-]+(?:(?:{_DOT_SPELLED}|\.)[A-Za-z0-9-]+)*{_DOT_SPELLED}[A-Za-z]{{2,24}}\b"
+    rf"|{_LOCAL}\s*{_OPEN}\s*(?:@|at)\s*{_CLOSE}\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,24}}\b",
+    re.IGNORECASE,
+)
+# "ada at example.dev": a plain "at" before a dotted name is also how skills are written
+# ("expert at vue.js", "good at ASP.NET"), so file and framework endings do not count.
+_EMAIL_AT_WORD = re.compile(
+    rf"{_LOCAL}\s+at\s+[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?!(?:js|ts|jsx|tsx|py|rb|md|txt|pdf|docx?|xlsx?|"
+    r"csv|json|ya?ml|html?|css|php|cpp|exe|sh|go|rs|kt|swift|sql|png|jpe?g|svg|gif|zip|tar|gz)\b)[A-Za-z]{2,24}\b(?!\.\w)",
     re.IGNORECASE,
 )
 _LINK = re.compile(
@@ -39,38 +61,119 @@ _LINK = re.compile(
     r"calendly\.com)\b)",
     re.IGNORECASE,
 )
-_APPS = r"(?:skype|whats\s?app|telegram|signal|viber|we\s?chat|discord|snapchat|kik|messenger|insta(?:gram)?|twitter|tiktok)"
+_APPS = (r"(?:skype|whats\s?app|telegram|signal|viber|we\s?chat|discord|snapchat|snap|kik|messenger|insta(?:gram)?|ig|"
+         r"twitter|tiktok|facebook|fb|tg)")
 _HANDLE_NAMED = re.compile(
     rf"\b{_APPS}\b\s*(?:id|handle|user(?:name)?|name|number|no\.?)?\s*(?:[:=]\s*@?|@)[A-Za-z0-9_.\-]{{3,}}", re.IGNORECASE
+)
+# An app's name, then a space, then something only a handle looks like: a dot, an
+# underscore or a digit inside ("telegram ada_l", "ig ada.lovelace"); "telegram bots" is words.
+_HANDLE_SPACED = re.compile(
+    rf"\b{_APPS}\s+(?:(?:id|handle|user(?:name)?)\s+)?@?[A-Za-z][A-Za-z0-9]*(?:[._]+[A-Za-z0-9]+|\d+)+[A-Za-z0-9._]*",
+    re.IGNORECASE,
 )
 _HANDLE_INVITE = re.compile(
     rf"\b(?:add|message|msg|text|call|ping|contact|reach|find|dm)\s+me\b.{{0,20}}\b(?:on|at|via)\s+{_APPS}\b", re.IGNORECASE
 )
 _AT_HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{2,29})\b")
-_PHONE_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
-_YEAR_RANGE = re.compile(r"^\s*(?:19|20)\d\d\s*[-/–]\s*(?:19|20)?\d\d\s*$")
-_DATE = re.compile(
-    r"^\s*(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
-    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d"
-    r"|(?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d\d)\s*$"
+# Digits with anything but letters between them (and so any separator at all).
+_DIGIT_RUN = re.compile(r"\d(?:[\W_]*\d)*")
+_COMMON_SEPARATORS = re.compile(r"^[\s().\-/+]+$")  # where 7 or 8 digits already make a phone number
+_DAY, _MONTH, _YEAR = r"(?:0?[1-9]|[12]\d|3[01])", r"(?:0?[1-9]|1[0-2])", r"(?:19|20)\d\d"
+_NUMBER = re.compile(
+    rf"(?P<date>{_YEAR}[-/.]{_MONTH}[-/.]{_DAY}|{_DAY}[-/.]{_MONTH}[-/.]{_YEAR}|{_MONTH}[-/.]{_DAY}[-/.]{_YEAR})(?!\d)"
+    rf"|(?P<years>{_YEAR}\s*[-/–—]\s*\d\d)(?![\d.,:]\d|\d)"
+    r"|(?P<time>(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)(?![\d:])"
+    r"|(?P<amount>[1-9]\d{0,2}(?:,\d{3}){1,2}(?:\.\d\d?)?|[1-9]\d?(?:,\d\d){1,2},\d{3}(?:\.\d\d?)?)(?![.,]?\d)"
+    r"|(?P<version>(?:0|[1-9]\d?)\.(?:0|[1-9]\d?)\.(?:0|[1-9]\d{0,2})(?:\.(?:0|[1-9]\d{0,2}))?)(?![.,]?\d)"
+    r"|(?P<decimal>(?:0|[1-9]\d*)\.\d\d?)(?![.,]?\d)"
+    rf"|(?P<year>{_YEAR})(?!\d)"
+    r"|(?P<plain>\d+)"
 )
+_RANGE = re.compile(r"^\s*[-–—~]\s*$")
+_HARD = ("date", "years", "time", "version")  # never part of a phone number
+_MONEY = ("amount", "decimal")  # only where a currency sign says so, or standing alone
+
+
+@dataclass(frozen=True)
+class _Number:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+    @property
+    def digits(self) -> str:
+        return "".join(c for c in self.text if c.isdigit())
+
+
+def _numbers(text: str, start: int, end: int) -> list[_Number]:
+    """The digit run text[start:end] read as numbers, left to right."""
+    found, at = [], start
+    while at < end:
+        if not text[at].isdigit():
+            at += 1
+            continue
+        match = _NUMBER.match(text, at, end)
+        assert match is not None  # `plain` matches any digit
+        found.append(_Number(match.lastgroup or "plain", match.group(0), match.start(), match.end()))
+        at = match.end()
+    return found
+
+
+def _after_currency_sign(text: str, at: int) -> bool:
+    before = text[max(0, at - 2):at].rstrip(" ")
+    return bool(before) and unicodedata.category(before[-1]) == "Sc"
+
+
+def _stretches(text: str, numbers: list[_Number]) -> list[list[_Number]]:
+    """The stretches of numbers that could be one phone number: split at dates, year
+    ranges, times and versions, and at amounts and decimals that are money ("$1,500",
+    "€ 12.50") or the run's only number. Other amounts count as their digits
+    ("415,555-0100")."""
+    stretches: list[list[_Number]] = [[]]
+    for number in numbers:
+        money = number.kind in _MONEY and (len(numbers) == 1 or _after_currency_sign(text, number.start))
+        if number.kind in _HARD or money:
+            stretches.append([])
+        else:
+            stretches[-1].append(number)
+    return [s for s in stretches if s]
+
+
+def _a_range(text: str, numbers: list[_Number]) -> bool:
+    """Two numbers with as many whole digits, the second larger, joined by a dash:
+    "1500 - 2000", "1,500 - 2,000", "12.5 - 15.75", "$15000 - $20000"."""
+    if len(numbers) != 2:
+        return False
+    low, high = (float(n.text.replace(",", "")) for n in numbers)
+    whole = [n.text.split(".")[0].replace(",", "") for n in numbers]
+    between = text[numbers[0].end:numbers[1].start].rstrip()
+    if between and unicodedata.category(between[-1]) == "Sc":
+        between = between[:-1]
+    return len(whole[0]) == len(whole[1]) and whole[0][0] != "0" and low < high and bool(_RANGE.match(between))
+
+
+def _phone(text: str) -> bool:
+    for run in _DIGIT_RUN.finditer(text):
+        for numbers in _stretches(text, _numbers(text, run.start(), run.end())):
+            if all(n.kind == "year" for n in numbers) or _a_range(text, numbers):
+                continue
+            digits = sum(len(n.digits) for n in numbers)
+            if digits >= 9:
+                return True
+            between = [text[a.end:b.start] for a, b in zip(numbers, numbers[1:], strict=False)]
+            if digits >= 7 and between and all(_COMMON_SEPARATORS.match(b) for b in between):
+                return True
+    return _spelled_digits(text) >= 7
+
+
 _DIGIT_WORDS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
 }
-_WORD_OR_DIGIT = re.compile(r"\b(?:" + "|".join(_DIGIT_WORDS) + r")\b|\d", re.IGNORECASE)
-_BETWEEN = re.compile(r"^[\s\-.,()/+]*$")
-
-
-def _phone(text: str) -> bool:
-    for match in _PHONE_RUN.finditer(text):
-        run = match.group(0)
-        digits = sum(c.isdigit() for c in run)
-        if digits >= 9:
-            return True
-        if digits >= 7 and not _YEAR_RANGE.match(run) and not _DATE.match(run) and re.search(r"[\s.\-()]", run):
-            return True
-    return _spelled_digits(text) >= 7
+_WORD_OR_DIGIT = re.compile(r"(?<![^\W\d_])(?:" + "|".join(_DIGIT_WORDS) + r")(?![^\W\d_])|\d", re.IGNORECASE)
+_BETWEEN = re.compile(r"^[\W_]*$")  # anything but letters and digits
 
 
 def _spelled_digits(text: str) -> int:
@@ -108,11 +211,11 @@ def find(text: str) -> str | None:
 
 
 def _find(text: str) -> str | None:
-    if _EMAIL.search(text) or _EMAIL_SPELLED.search(text):
+    if _EMAIL.search(text) or _EMAIL_SPELLED.search(text) or _EMAIL_AT_WORD.search(text):
         return "an email address"
     if _LINK.search(text):
         return "a link to a contact or messaging channel"
-    if _HANDLE_NAMED.search(text) or _HANDLE_INVITE.search(text) or _AT_HANDLE.search(text):
+    if _HANDLE_NAMED.search(text) or _HANDLE_SPACED.search(text) or _HANDLE_INVITE.search(text) or _AT_HANDLE.search(text):
         return "a messaging handle"
     if _phone(text):
         return "a phone number"
