@@ -136,6 +136,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "budget_amount": keep("user.financial", "part of the contract's record", export=True),
         "budget_currency": keep("user.financial", "part of the contract's record", export=True),
         "status": STATUS, "contract_id": keep(SYSTEM, "an id", export=True), "created_at": WHEN, "updated_at": WHEN,
+        "live_bids": keep(SYSTEM, "a count of the bids on the project, which holds the budget's currency"),
     },
     "project_file": {
         "file_id": keep(SYSTEM, "an id", export=True), "project_id": keep(SYSTEM, "an id", export=True),
