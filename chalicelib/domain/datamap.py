@@ -94,6 +94,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "created_at": WHEN,
         "updated_at": WHEN,
         "revoked": erase("user.authorization", export=False),
+        "deletion_token_hash": erase(SYSTEM, export=False), "engagements": erase(SYSTEM, export=False),
     },
     "email_claim": {
         "status": STATUS, "claim_id": keep(SYSTEM, "a random id", export=False), "user_id": USER_ID,

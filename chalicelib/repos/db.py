@@ -112,3 +112,16 @@ def failed_at(exc: Exception, index: int) -> bool:
     reason = reasons[index] if index < len(reasons) else None
     code = reason.get("Code") if isinstance(reason, dict) else getattr(reason, "code", None)
     return code == "ConditionalCheckFailed"
+
+
+def failed_on(exc: Exception, tx: Any, key: tuple[str, str]) -> bool:
+    """Whether the operation on the item `key` (pk, sk) is what cancelled transaction `tx`.
+    PynamoDB sends a transaction's operations grouped by kind (condition checks, deletes,
+    puts, updates), not in the order they were added, so an operation's index depends on
+    the others: this finds it by the item's key."""
+    operations = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
+    for index, operation in enumerate(operations):
+        item = operation.get("Key") or operation.get("Item") or {}
+        if (item.get("pk", {}).get("S"), item.get("sk", {}).get("S")) == key:
+            return failed_at(exc, index)
+    return False

@@ -7,10 +7,12 @@ details) and each bid by its bidder.
 
 Accepting is one DynamoDB transaction: the project goes from `open` to `in_progress`
 (the condition every concurrent accept races on), the bid from `live` to `accepted`,
-the contract and both parties' `PARTY#` links are written, and the other live bids
-become `rejected`, up to `MAX_REJECTED_IN_ACCEPT` of them. Any beyond that (a project
-with more live bids than one transaction holds) are rejected right after by
-idempotent conditional updates, which a retried request repeats safely.
+the contract and both parties' `PARTY#` links are written, both accounts are held to
+being open with no deletion scheduled (and count the contract, which a deletion
+request racing it sees), and the other live bids become `rejected`, up to
+`MAX_REJECTED_IN_ACCEPT` of them. Any beyond that (a project with more live bids than
+one transaction holds) are rejected right after by idempotent conditional updates,
+which a retried request repeats safely.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from chalicelib.core.resources import FILES_BUCKET
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import cursors, db, ids
+from chalicelib.repos import cursors, db, ids, users
 from chalicelib.repos import projects as repo
 from chalicelib.security import vault
 from chalicelib.services import guards, profiles
@@ -72,6 +74,7 @@ def _no_contact_details(fields: dict[str, Any]) -> None:
 def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "employer", "post projects")
     guards.verified(caller)
+    guards.no_deletion_scheduled(caller, "post projects")
     _no_contact_details({k: data[k] for k in ("title", "description", "location") if data.get(k)})
     now = clock.now_ts()
     project = repo.Project(
@@ -80,7 +83,14 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
         location=data.get("location"), status=rules.OPEN, created_at=now, updated_at=now,
     )
     repo.list_keys(project)
-    project.save(condition=repo.Project.pk.does_not_exist())
+    try:
+        with db.transaction() as tx:
+            users.check_dealing(tx, caller.user_id)
+            tx.save(project, condition=repo.Project.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if db.failed_on(exc, tx, users.account_key(caller.user_id)):
+            raise errors.deletion_scheduled("post projects") from None
+        raise
     logger.info("project posted", extra={"project_id": pid, "user_id": caller.user_id})
     metrics.add_metric(name="ProjectsPosted", unit="Count", value=1)
     return {"project_id": pid, "status": rules.OPEN}
@@ -126,12 +136,17 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
 def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
     """Close an open project: it leaves the open list and its live bids are rejected
     (in the same transaction, as many as fit; the rest right after, as in `accept`)."""
-    project = owned_project(caller, items, project_id)
+    return out(shut(owned_project(caller, items, project_id)))
+
+
+def shut(project: repo.Project) -> repo.Project:
+    """What closing does (its owner's request, or erasure of its owner)."""
     if project.status == rules.CLOSED:
-        return out(project)  # closing twice is harmless
+        return project  # closing twice is harmless
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it has a contract and cannot be closed")
     now = clock.now_ts()
+    project_id = project.project_id
     inside, after = _split(repo.live_bids(project_id))
     try:
         with db.transaction() as tx:
@@ -148,7 +163,7 @@ def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
         reject_if_live(bid, now)
     project.status = rules.CLOSED
     project.updated_at = now
-    return out(project)
+    return project
 
 
 def _split(bids: list[repo.Bid]) -> tuple[list[repo.Bid], list[repo.Bid]]:
@@ -229,6 +244,7 @@ def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor:
 def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "freelancer", "bid")
     guards.verified(caller)
+    guards.no_deletion_scheduled(caller, "bid")
     project = visible_project(caller, items, project_id)
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it takes no bids")
@@ -245,16 +261,20 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
         cover_letter_enc=vault.seal(uid, "bid.cover_letter", data["cover_letter"]), status=rules.LIVE, created_at=now, updated_at=now,
         gsi1pk=f"BIDS#{uid}", gsi1sk=f"{now:017.6f}#{bid_id}",
     )
+    guard = repo.guard(project_id, uid, bid_id)
     try:
         with db.transaction() as tx:
             tx.condition_check(repo.Project, repo.project_pk(project_id), "PROJECT", condition=repo.Project.status == rules.OPEN)
-            tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
+            tx.save(guard, condition=repo.BidderGuard.pk.does_not_exist())
             tx.save(bid, condition=repo.Bid.pk.does_not_exist())
+            users.check_dealing(tx, uid)
     except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        if db.failed_on(exc, tx, repo.key(project_id)):
             raise errors.Conflict("The project is no longer open") from None
-        if db.failed_at(exc, 1):
+        if db.failed_on(exc, tx, (guard.pk, guard.sk)):
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
+        if db.failed_on(exc, tx, users.account_key(uid)):
+            raise errors.deletion_scheduled("bid") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
     metrics.add_metric(name="BidsPlaced", unit="Count", value=1)
@@ -307,14 +327,23 @@ def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[
         raise errors.NotFound("No such bid")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}; only live bids can be withdrawn")
+    if not retract(bid):
+        raise errors.Conflict("The bid is no longer live")
+    return {"bid_id": bid_id, "status": rules.WITHDRAWN}
+
+
+def retract(bid: repo.Bid) -> bool:
+    """What withdrawing does (its bidder's request, or erasure of its bidder): the bid is
+    `withdrawn` and its bidder guard goes, in one transaction. False if it was not live."""
     try:
         with db.transaction() as tx:
             tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
                       condition=repo.Bid.status == rules.LIVE)
-            tx.delete(repo.guard(project_id, caller.user_id, bid_id), condition=repo.BidderGuard.bid_id == bid_id)
+            tx.delete(repo.guard(bid.project_id, bid.freelancer_id, bid.bid_id), condition=repo.BidderGuard.bid_id == bid.bid_id)
     except TransactWriteError:
-        raise errors.Conflict("The bid is no longer live") from None
-    return {"bid_id": bid_id, "status": rules.WITHDRAWN}
+        return False
+    bid.status = rules.WITHDRAWN
+    return True
 
 
 def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
@@ -326,6 +355,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
         raise errors.Conflict(f"The project is {project.status}; a bid was accepted already")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}")
+    guards.no_deletion_scheduled(caller, "hire")
     now = clock.now_ts()
     contract_id = ids.new_id()
     contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
@@ -339,15 +369,21 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
                 condition=(repo.Project.status == rules.OPEN) & (repo.Project.owner_id == caller.user_id),
             )
             tx.update(bid, actions=[repo.Bid.status.set(rules.ACCEPTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
+            users.engage(tx, caller.user_id)  # neither party is leaving, and each counts the contract
+            users.engage(tx, bid.freelancer_id)
             tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
             for party in contract_repo.parties(contract, now):
                 tx.save(party)
             _reject(tx, inside, now)
     except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        if db.failed_on(exc, tx, repo.key(project_id)):
             raise errors.Conflict("A bid on this project was accepted already") from None
-        if db.failed_at(exc, 1):
+        if db.failed_on(exc, tx, repo.bid_key(project_id, bid_id)):
             raise errors.Conflict("The bid is no longer live") from None
+        if db.failed_on(exc, tx, users.account_key(caller.user_id)):
+            raise errors.deletion_scheduled("hire") from None
+        if db.failed_on(exc, tx, users.account_key(bid.freelancer_id)):
+            raise errors.account_unavailable("freelancer", "this bid can no longer be accepted") from None
         raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
     for other in after:
         reject_if_live(other, now)
