@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers import admin_token, assert_books_balance, call, login, verified
+from tests.helpers import admin_token, assert_books_balance, call, login, register, verified, wallet
 
 USD = "USD"
 
@@ -129,6 +129,93 @@ def test_funding_is_refused_while_either_party_is_scheduled_for_deletion(http, r
         assert call(http, "GET", f"/contracts/{cid}", token=who["token"])[1]["escrow_status"] == "unfunded"
     for who in (freelancer, employer):
         assert call(http, "DELETE", "/me/deletion", token=who["token"])[0] == 200
+    runtime.drain()
+
+
+def test_a_blocker_that_appears_during_the_grace_period_stops_the_erasure_and_the_user_is_told_once(http, runtime, world,
+                                                                                                      monkeypatch, capfd):
+    """aplusxpert lets a party of a funded contract ask for deletion (only disputes and
+    legal holds block it); a dispute opened during the grace period must stop the erasure,
+    or resolving it later pays into an account nobody can withdraw from."""
+    from tests.test_money import funded
+
+    freelancer = verified(http, runtime, world.admin, "freelancer")
+    cid = funded(http, runtime, world, freelancer, 7000)
+    monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
+    status, scheduled = call(http, "POST", "/me/deletion", token=freelancer["token"])
+    assert status == 202, scheduled
+    assert call(http, "POST", f"/contracts/{cid}/dispute", {"reason": "scope changed"}, token=freelancer["token"])[0] == 200
+    capfd.readouterr()
+
+    _grace_ends(runtime)
+    status, session = login(http, freelancer)
+    assert status == 200  # nothing erased
+    freelancer["token"] = session["token"]
+    receipt = _receipt(http, scheduled["receipt_token"])
+    assert receipt["status"] == "scheduled" and receipt["completed_at"] is None
+    assert receipt["blocked_by"] == [{"type": "open_dispute", "id": cid}]
+    failed = capfd.readouterr()
+    assert "ErasureBlocked" in failed.err + failed.out and f"open_dispute {cid}" in failed.err + failed.out
+    told = [m for m in call(http, "GET", f"/_dev/outbox?to={freelancer['email']}")[1]["items"]
+            if "could not be completed" in (m.get("subject") or "")]
+    assert len(told) == 1 and "dispute" in told[0]["body"] and cid in told[0]["body"]
+
+    tok = admin_token(http, world.admin_creds)
+    status, resolved = call(http, "POST", f"/admin/disputes/{cid}/resolve", {"release_to": "freelancer"}, token=tok)
+    assert status == 200, resolved
+    assert wallet(http, freelancer)["balance"]["amount"] == 6300  # their money, in an account they can still use
+
+
+# --- defect 6: a stale job erases nothing; cancelling and the start of erasure do not race ---------
+
+def test_a_job_queued_before_the_user_cancelled_or_asked_again_erases_nothing(http, runtime):
+    from chalicelib.core import clock
+
+    user = register(http, runtime, "freelancer")
+    status, first = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    runtime.drain()
+    clock.advance(15 * 86400 + 60)  # a day past the grace period; TTL (lazy) has not removed the request yet
+    runtime.run_job("watch_erasures")  # the overdue watch queues the erasure
+    user["token"] = login(http, user)[1]["token"]
+
+    assert call(http, "DELETE", "/me/deletion", token=user["token"]) == (200, {"status": "cancelled"})
+    status, second = call(http, "POST", "/me/deletion", token=user["token"])  # asked again: a new grace period
+    assert status == 202
+    for _ in range(5):
+        runtime.poll_queues(retry_now=True)  # the job queued for the first request runs now
+
+    assert login(http, user)[0] == 200 and call(http, "GET", "/me", token=user["token"])[0] == 200
+    assert _receipt(http, first["receipt_token"])["status"] == "cancelled"
+    assert _receipt(http, second["receipt_token"])["status"] == "scheduled"
+    assert call(http, "DELETE", "/me/deletion", token=user["token"])[0] == 200
+    runtime.drain()
+
+
+def test_once_erasure_has_begun_the_deletion_can_no_longer_be_cancelled(http, runtime, monkeypatch):
+    from chalicelib.repos import deletion
+    from chalicelib.services import erasure
+
+    user = register(http, runtime, "freelancer")
+    status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
+    assert status == 202
+    token_hash = deletion.token_hash(scheduled["receipt_token"])
+    first = erasure.ERASE_STEPS[0]
+    real = erasure.STEP[first]
+
+    def cut_off(*args, **kwargs):
+        raise TimeoutError("the function timed out as the erasure began")
+
+    monkeypatch.setitem(erasure.STEP, first, cut_off)
+    with pytest.raises(TimeoutError):
+        erasure.run(user["user_id"], token_hash, "erase")
+    monkeypatch.setitem(erasure.STEP, first, real)
+
+    status, refused = call(http, "DELETE", "/me/deletion", token=user["token"])
+    assert status == 409, refused
+    assert erasure.run(user["user_id"], token_hash, "erase")["status"] == "erased"
+    assert _receipt(http, scheduled["receipt_token"])["status"] == "erased"
+    assert login(http, user)[0] != 200
     runtime.drain()
 
 

@@ -138,7 +138,9 @@ def receipt(token: str) -> dict[str, Any]:
     if found is None:
         raise errors.NotFound("No deletion receipt for this token")
     return {
-        "status": found.status, "requested_at": clock.iso(found.requested_at), "erase_after": clock.iso(found.erase_after),
+        "status": "scheduled" if found.status == repo.ERASING else found.status,  # erasing: scheduled until it is done
+        "requested_at": clock.iso(found.requested_at), "erase_after": clock.iso(found.erase_after),
         "erased": list(found.erased or []), "kept": [dict(k) for k in (found.kept or [])],
         "completed_at": clock.iso(found.completed_at) if found.completed_at else None,
+        "blocked_by": [dict(b) for b in (found.blocked_by or [])] if found.status in (repo.SCHEDULED_STATUS, repo.ERASING) else [],
     }
