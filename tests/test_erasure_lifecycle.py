@@ -166,6 +166,47 @@ def test_a_blocker_that_appears_during_the_grace_period_stops_the_erasure_and_th
     assert wallet(http, freelancer)["balance"]["amount"] == 6300  # their money, in an account they can still use
 
 
+# --- defects 3 and 5: what erasure leaves on the marketplace --------------------------------------
+
+def test_an_erased_freelancers_live_bids_are_withdrawn_and_cannot_be_accepted(http, runtime, world):
+    freelancer = verified(http, runtime, world.admin, "freelancer")
+    project_id = _project(http, world.employer)
+    status, bid = _bid(http, freelancer, project_id)
+    assert status == 201, bid
+    assert call(http, "POST", "/me/deletion", token=freelancer["token"])[0] == 202
+    _grace_ends(runtime)
+    assert login(http, freelancer)[0] != 200  # erased
+
+    employer_token = login(http, world.employer)[1]["token"]
+    bids = call(http, "GET", f"/projects/{project_id}/bids", token=employer_token)[1]["items"]
+    assert [(b["bid_id"], b["status"]) for b in bids] == [(bid["bid_id"], "withdrawn")]
+    status, refused = call(http, "POST", f"/projects/{project_id}/bids/{bid['bid_id']}/accept", token=employer_token)
+    assert status == 409, refused
+    assert call(http, "GET", f"/projects/{project_id}", token=employer_token)[1]["status"] == "open"
+    contracts = call(http, "GET", "/me/contracts?limit=100", token=employer_token)[1]["items"]
+    assert all(c["project_id"] != project_id for c in contracts)
+
+
+def test_an_erased_employers_open_projects_are_closed_and_their_live_bids_rejected(http, runtime, world):
+    employer = verified(http, runtime, world.admin, "employer")
+    project_id = _project(http, employer)
+    freelancer = verified(http, runtime, world.admin, "freelancer")
+    status, bid = _bid(http, freelancer, project_id)
+    assert status == 201, bid
+    late = verified(http, runtime, world.admin, "freelancer")
+    assert call(http, "POST", "/me/deletion", token=employer["token"])[0] == 202
+    _grace_ends(runtime)
+    assert login(http, employer)[0] != 200  # erased
+
+    token = login(http, freelancer)[1]["token"]
+    listed = call(http, "GET", "/projects?limit=100", token=token)[1]["items"]
+    assert project_id not in [p["project_id"] for p in listed]
+    assert call(http, "GET", f"/projects/{project_id}", token=token)[1]["status"] == "closed"
+    mine = {b["bid_id"]: b["status"] for b in call(http, "GET", "/me/bids", token=token)[1]["items"]}
+    assert mine[bid["bid_id"]] == "rejected"
+    assert _bid(http, {**late, "token": login(http, late)[1]["token"]}, project_id)[0] == 409
+
+
 # --- defect 6: a stale job erases nothing; cancelling and the start of erasure do not race ---------
 
 def test_a_job_queued_before_the_user_cancelled_or_asked_again_erases_nothing(http, runtime):

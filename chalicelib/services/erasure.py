@@ -15,6 +15,9 @@ crash, a throttle or a timeout and a rerun finish the job without repeating what
 done (and each step is itself safe to repeat):
 1. `sign_in`  the account is closed (login fails, tokens are refused) and the Cognito
               user deleted (or, where the profile archives, disabled);
+   `bids`     the user's live bids are withdrawn, as their bidder withdrawing does;
+   `projects` the user's open projects are closed, as their owner closing does (their
+              live bids rejected, off the open list);
 2. `objects`  identity documents, project files the user uploaded and exports: every
               version of every object deleted;
 3. `activity` items elsewhere that the user wrote (bids, messages, reviews given,
@@ -27,7 +30,8 @@ done (and each step is itself safe to repeat):
               backups included, is unreadable (last, so a rerun can still read the
               email to finish step 1).
 Under a profile whose policy archives instead (`after_erasure: archive`), only steps 1
-(disable), `unlist` (out of every processing list) and the receipt run: the data is kept, access ends and processing stops, and the receipt says so.
+(disable), `bids`, `projects`, `unlist` (out of every processing list) and the receipt
+run: the data is kept, access ends and processing stops, and the receipt says so.
 """
 from __future__ import annotations
 
@@ -43,15 +47,16 @@ from chalicelib.core import clock, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
 from chalicelib.domain import datamap
+from chalicelib.domain import marketplace as market
 from chalicelib.repos import activity, notifications
 from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
-from chalicelib.services import deletion
+from chalicelib.services import deletion, projects
 
-ERASE_STEPS = ("sign_in", "objects", "activity", "partition", "account", "receipt", "key")
-ARCHIVE_STEPS = ("sign_in", "unlist", "receipt")
+ERASE_STEPS = ("sign_in", "bids", "projects", "objects", "activity", "partition", "account", "receipt", "key")
+ARCHIVE_STEPS = ("sign_in", "bids", "projects", "unlist", "receipt")
 KEY_ATTRIBUTES = set(datamap.KEYS)
 
 
@@ -89,6 +94,21 @@ def _sign_in(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
         (cognito.disable_user if progress.outcome == "archive" else cognito.delete_user)(email)
     if account.status not in (users_repo.CLOSED, users_repo.ERASED):
         account.update(actions=[users_repo.UserItem.status.set(users_repo.CLOSED), users_repo.UserItem.updated_at.set(clock.now_ts())])
+
+
+def _bids(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Live bids are withdrawn the way their bidder withdraws one: nobody can accept them."""
+    for bid in activity.of_user(user_id, "bids_placed"):
+        if bid.status == market.LIVE:
+            projects.retract(bid)
+
+
+def _projects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Open projects are closed the way their owner closes one: off the open list, their
+    live bids rejected (the bidders are told)."""
+    for project in activity.of_user(user_id, "projects_posted"):
+        if project.status == market.OPEN:
+            projects.shut(project)
 
 
 def _objects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -192,7 +212,8 @@ def _key(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
 
 
 STEP = {
-    "sign_in": _sign_in, "objects": _objects, "activity": _activity, "partition": _partition, "account": _account_item, "unlist": _unlist, "receipt": _receipt, "key": _key,
+    "sign_in": _sign_in, "bids": _bids, "projects": _projects, "objects": _objects, "activity": _activity,
+    "partition": _partition, "account": _account_item, "unlist": _unlist, "receipt": _receipt, "key": _key,
 }
 
 
