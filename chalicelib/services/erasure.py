@@ -275,10 +275,13 @@ def _start(user_id: str, token_hash: str, outcome: str) -> deletion_repo.Erasure
     return progress if deletion_repo.start_erasure(progress) else None
 
 
-def _held(user_id: str, token_hash: str, found: list[dict[str, str]]) -> None:
+def _held(user_id: str, token_hash: str, found: list[dict[str, str]], begun: bool = False) -> None:
     metrics.add_metric(name="ErasuresBlocked", unit="Count", value=1)
     logger.warning("erasure blocked", extra={"user_id": user_id, "blockers": found})
-    _tell_blocked(user_id, token_hash, found)
+    if begun:
+        deletion_repo.erasure_blocked(token_hash, found)  # the account is closed already: no "it still works" email
+    else:
+        _tell_blocked(user_id, token_hash, found)
     raise ErasureBlocked(found)
 
 
@@ -291,7 +294,7 @@ def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
     if progress is None:
         progress = _start(user_id, token_hash, outcome)
     elif progress.token_hash == token_hash and (found := _blockers(user_id, ["legal_hold"])):
-        _held(user_id, token_hash, found)  # begun already: only a legal hold stops what is left
+        _held(user_id, token_hash, found, begun=True)  # begun already: only a legal hold stops what is left
     if progress is None or progress.token_hash != token_hash:
         metrics.add_metric(name="ErasuresStale", unit="Count", value=1)
         logger.info("erasure job for a deletion no longer scheduled: nothing done", extra={"user_id": user_id})
