@@ -34,7 +34,7 @@ def _project_and_bid(want: Want) -> list:
     return [repo.key(project_id), repo.bid_key(project_id, path_id(want.path, "bid_id"))]
 
 
-@endpoint(bp, "/projects", "POST", body=M.ProjectIn, response=M.Created, status=201, tags=TAGS, errors_=(403, 422),
+@endpoint(bp, "/projects", "POST", body=M.ProjectIn, response=M.Created, status=201, tags=TAGS, errors_=(403, 409, 422),
           summary="Post a project (verified employers)")
 def create(call: Call) -> dict:
     return service.create(call.caller, call.body.model_dump(mode="json"))

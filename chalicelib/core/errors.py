@@ -92,3 +92,14 @@ def notice_period_too_short(days: int, earliest: str) -> Unprocessable:
 def phone_in_use() -> Conflict:
     """One verified phone number, one account: the number is what the one-time code proves."""
     return Conflict("This phone number is already verified on another account", code="PhoneInUse", details={"field": "phone"})
+
+
+def deletion_scheduled(doing: str) -> Conflict:
+    """The caller's own deletion is scheduled: nothing new that money could follow."""
+    return Conflict(f"Your account is scheduled for deletion, so you cannot {doing}; cancel the deletion "
+                    "(DELETE /me/deletion) to go on using it", code="DeletionScheduled")
+
+
+def account_unavailable(who: str, doing: str) -> Conflict:
+    """The other party's account is closed, erased or scheduled for deletion."""
+    return Conflict(f"The {who}'s account is closed or being deleted; {doing}", code="AccountUnavailable")

@@ -94,6 +94,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "created_at": WHEN,
         "updated_at": WHEN,
         "revoked": erase("user.authorization", export=False),
+        "deletion_token_hash": erase(SYSTEM, export=False), "engagements": erase(SYSTEM, export=False),
     },
     "email_claim": {
         "status": STATUS, "claim_id": keep(SYSTEM, "a random id", export=False), "user_id": USER_ID,
@@ -254,7 +255,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "token_hash": erase(SYSTEM, export=False), "outcome": STATUS,
     },
     "deletion_receipt": {a: keep(SYSTEM, "the receipt of an erasure; it names nobody", export=False) for a in
-                         ("status", "requested_at", "erase_after", "completed_at", "erased", "kept")},
+                         ("status", "requested_at", "erase_after", "completed_at", "erased", "kept", "blocked_by")},
     "legal_hold": {
         "hold_id": keep("system.legal", "a legal hold outlives the account it holds"),
         "user_id": keep("user.unique_id", "a legal hold outlives the account it holds"),

@@ -4,7 +4,8 @@
   the hash of the receipt token). Its TTL (`expires_at`) is the time erasure may start.
 - `DELETION#<token hash>` / `RECEIPT`: what the user is told, reachable from the
   receipt token alone (no sign-in). It holds no personal data: no name, no contact,
-  not even the user id.
+  not even the user id. Its status is what a cancellation and the start of erasure
+  race on: `scheduled` -> `cancelled`, or `scheduled` -> `erasing` -> `erased`/`archived`.
 - `USER#<id>` / `LEGAL_HOLD#<hold_id>`: a legal hold on the account (blocks deletion).
 - `ERASURE#<id>` / `PROGRESS`: the steps of an erasure done so far (`services.erasure`).
 """
@@ -14,7 +15,9 @@ import hashlib
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError, UpdateError
 
+from chalicelib.repos import db
 from chalicelib.repos.db import Entity, maps, strings
 from chalicelib.repos.users import user_pk
 
@@ -28,13 +31,17 @@ class DeletionRequest(Entity, discriminator="deletion"):
     outcome = UnicodeAttribute()  # erase | archive (the profile's after_erasure at request time)
 
 
+SCHEDULED_STATUS, ERASING = "scheduled", "erasing"
+
+
 class DeletionReceipt(Entity, discriminator="deletion_receipt"):
-    status = UnicodeAttribute()  # scheduled | cancelled | erased | archived
+    status = UnicodeAttribute()  # scheduled | cancelled | erasing | erased | archived
     requested_at = NumberAttribute()
     erase_after = NumberAttribute()
     completed_at = NumberAttribute(null=True)
     erased = strings(default=list)  # data categories
     kept = maps(default=list)  # [{category, reason}]
+    blocked_by = maps(null=True)  # [{type, id}]: what stopped the erasure when it was due (ids only)
 
 
 class LegalHold(Entity, discriminator="legal_hold"):
@@ -87,6 +94,39 @@ def receipt_key(hash_: str) -> tuple[str, str]:
 
 def legal_holds(user_id: str) -> list[LegalHold]:
     return list(LegalHold.query(user_pk(user_id), LegalHold.sk.startswith("LEGAL_HOLD#")))
+
+
+def start_erasure(progress: ErasureProgress) -> bool:
+    """The start of an erasure, in one transaction: its receipt goes from `scheduled` to
+    `erasing` (what a cancellation races on: one of the two wins) and its progress item
+    is written. False if the deletion is no longer scheduled (cancelled, or no receipt
+    with that token hash: the job is stale) or another erasure of the user started."""
+    try:
+        with db.transaction() as tx:
+            tx.update(DeletionReceipt(*receipt_key(progress.token_hash)),
+                      actions=[DeletionReceipt.status.set(ERASING), DeletionReceipt.blocked_by.remove()],
+                      condition=DeletionReceipt.status == SCHEDULED_STATUS)
+            tx.save(progress, condition=ErasureProgress.pk.does_not_exist())
+    except TransactWriteError:
+        return False
+    return True
+
+
+def erasure_blocked(hash_: str, blockers: list[dict[str, str]]) -> None:
+    """The receipt of a scheduled deletion says what stopped its erasure (types and ids)."""
+    try:
+        DeletionReceipt(*receipt_key(hash_)).update(actions=[DeletionReceipt.blocked_by.set(blockers)],
+                                                    condition=DeletionReceipt.status.is_in(SCHEDULED_STATUS, ERASING))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def progress(user_id: str) -> ErasureProgress | None:
+    try:
+        return ErasureProgress.get(*progress_key(user_id), consistent_read=True)
+    except ErasureProgress.DoesNotExist:
+        return None
 
 
 def receipt(hash_: str) -> DeletionReceipt | None:

@@ -53,6 +53,9 @@ class UserItem(Entity, discriminator="user"):
     updated_at = NumberAttribute()
     # access tokens signed out before they expire: {jti: exp}
     revoked = plain_map(default=dict)
+    # while a deletion is scheduled: its receipt token's hash (no new bids, contracts or fundings; see `may_deal`)
+    deletion_token_hash = UnicodeAttribute(null=True)
+    engagements = NumberAttribute(null=True)  # contracts entered; what a deletion request checks did not change under it
 
 
 class EmailClaim(Entity, discriminator="email_claim"):
@@ -124,6 +127,64 @@ def phone_verified_elsewhere(phone_hash: str, user_id: str | None = None) -> boo
 def index_phone(item: UserItem) -> None:
     if item.phone_hash:
         item.gsi1pk, item.gsi1sk = f"PHONE#{item.phone_hash}", user_pk(item.user_id)
+
+
+# --- dealings and a scheduled deletion ------------------------------------------------
+# Bids, projects, contracts and fundings are written in transactions that hold each
+# party's account to `may_deal`; a deletion request sets `deletion_token_hash` in its
+# own transaction, on the condition that no contract was entered since it looked for
+# blockers (`engagements` unchanged). Either order leaves no new dealing with an
+# account being erased.
+
+DEALING = (PENDING, ACTIVE)
+
+
+def may_deal(item: UserItem | None) -> bool:
+    """What the transactions' condition says, for an account already read."""
+    return item is not None and item.status in DEALING and not item.deletion_token_hash
+
+
+def _dealing():  # noqa: ANN202 - a pynamodb condition
+    return UserItem.status.is_in(*DEALING) & UserItem.deletion_token_hash.does_not_exist()
+
+
+def check_dealing(transaction: TransactWrite, user_id: str) -> None:
+    """In `transaction`: the account is open and no deletion of it is scheduled."""
+    transaction.condition_check(UserItem, user_pk(user_id), "ACCOUNT", condition=_dealing())
+
+
+def engage(transaction: TransactWrite, user_id: str) -> None:
+    """In `transaction` (a contract is entered or funded): as `check_dealing`, and the
+    account counts it, so a deletion request that looked for blockers before it fails its
+    condition and looks again."""
+    transaction.update(UserItem(user_pk(user_id), "ACCOUNT"), actions=[UserItem.engagements.add(1)], condition=_dealing())
+
+
+def schedule_deletion(transaction: TransactWrite, account: UserItem, token_hash: str) -> None:
+    """In the deletion request's transaction: no deletion scheduled yet, and no contract
+    entered since `account` was read (consistently, before the blockers were looked for)."""
+    seen = account.engagements
+    unchanged = UserItem.engagements.does_not_exist() if seen is None else UserItem.engagements == seen
+    transaction.update(UserItem(user_pk(account.user_id), "ACCOUNT"), actions=[UserItem.deletion_token_hash.set(token_hash)],
+                       condition=UserItem.pk.exists() & UserItem.deletion_token_hash.does_not_exist() & unchanged)
+
+
+def unschedule_deletion(transaction: TransactWrite, user_id: str, token_hash: str) -> None:
+    """In the cancellation's transaction: the account may deal again."""
+    transaction.update(UserItem(user_pk(user_id), "ACCOUNT"), actions=[UserItem.deletion_token_hash.remove()],
+                       condition=UserItem.pk.exists() & ((UserItem.deletion_token_hash == token_hash)
+                                                         | UserItem.deletion_token_hash.does_not_exist()))
+
+
+def account_key(user_id: str) -> tuple[str, str]:
+    return user_pk(user_id), "ACCOUNT"
+
+
+def get_consistent(user_id: str) -> UserItem | None:
+    try:
+        return UserItem.get(user_pk(user_id), "ACCOUNT", consistent_read=True)
+    except DoesNotExist:
+        return None
 
 
 # --- email claims ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as market
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import db
+from chalicelib.repos import db, users
 from chalicelib.repos import deletion as repo
 from chalicelib.repos import ledger as ledger_repo
 from chalicelib.repos.users import user_pk
@@ -57,45 +57,78 @@ def request(caller: Caller) -> dict[str, Any]:
                                "correct it with PATCH /me and PUT /me/profile", code="DeletionNotOffered")
     if caller.role == "admin":
         raise errors.Forbidden("Admin accounts are removed by another admin, not by self-service deletion")
-    found = blockers(caller.user_id, caller.role, list(profile.deletion_blockers))
-    if found:
-        raise errors.Conflict("Your account cannot be deleted yet: settle what is listed first", code="DeletionBlocked",
-                              details={"blockers": found})
     # hex: 256 bits that survive being pasted into a URL, a mail client or a command line
     # (a token_urlsafe value may start with '-', which `python -m ops erasure receipt` took for an option)
     token = secrets.token_hex(32)
-    hashed, now = repo.token_hash(token), clock.now_ts()
+    hashed = repo.token_hash(token)
+    for _ in range(SCHEDULE_ATTEMPTS):
+        account = users.get_consistent(caller.user_id)  # read before the blockers: the transaction holds it unchanged
+        if account is None:
+            raise errors.NotFound("No such account")
+        if account.deletion_token_hash:
+            raise already_scheduled()
+        found = blockers(caller.user_id, caller.role, list(profile.deletion_blockers))
+        if found:
+            raise errors.Conflict("Your account cannot be deleted yet: settle what is listed first", code="DeletionBlocked",
+                                  details={"blockers": found})
+        answer = _schedule(caller.user_id, account, token, hashed, profile)
+        if answer is not None:
+            return answer
+    raise errors.Conflict("Your account changed while the deletion was being asked for; ask again")
+
+
+SCHEDULE_ATTEMPTS = 3
+
+
+def already_scheduled() -> errors.Conflict:
+    return errors.Conflict("A deletion is already scheduled; cancel it (DELETE /me/deletion) to ask again",
+                           code="DeletionAlreadyScheduled")
+
+
+def _schedule(user_id: str, account: users.UserItem, token: str, hashed: str, profile: Any) -> dict[str, Any] | None:
+    """The request, its receipt and the account's flag, in one transaction; None when a
+    contract was entered since `account` was read (the blockers are looked for again)."""
+    now = clock.now_ts()
     erase_after = now + profile.erasure_grace_days * 86400
     outcome = "archive" if profile.after_erasure == "archive" else "erase"
     scheduled = repo.DeletionRequest(
-        *repo.request_key(caller.user_id), user_id=caller.user_id, status="scheduled", requested_at=now, erase_after=erase_after,
-        token_hash=hashed, outcome=outcome, expires_at=int(erase_after), **repo.scheduled_index(erase_after, caller.user_id),
+        *repo.request_key(user_id), user_id=user_id, status="scheduled", requested_at=now, erase_after=erase_after,
+        token_hash=hashed, outcome=outcome, expires_at=int(erase_after), **repo.scheduled_index(erase_after, user_id),
     )
     receipt = repo.DeletionReceipt(*repo.receipt_key(hashed), status="scheduled", requested_at=now, erase_after=erase_after)
     try:
         with db.transaction() as tx:
             tx.save(scheduled, condition=repo.DeletionRequest.pk.does_not_exist())
             tx.save(receipt, condition=repo.DeletionReceipt.pk.does_not_exist())
-    except TransactWriteError:
-        raise errors.Conflict("A deletion is already scheduled; cancel it (DELETE /me/deletion) to ask again",
-                              code="DeletionAlreadyScheduled") from None
+            users.schedule_deletion(tx, account, hashed)
+    except TransactWriteError as exc:
+        if db.failed_on(exc, *users.account_key(user_id)) and not db.failed_on(exc, *repo.request_key(user_id)):
+            return None  # a deletion flagged meanwhile is seen on the next read; a contract entered, by the blockers
+        raise already_scheduled() from None
     metrics.add_metric(name="DeletionsScheduled", unit="Count", value=1)
-    logger.info("deletion scheduled", extra={"user_id": caller.user_id, "outcome": outcome, "erase_after": clock.iso(erase_after)})
+    logger.info("deletion scheduled", extra={"user_id": user_id, "outcome": outcome, "erase_after": clock.iso(erase_after)})
     return {"status": "scheduled", "erase_after": clock.iso(erase_after), "receipt_token": token}
 
 
 def cancel(caller: Caller, items: dict) -> dict[str, Any]:
+    """While scheduled, also once the grace period has ended and TTL removed the request
+    but its erasure has not begun (it is queued, or a blocker stopped it): the account's
+    flag names the receipt. Conditional on the receipt still `scheduled`, which is what
+    the start of erasure moves it from (`services.erasure`): one of the two wins."""
     scheduled = items.get(repo.request_key(caller.user_id))
-    if not isinstance(scheduled, repo.DeletionRequest):
+    token_hash = scheduled.token_hash if isinstance(scheduled, repo.DeletionRequest) else caller.user.deletion_token_hash
+    if not token_hash:
         raise errors.NotFound("No deletion is scheduled")
     try:
         with db.transaction() as tx:
-            tx.delete(scheduled, condition=repo.DeletionRequest.status == "scheduled")
-            tx.update(repo.DeletionReceipt(*repo.receipt_key(scheduled.token_hash)),
+            tx.update(repo.DeletionReceipt(*repo.receipt_key(token_hash)),
                       actions=[repo.DeletionReceipt.status.set("cancelled"), repo.DeletionReceipt.completed_at.set(clock.now_ts())],
                       condition=repo.DeletionReceipt.status == "scheduled")
+            users.unschedule_deletion(tx, caller.user_id, token_hash)
+            if isinstance(scheduled, repo.DeletionRequest):
+                tx.delete(scheduled, condition=repo.DeletionRequest.status == "scheduled")
     except TransactWriteError:
-        raise errors.Conflict("The deletion is no longer scheduled; it cannot be cancelled") from None
+        raise errors.Conflict("The deletion is no longer scheduled (its erasure has begun); it cannot be cancelled") from None
     logger.info("deletion cancelled", extra={"user_id": caller.user_id})
     return {"status": "cancelled"}
 
@@ -105,7 +138,9 @@ def receipt(token: str) -> dict[str, Any]:
     if found is None:
         raise errors.NotFound("No deletion receipt for this token")
     return {
-        "status": found.status, "requested_at": clock.iso(found.requested_at), "erase_after": clock.iso(found.erase_after),
+        "status": "scheduled" if found.status == repo.ERASING else found.status,  # erasing: scheduled until it is done
+        "requested_at": clock.iso(found.requested_at), "erase_after": clock.iso(found.erase_after),
         "erased": list(found.erased or []), "kept": [dict(k) for k in (found.kept or [])],
         "completed_at": clock.iso(found.completed_at) if found.completed_at else None,
+        "blocked_by": [dict(b) for b in (found.blocked_by or [])] if found.status in (repo.SCHEDULED_STATUS, repo.ERASING) else [],
     }

@@ -1,11 +1,23 @@
 """Erasure: what happens when a scheduled deletion's grace period ends, driven by the
 data map (`domain.datamap`).
 
+Before anything, the job re-reads its deletion: its receipt (keyed by the token hash
+the job carries) must still be `scheduled`, else the deletion was cancelled or asked
+again and the job is stale: it does nothing. Every blocker the profile names (and legal
+holds) is looked for again: one found stops the erasure, nothing erased (the job fails
+into the DLQ naming the blockers by type and id; the receipt lists them; the user is
+emailed once). Then the receipt goes `scheduled` -> `erasing` in the transaction that
+writes the progress item: a cancellation (conditional on `scheduled`) and the start of
+erasure cannot both win.
+
 Steps, in order, each recorded in the progress item `ERASURE#<user id>` once done, so a
 crash, a throttle or a timeout and a rerun finish the job without repeating what is
 done (and each step is itself safe to repeat):
 1. `sign_in`  the account is closed (login fails, tokens are refused) and the Cognito
               user deleted (or, where the profile archives, disabled);
+   `bids`     the user's live bids are withdrawn, as their bidder withdrawing does;
+   `projects` the user's open projects are closed, as their owner closing does (their
+              live bids rejected, off the open list);
 2. `objects`  identity documents, project files the user uploaded and exports: every
               version of every object deleted;
 3. `activity` items elsewhere that the user wrote (bids, messages, reviews given,
@@ -18,41 +30,35 @@ done (and each step is itself safe to repeat):
               backups included, is unreadable (last, so a rerun can still read the
               email to finish step 1).
 Under a profile whose policy archives instead (`after_erasure: archive`), only steps 1
-(disable), `unlist` (out of every processing list) and the receipt run: the data is
-kept, access ends and processing stops, and the receipt says so.
+(disable), `bids`, `projects`, `unlist` (out of every processing list) and the receipt
+run: the data is kept, access ends and processing stops, and the receipt says so.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import cognito, queues, storage
-from chalicelib.core import clock
+from chalicelib.core import clock, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
 from chalicelib.domain import datamap
-from chalicelib.repos import activity
+from chalicelib.domain import marketplace as market
+from chalicelib.repos import activity, notifications
 from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import identity as identity_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
+from chalicelib.services import deletion, projects
 
-ERASE_STEPS = ("sign_in", "objects", "activity", "partition", "account", "receipt", "key")
-ARCHIVE_STEPS = ("sign_in", "unlist", "receipt")
+ERASE_STEPS = ("sign_in", "bids", "projects", "objects", "activity", "partition", "account", "receipt", "key")
+ARCHIVE_STEPS = ("sign_in", "bids", "projects", "unlist", "receipt")
 KEY_ATTRIBUTES = set(datamap.KEYS)
-
-
-def _progress(user_id: str, token_hash: str, outcome: str) -> deletion_repo.ErasureProgress:
-    try:
-        return deletion_repo.ErasureProgress.get(*deletion_repo.progress_key(user_id), consistent_read=True)
-    except deletion_repo.ErasureProgress.DoesNotExist:
-        item = deletion_repo.ErasureProgress(*deletion_repo.progress_key(user_id), user_id=user_id, token_hash=token_hash, outcome=outcome,
-                               started_at=clock.now_ts())
-        item.save(condition=deletion_repo.ErasureProgress.pk.does_not_exist())
-        return item
 
 
 def _done(progress: deletion_repo.ErasureProgress, step: str, touched: set[str] | None = None) -> None:
@@ -89,6 +95,21 @@ def _sign_in(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
         (cognito.disable_user if progress.outcome == "archive" else cognito.delete_user)(email)
     if account.status not in (users_repo.CLOSED, users_repo.ERASED):
         account.update(actions=[users_repo.UserItem.status.set(users_repo.CLOSED), users_repo.UserItem.updated_at.set(clock.now_ts())])
+
+
+def _bids(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Live bids are withdrawn the way their bidder withdraws one: nobody can accept them."""
+    for bid in activity.of_user(user_id, "bids_placed"):
+        if bid.status == market.LIVE:
+            projects.retract(bid)
+
+
+def _projects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Open projects are closed the way their owner closes one: off the open list, their
+    live bids rejected (the bidders are told)."""
+    for project in activity.of_user(user_id, "projects_posted"):
+        if project.status == market.OPEN:
+            projects.shut(project)
 
 
 def _objects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -194,25 +215,93 @@ def _key(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
 
 
 STEP = {
-    "sign_in": _sign_in, "objects": _objects, "activity": _activity, "partition": _partition, "account": _account_item,
-    "unlist": _unlist, "receipt": _receipt, "key": _key,
+    "sign_in": _sign_in, "bids": _bids, "projects": _projects, "objects": _objects, "activity": _activity,
+    "partition": _partition, "account": _account_item, "unlist": _unlist, "receipt": _receipt, "key": _key,
 }
 
 
-class ErasureHeld(Exception):
-    """A legal hold was placed after the deletion was scheduled: nothing is erased. The
-    job fails, is retried, then waits in the DLQ (an alarm) until the hold is lifted and
-    an operator re-drives it."""
+class ErasureBlocked(Exception):
+    """A blocker stands in the way now (a legal hold placed, a dispute opened during the
+    grace period, ...): nothing is erased. The job fails, is retried, then waits in the
+    DLQ (an alarm) until the blocker is settled and an operator re-drives it; the user
+    may cancel meanwhile. The message names the blockers by type and id only."""
+
+    def __init__(self, found: list[dict[str, str]]):
+        super().__init__("erasure blocked by " + ", ".join(f"{b['type']} {b['id']}" for b in found))
+        self.blockers = found
+
+
+BLOCKER_WORDS = {
+    "pending_payout": "a payout still being paid ({id})", "wallet_balance": "money in your wallet ({id})",
+    "active_contract": "an active contract ({id})", "open_dispute": "an open dispute on contract {id}",
+    "legal_hold": "a legal hold (reference {id})",
+}
+
+
+def _blockers(user_id: str, wanted: list[str] | None = None) -> list[dict[str, str]]:
+    """What would block asking for the deletion now (the active profile's blockers), and
+    legal holds under every profile."""
+    account = _account(user_id)
+    if account is None:
+        return []
+    wanted = wanted or sorted(set(privacy.active().deletion_blockers) | {"legal_hold"})
+    return deletion.blockers(user_id, account.role, wanted)
+
+
+def _tell_blocked(user_id: str, token_hash: str, found: list[dict[str, str]]) -> None:
+    """Once per deletion and set of blockers (the notification's id is derived from
+    them): the queue's retries of the job send nothing more."""
+    deletion_repo.erasure_blocked(token_hash, found)
+    account = _account(user_id)
+    email = vault.readable(user_id, "email", account.email_enc) if account is not None else None
+    if not email:
+        return
+    cause = hashlib.sha256(json.dumps([token_hash, found], sort_keys=True).encode()).hexdigest()[:32]
+    listed = "\n".join("- " + BLOCKER_WORDS.get(b["type"], b["type"] + " ({id})").format(id=b["id"]) for b in found)
+    body = ("We could not delete your account when its grace period ended, because of:\n" + listed + "\n\n"
+            "Nothing has been erased and your account still works. Once this is settled, the deletion goes ahead; "
+            "you can also cancel it in your settings (DELETE /me/deletion).")
+    notifications.save_once(notifications.new("email", email, "Your account deletion could not be completed", body,
+                                              user_id=user_id, purpose="deletion", notification_id=f"erasure-blocked-{cause}"))
+
+
+def _start(user_id: str, token_hash: str, outcome: str) -> deletion_repo.ErasureProgress | None:
+    """The progress item of an erasure that may start now, or None if the job is stale."""
+    receipt = deletion_repo.receipt(token_hash)
+    if receipt is None or receipt.status != deletion_repo.SCHEDULED_STATUS:
+        return None
+    found = _blockers(user_id)
+    if found:
+        _held(user_id, token_hash, found)
+    progress = deletion_repo.ErasureProgress(*deletion_repo.progress_key(user_id), user_id=user_id, token_hash=token_hash,
+                                             outcome=outcome, started_at=clock.now_ts())
+    return progress if deletion_repo.start_erasure(progress) else None
+
+
+def _held(user_id: str, token_hash: str, found: list[dict[str, str]], begun: bool = False) -> None:
+    metrics.add_metric(name="ErasuresBlocked", unit="Count", value=1)
+    logger.warning("erasure blocked", extra={"user_id": user_id, "blockers": found})
+    if begun:
+        deletion_repo.erasure_blocked(token_hash, found)  # the account is closed already: no "it still works" email
+    else:
+        _tell_blocked(user_id, token_hash, found)
+    raise ErasureBlocked(found)
 
 
 def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
-    """Erase (or archive) one account; safe to call again at any point."""
-    if deletion_repo.legal_holds(user_id):
-        metrics.add_metric(name="ErasuresHeld", unit="Count", value=1)
-        raise ErasureHeld(user_id)
-    progress = _progress(user_id, token_hash, outcome)
-    if progress.finished_at:
+    """Erase (or archive) one account; safe to call again at any point. A job whose
+    deletion was cancelled or asked again (another token hash) does nothing."""
+    progress = deletion_repo.progress(user_id)
+    if progress is not None and progress.finished_at:
         return {"status": "already done"}
+    if progress is None:
+        progress = _start(user_id, token_hash, outcome)
+    elif progress.token_hash == token_hash and (found := _blockers(user_id, ["legal_hold"])):
+        _held(user_id, token_hash, found, begun=True)  # begun already: only a legal hold stops what is left
+    if progress is None or progress.token_hash != token_hash:
+        metrics.add_metric(name="ErasuresStale", unit="Count", value=1)
+        logger.info("erasure job for a deletion no longer scheduled: nothing done", extra={"user_id": user_id})
+        return {"status": "stale"}
     steps = ARCHIVE_STEPS if progress.outcome == "archive" else ERASE_STEPS
     for step in steps:
         if step in (progress.done or []):

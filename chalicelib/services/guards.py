@@ -44,6 +44,13 @@ def verified(caller: Caller) -> None:
         raise errors.identity_not_verified()
 
 
+def no_deletion_scheduled(caller: Caller, doing: str) -> None:
+    """A user whose deletion is scheduled enters no new bids, projects, contracts or
+    fundings (their transactions hold the account to the same, `users.check_dealing`)."""
+    if caller.user.deletion_token_hash:
+        raise errors.deletion_scheduled(doing)
+
+
 def may_create(caller: Caller, wanted_role: str, doing: str) -> None:
     """Creating marketplace content: the right role and the policy accepted."""
     role(caller, wanted_role, doing)

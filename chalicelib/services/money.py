@@ -42,7 +42,7 @@ from chalicelib.core.resources import PAYMENTS_QUEUE
 from chalicelib.domain import ledger as rules
 from chalicelib.domain import marketplace as market
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import cursors, db, ids
+from chalicelib.repos import cursors, db, ids, users
 from chalicelib.repos import ledger as repo
 from chalicelib.repos.users import user_pk
 from chalicelib.security import vault
@@ -113,20 +113,21 @@ def _commit(write) -> None:
     db.commit(write, CONFLICT_RETRIES)
 
 
-def _commit_keyed(user_id: str, key: str, digest: str, write, refused: Callable[[], errors.AppError]) -> dict[str, Any] | None:
-    """Commit a transaction whose first item is the idempotency record. None when it
+def _commit_keyed(user_id: str, key: str, digest: str, write,
+                  refused: Callable[[TransactWriteError], errors.AppError]) -> dict[str, Any] | None:
+    """Commit a transaction that holds the idempotency record. None when it
     committed; the first answer when the key was used before for the same request;
-    raises `IdempotencyKeyReused` for another request, else `refused()` (a condition of
-    the money or the state failed)."""
+    raises `IdempotencyKeyReused` for another request, else `refused(exc)` (a condition
+    of the money or the state failed)."""
     try:
         _commit(write)
         return None
     except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        if db.failed_on(exc, *repo.idempotency_key(user_id, key)):
             replayed = _replay(user_id, key, digest)
             if replayed is not None:
                 return replayed
-        raise refused() from None
+        raise refused(exc) from None
 
 
 # --- payout methods ------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def request_payout(caller: Caller, items: dict, key: str, amount: int, currency:
         repo.book(tx, movement, now)
         tx.save(payout, condition=repo.Payout.pk.does_not_exist())
 
-    replayed = _commit_keyed(uid, key, digest, write, lambda: insufficient_funds(currency))
+    replayed = _commit_keyed(uid, key, digest, write, lambda _: insufficient_funds(currency))
     if replayed is not None:
         return replayed
     metrics.add_metric(name="PayoutsRequested", unit="Count", value=1)
@@ -303,6 +304,7 @@ def fund(caller: Caller, items: dict, contract_id: str, key_of_request: Callable
         if replayed is not None:
             return replayed
         raise errors.Conflict(f"The contract is {contract.status} and its escrow {contract.escrow_status}; it cannot be funded again")
+    guards.no_deletion_scheduled(caller, "fund contracts")
     charge_id, now = ids.new_id(), clock.now_ts()
     result = {"contract_id": contract_id, "charge_id": charge_id, "escrow_status": "pending"}
     funding = repo.Funding(
@@ -315,8 +317,17 @@ def fund(caller: Caller, items: dict, contract_id: str, key_of_request: Callable
         tx.update(contract, actions=[contract_repo.Contract.escrow_status.set("pending"), contract_repo.Contract.updated_at.set(now)],
                   condition=(contract_repo.Contract.escrow_status == "unfunded") & (contract_repo.Contract.status == market.ACTIVE))
         tx.save(funding, condition=repo.Funding.pk.does_not_exist() | (repo.Funding.status == "failed"))
+        users.engage(tx, uid)  # money follows neither party into an account being erased
+        users.engage(tx, contract.freelancer_id)
 
-    replayed = _commit_keyed(uid, key, digest, write, lambda: errors.Conflict("The contract's escrow changed meanwhile; reload it"))
+    def refused(exc: TransactWriteError) -> errors.AppError:
+        if db.failed_on(exc, *users.account_key(uid)):
+            return errors.deletion_scheduled("fund contracts")
+        if db.failed_on(exc, *users.account_key(contract.freelancer_id)):
+            return errors.account_unavailable("freelancer", "the contract cannot be funded")
+        return errors.Conflict("The contract's escrow changed meanwhile; reload it")
+
+    replayed = _commit_keyed(uid, key, digest, write, refused)
     if replayed is not None:
         return replayed
     metrics.add_metric(name="FundingsRequested", unit="Count", value=1)

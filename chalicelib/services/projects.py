@@ -7,10 +7,12 @@ details) and each bid by its bidder.
 
 Accepting is one DynamoDB transaction: the project goes from `open` to `in_progress`
 (the condition every concurrent accept races on), the bid from `live` to `accepted`,
-the contract and both parties' `PARTY#` links are written, and the other live bids
-become `rejected`, up to `MAX_REJECTED_IN_ACCEPT` of them. Any beyond that (a project
-with more live bids than one transaction holds) are rejected right after by
-idempotent conditional updates, which a retried request repeats safely.
+the contract and both parties' `PARTY#` links are written, both accounts are held to
+being open with no deletion scheduled (and count the contract, which a deletion
+request racing it sees), and the other live bids become `rejected`, up to
+`MAX_REJECTED_IN_ACCEPT` of them. Any beyond that (a project with more live bids than
+one transaction holds) are rejected right after by idempotent conditional updates,
+which a retried request repeats safely.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from chalicelib.core.resources import FILES_BUCKET
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import cursors, db, ids
+from chalicelib.repos import cursors, db, ids, users
 from chalicelib.repos import projects as repo
 from chalicelib.security import vault
 from chalicelib.services import guards, profiles
@@ -72,6 +74,7 @@ def _no_contact_details(fields: dict[str, Any]) -> None:
 def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "employer", "post projects")
     guards.verified(caller)
+    guards.no_deletion_scheduled(caller, "post projects")
     _no_contact_details({k: data[k] for k in ("title", "description", "location") if data.get(k)})
     now = clock.now_ts()
     project = repo.Project(
@@ -80,7 +83,14 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
         location=data.get("location"), status=rules.OPEN, live_bids=0, created_at=now, updated_at=now,
     )
     repo.list_keys(project)
-    project.save(condition=repo.Project.pk.does_not_exist())
+    try:
+        with db.transaction() as tx:
+            users.check_dealing(tx, caller.user_id)
+            tx.save(project, condition=repo.Project.pk.does_not_exist())
+    except TransactWriteError as exc:
+        if db.failed_on(exc, *users.account_key(caller.user_id)):
+            raise errors.deletion_scheduled("post projects") from None
+        raise
     logger.info("project posted", extra={"project_id": pid, "user_id": caller.user_id})
     metrics.add_metric(name="ProjectsPosted", unit="Count", value=1)
     return {"project_id": pid, "status": rules.OPEN}
@@ -134,12 +144,17 @@ def _live_bids_in_currency() -> errors.Conflict:
 def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
     """Close an open project: it leaves the open list and its live bids are rejected
     (in the same transaction, as many as fit; the rest right after, as in `accept`)."""
-    project = owned_project(caller, items, project_id)
+    return out(shut(owned_project(caller, items, project_id)))
+
+
+def shut(project: repo.Project) -> repo.Project:
+    """What closing does (its owner's request, or erasure of its owner)."""
     if project.status == rules.CLOSED:
-        return out(project)  # closing twice is harmless
+        return project  # closing twice is harmless
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it has a contract and cannot be closed")
     now = clock.now_ts()
+    project_id = project.project_id
     inside, after = _split(repo.live_bids(project_id))
     try:
         with db.transaction() as tx:
@@ -156,7 +171,7 @@ def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
         reject_if_live(bid, now)
     project.status = rules.CLOSED
     project.updated_at = now
-    return out(project)
+    return project
 
 
 def _split(bids: list[repo.Bid]) -> tuple[list[repo.Bid], list[repo.Bid]]:
@@ -237,6 +252,7 @@ def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor:
 def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "freelancer", "bid")
     guards.verified(caller)
+    guards.no_deletion_scheduled(caller, "bid")
     project = visible_project(caller, items, project_id)
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it takes no bids")
@@ -250,11 +266,13 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
         cover_letter_enc=vault.seal(uid, "bid.cover_letter", data["cover_letter"]), status=rules.LIVE, created_at=now, updated_at=now,
         gsi1pk=f"BIDS#{uid}", gsi1sk=f"{now:017.6f}#{bid_id}",
     )
+    guard = repo.guard(project_id, uid, bid_id)
 
     def write(tx: Any) -> None:  # the project's count of live bids, if still open and in the bid's currency
         tx.update(project, actions=[repo.counted(+1)], condition=repo.open_in(bid.currency))
-        tx.save(repo.guard(project_id, uid, bid_id), condition=repo.BidderGuard.pk.does_not_exist())
+        tx.save(guard, condition=repo.BidderGuard.pk.does_not_exist())
         tx.save(bid, condition=repo.Bid.pk.does_not_exist())
+        users.check_dealing(tx, uid)
 
     try:
         db.commit(write)
@@ -264,8 +282,10 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
             if now_is is not None and now_is.status == rules.OPEN:
                 raise _other_currency(now_is) from None  # its budget changed currency since it was read
             raise errors.Conflict("The project is no longer open") from None
-        if db.failed_on(exc, *repo.guard_key(project_id, uid)):
+        if db.failed_on(exc, guard.pk, guard.sk):
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
+        if db.failed_on(exc, *users.account_key(uid)):
+            raise errors.deletion_scheduled("bid") from None
         if db.conflicted(exc):  # still colliding with other bids after the retries: the caller may simply send it again
             raise errors.Conflict("Many bids reached this project at the same moment; place yours again") from None
         raise
@@ -325,18 +345,28 @@ def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[
         raise errors.NotFound("No such bid")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}; only live bids can be withdrawn")
+    if not retract(bid):
+        raise errors.Conflict("The bid is no longer live")
+    return {"bid_id": bid_id, "status": rules.WITHDRAWN}
+
+
+def retract(bid: repo.Bid) -> bool:
+    """What withdrawing does (its bidder's request, or erasure of its bidder): the bid is
+    `withdrawn`, its bidder guard goes and the project counts one live bid fewer, in one
+    transaction. False if it was not live."""
 
     def write(tx: Any) -> None:
         tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
                   condition=repo.Bid.status == rules.LIVE)
-        tx.delete(repo.guard(project_id, caller.user_id, bid_id), condition=repo.BidderGuard.bid_id == bid_id)
-        tx.update(repo.Project(*repo.key(project_id)), actions=[repo.counted(-1)], condition=repo.Project.pk.exists())
+        tx.delete(repo.guard(bid.project_id, bid.freelancer_id, bid.bid_id), condition=repo.BidderGuard.bid_id == bid.bid_id)
+        tx.update(repo.Project(*repo.key(bid.project_id)), actions=[repo.counted(-1)], condition=repo.Project.pk.exists())
 
     try:
         db.commit(write)
     except TransactWriteError:
-        raise errors.Conflict("The bid is no longer live") from None
-    return {"bid_id": bid_id, "status": rules.WITHDRAWN}
+        return False
+    bid.status = rules.WITHDRAWN
+    return True
 
 
 def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
@@ -350,6 +380,7 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
         raise errors.Conflict(f"The bid is {bid.status}")
     if bid.currency != project.budget_currency:
         raise errors.Conflict(f"The bid is in {bid.currency} and the project is budgeted in {project.budget_currency}; it cannot be accepted")
+    guards.no_deletion_scheduled(caller, "hire")
     now = clock.now_ts()
     contract_id = ids.new_id()
     contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
@@ -363,6 +394,8 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
                 condition=repo.open_in(bid.currency) & (repo.Project.owner_id == caller.user_id),
             )
             tx.update(bid, actions=[repo.Bid.status.set(rules.ACCEPTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
+            users.engage(tx, caller.user_id)  # neither party is leaving, and each counts the contract
+            users.engage(tx, bid.freelancer_id)
             tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
             for party in contract_repo.parties(contract, now):
                 tx.save(party)
@@ -372,6 +405,10 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
             raise errors.Conflict("A bid on this project was accepted already") from None
         if db.failed_on(exc, *repo.bid_key(project_id, bid_id)):
             raise errors.Conflict("The bid is no longer live") from None
+        if db.failed_on(exc, *users.account_key(caller.user_id)):
+            raise errors.deletion_scheduled("hire") from None
+        if db.failed_on(exc, *users.account_key(bid.freelancer_id)):
+            raise errors.account_unavailable("freelancer", "this bid can no longer be accepted") from None
         raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
     for other in after:
         reject_if_live(other, now)

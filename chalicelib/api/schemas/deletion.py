@@ -27,6 +27,11 @@ class Kept(Model):
     reason: str
 
 
+class Blocker(Model):
+    type: str
+    id: str
+
+
 class DeletionReceiptOut(Model):
     status: Literal["scheduled", "cancelled", "erased", "archived"]
     requested_at: str
@@ -34,3 +39,5 @@ class DeletionReceiptOut(Model):
     erased: list[str] = Field(description="data categories erased")
     kept: list[Kept] = Field(description="data categories kept, and why")
     completed_at: str | None
+    blocked_by: list[Blocker] = Field(default_factory=list, description="while scheduled: what stopped the erasure when it was "
+                                      "due (settle it, or cancel the deletion); empty otherwise")
