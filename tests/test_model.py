@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from tests.model import machine as model
 from tests.model.machine import Marketplace
+from tests.model.pool import STACKS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -49,6 +51,7 @@ def test_model(profile: str) -> None:
     chosen = SEED if SEED is not None else random.SystemRandom().randrange(1, 2**31)
     print(f"\nmodel: profile {profile}, seed {chosen}, {EXAMPLES} examples of at most {STEPS} steps "
           f"(replay: MODEL_SEED={chosen} MODEL_PROFILES={profile} make model)")
+    model.FOUND.clear()
     before_steps, before_examples, started = machine.steps_run, machine.examples_run, time.monotonic()
     try:
         run_state_machine_as_test(seed(chosen)(machine), settings=settings(
@@ -57,5 +60,11 @@ def test_model(profile: str) -> None:
             print_blob=True, report_multiple_bugs=False,
         ))
     finally:
+        STACKS.close()
         print(f"model: profile {profile}: {machine.steps_run - before_steps} steps in {machine.examples_run - before_examples} "
               f"examples, {time.monotonic() - started:.0f} s")
+        slow = sorted(model.TIMES.items(), key=lambda kv: -kv[1])[:8]
+        print("model: seconds per rule, the slowest:", ", ".join(f"{name} {secs:.0f}" for name, secs in slow))
+    if model.FOUND:
+        found = "\n".join(model.FOUND.values())
+        pytest.fail(f"{len(model.FOUND)} kinds of failure (MODEL_SURVEY=1):\n{found}", pytrace=False)

@@ -16,11 +16,13 @@ personal is printed: users are labels (`e1`, `f2`), failures name operations and
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,12 +33,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests import pii
-from tests.live import PNG, ROOT, Stack
+from tests.live import PNG, ROOT
 from tests.model import stores
 from tests.model.client import Client, Violation
+from tests.model.pool import STACKS
 
 PASSWORD = "Correct-Horse-9"
 ADMIN = {"email": "admin@local.test", "password": "Admin-Passw0rd!"}
+SURVEY = os.environ.get("MODEL_SURVEY") == "1"
+FOUND: dict[str, str] = {}  # MODEL_SURVEY: each kind of failure, first seen
+TIMES: dict[str, float] = {}  # seconds spent per rule, over the session
 CODE = re.compile(r"\b(\d{6})\b")
 CODES_PER_HOUR, CODE_GAP_SECONDS = 5, 60  # chalicelib/domain/accounts.py: what every path that sends a code must keep
 CURRENCIES = ["USD", "EUR", "PKR"]
@@ -116,9 +122,11 @@ class Marketplace(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.users: list[User] = []
-        self.stack = Stack(PRIVACY_PROFILE=self.PROFILE).start()
+        self.seq = 0
+        self.trace: list[str] = []
+        self.stack = STACKS.take(self.PROFILE)
         try:
-            self.client = Client(self.stack)
+            self.client = Client(self.stack, self.fail)
         except BaseException:
             self.stack.stop()
             raise
@@ -135,14 +143,14 @@ class Marketplace(RuleBasedStateMachine):
         self.drained_since_export = False
         self.fired: set[str] = set()
         self.policy_dirty = False
-        self.seq = 0
         type(self).examples_run += 1
 
     def teardown(self) -> None:
+        type(self).steps_run += self.seq
         try:
             self.stack.stop()
-        finally:
-            type(self).steps_run += self.seq
+        except AssertionError as exc:  # its message holds the values that leaked: not printed
+            self.fail(f"the stack logged personal data of test users ({str(exc).count(',') + 1} values)")
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -156,9 +164,9 @@ class Marketplace(RuleBasedStateMachine):
             return
         for user in self.users:
             if user.anonymous and user.label != viewer and user.name in text:
-                raise Violation(f"{method} {template}: the real name of anonymous user {user.label} was shown to {viewer or 'the public'}")
+                self.fail(f"{method} {template}: the real name of anonymous user {user.label} was shown to {viewer or 'the public'}")
             if user.label == viewer and any(m in text for m in user.untold):
-                raise Violation(f"{method} {template}: {user.label} was shown a disclosure recorded with notify_user false")
+                self.fail(f"{method} {template}: {user.label} was shown a disclosure recorded with notify_user false")
 
     def _clock(self) -> None:
         self.now = _ts(self.client.ok("GET", "/_dev/clock")["now"])
@@ -198,13 +206,29 @@ class Marketplace(RuleBasedStateMachine):
     def drain(self) -> dict:
         drained = self.client.ok("POST", "/_dev/drain")
         if not drained["complete"]:
-            raise Violation("POST /_dev/drain did not finish")
+            self.fail("POST /_dev/drain did not finish")
         self.money_dirty = True
         self.drained_since_export = True
         return drained
 
     def step(self, what: str) -> None:
         self.seq += 1
+        self.trace.append(what)
+        now = time.monotonic()
+        if self.trace[:-1]:
+            last = self.trace[-2]
+            TIMES[last] = TIMES.get(last, 0.0) + now - self._step_started
+        self._step_started = now
+
+    def fail(self, message: str) -> None:
+        """An invariant failed: raise (Hypothesis shrinks and prints the steps), or, with
+        MODEL_SURVEY=1, note it with the steps so far and go on (to list every kind of
+        failure of one run; the first of each kind is printed at the end)."""
+        if not SURVEY:
+            raise Violation(message)
+        kind = re.sub(r"\b[efa]\d+\b|\d+", "#", message)
+        if kind not in FOUND:
+            FOUND[kind] = f"{self.PROFILE}: {message}\n    after: {' '.join(self.trace[-25:])}"
 
     # --- accounts ----------------------------------------------------------------------
 
@@ -240,7 +264,7 @@ class Marketplace(RuleBasedStateMachine):
             self.drain()
             self._verify_phone(user, phone)
         if self.token(user) is None:
-            raise Violation(f"{user.label} could not sign in after signing up")
+            self.fail(f"{user.label} could not sign in after signing up")
         if kyc and self.profile["identity_verification_required"]:
             self._identity(user, decide="approve")
         self._check_codes(user)
@@ -256,7 +280,7 @@ class Marketplace(RuleBasedStateMachine):
     def _verify_phone(self, user: User, phone: str) -> int:
         code = self._code(phone)
         if code is None:
-            raise Violation(f"no code was sent to the phone of {user.label}")
+            self.fail(f"no code was sent to the phone of {user.label}")
         status, _ = self.client.call("POST", "/auth/verify-phone", {"email": user.email, "code": code}, viewer=user.label)
         return status
 
@@ -273,10 +297,9 @@ class Marketplace(RuleBasedStateMachine):
             reply = requests.post(target["url"], data={**target["fields"], "Content-Type": "image/png"},
                                   files={"file": ("upload", PNG, "image/png")}, timeout=30)
             if reply.status_code not in (200, 204):
-                raise Violation(f"the identity {which} upload of {user.label} was refused: {reply.status_code}")
+                self.fail(f"the identity {which} upload of {user.label} was refused: {reply.status_code}")
         if self.client.call("POST", "/me/identity/submit", None, token, viewer=user.label)[0] == 200:
             user.identity = "submitted"
-            self._admin_lists()
         if decide and user.identity == "submitted":
             self.identity_decide(who=self.users.index(user), decision=decide)
 
@@ -286,6 +309,7 @@ class Marketplace(RuleBasedStateMachine):
         self.step("identity_submit")
         user = self.pick(self.users, who, lambda u: u.live and u.identity in (None, "started", "rejected"))
         self._identity(user, decide=None)
+        self._admin_lists()
 
     @precondition(lambda self: any(u.identity == "submitted" for u in self.users))
     @rule(who=st.integers(0, 20), decision=st.sampled_from(["approve", "approve", "reject"]))
@@ -296,10 +320,10 @@ class Marketplace(RuleBasedStateMachine):
                                      self.admin(), viewer="admin")
         if not user.live:
             if status == 200:
-                raise Violation(f"an admin decided the identity verification of erased user {user.label} (expected 404)")
+                self.fail(f"an admin decided the identity verification of erased user {user.label} (expected 404)")
             return
         if status != 200:
-            raise Violation(f"the identity decision on {user.label}'s submitted verification answered {status}")
+            self.fail(f"the identity decision on {user.label}'s submitted verification answered {status}")
         user.identity = "approved" if decision == "approve" else "rejected"
 
     @precondition(lambda self: self.live_users())
@@ -312,7 +336,7 @@ class Marketplace(RuleBasedStateMachine):
         body = {"headline": headline, "bio": texts[1], "skills": [texts[2][:50]], "location": "Lahore", "visibility": visibility}
         status, found = self.client.call("PUT", "/me/profile", body, self.token(user), viewer=user.label)
         if surrogate and status == 200:
-            raise Violation("PUT /me/profile stored a lone surrogate (expected 400 BadRequestError naming the field)")
+            self.fail("PUT /me/profile stored a lone surrogate (expected 400 BadRequestError naming the field)")
         if status == 200:
             user.profile_set = True
 
@@ -325,9 +349,9 @@ class Marketplace(RuleBasedStateMachine):
         status, found = self.client.call("PUT", "/me/profile", {"headline": "Engineer", "bio": f"Hire me, {probe}"}, self.token(user),
                                          viewer=user.label)
         if status == 200:
-            raise Violation(f"PUT /me/profile accepted contact details in the bio (probe {CONTACT_PROBES.index(probe)})")
+            self.fail(f"PUT /me/profile accepted contact details in the bio (probe {CONTACT_PROBES.index(probe)})")
         if self.token(user) and status == 422 and (found or {}).get("Code") != "ContactInfoNotAllowed":
-            raise Violation(f"PUT /me/profile refused contact details with {found.get('Code')}, not ContactInfoNotAllowed")
+            self.fail(f"PUT /me/profile refused contact details with {found.get('Code')}, not ContactInfoNotAllowed")
 
     @precondition(lambda self: self.live_users())
     @rule(who=st.integers(0, 20), route=st.sampled_from(["/projects", "/me", "/phishing-reports", "/auth/signup", "/me/payout-method"]))
@@ -349,7 +373,7 @@ class Marketplace(RuleBasedStateMachine):
         raw = json.dumps(body).replace(lone, "abc\\ud800")
         status, found = self.client.call(method, route, None, self.token(user), viewer=user.label, raw=raw)
         if status < 400:
-            raise Violation(f"{method} {route} accepted a lone surrogate")
+            self.fail(f"{method} {route} accepted a lone surrogate")
 
     @precondition(lambda self: self.live_users())
     @rule(who=st.integers(0, 20))
@@ -395,9 +419,11 @@ class Marketplace(RuleBasedStateMachine):
         for i, at in enumerate(sent):
             window = [t for t in sent[: i + 1] if at - t < 3600]
             if len(window) > CODES_PER_HOUR:
-                raise Violation(f"{len(window)} codes were sent to {user.label} within an hour (at most {CODES_PER_HOUR})")
+                self.fail(f"{len(window)} codes were sent to {user.label} within an hour (at most {CODES_PER_HOUR}), "
+                          f"the last by {self.trace[-1]}")
             if i and at - sent[i - 1] < CODE_GAP_SECONDS:
-                raise Violation(f"two codes were sent to {user.label} {int(at - sent[i - 1])} s apart (at least {CODE_GAP_SECONDS})")
+                self.fail(f"two codes were sent to {user.label} {int(at - sent[i - 1])} s apart (at least {CODE_GAP_SECONDS}), "
+                          f"the second by {self.trace[-1]}")
 
     @precondition(lambda self: self.profile["anonymity_allowed"] and self.live_users())
     @rule(who=st.integers(0, 20), enabled=st.booleans())
@@ -466,7 +492,7 @@ class Marketplace(RuleBasedStateMachine):
                                          self.token(actor), viewer=actor.label)
         if actor is not owner:
             if status < 400:
-                raise Violation(f"{actor.label} edited a project of {owner.label}")
+                self.fail(f"{actor.label} edited a project of {owner.label}")
             return
         if status == 200:
             project["currency"] = currency
@@ -484,7 +510,7 @@ class Marketplace(RuleBasedStateMachine):
         status, bids = self.client.call("GET", f"/projects/{project['id']}/bids?limit=100", None, self.token(owner), viewer=owner.label)
         for bid in (bids or {}).get("items", []) if status == 200 else []:
             if bid["status"] == "live" and bid["amount"]["currency"] != currency:
-                raise Violation(f"a live {bid['amount']['currency']} bid on a {currency} project")
+                self.fail(f"a live {bid['amount']['currency']} bid on a {currency} project")
 
     @precondition(lambda self: any(p["status"] == "open" for p in self.projects))
     @rule(p=st.integers(0, 50), wrong=st.booleans())
@@ -498,7 +524,7 @@ class Marketplace(RuleBasedStateMachine):
         status, _ = self.client.call("POST", f"/projects/{project['id']}/close", None, self.token(actor), viewer=actor.label)
         if actor is not owner:
             if status < 400:
-                raise Violation(f"{actor.label} closed a project of {owner.label}")
+                self.fail(f"{actor.label} closed a project of {owner.label}")
             return
         if status == 200:
             project["status"] = "closed"
@@ -520,9 +546,9 @@ class Marketplace(RuleBasedStateMachine):
         status, found = self.client.call("POST", f"/projects/{project['id']}/bids", body, self.token(freelancer), viewer=freelancer.label)
         if status == 201:
             if not owner.live:
-                raise Violation(f"{freelancer.label} could bid on a project of {owner.gone} employer {owner.label}")
+                self.fail(f"{freelancer.label} could bid on a project of {owner.gone} employer {owner.label}")
             if currency != project["currency"]:
-                raise Violation(f"a {currency} bid was taken on a {project['currency']} project")
+                self.fail(f"a {currency} bid was taken on a {project['currency']} project")
             self.bids.append({"id": found["bid_id"], "project": project["id"], "owner": owner.user_id, "freelancer": freelancer.user_id,
                               "status": "live", "amount": amount, "currency": currency})
             freelancer.created["bids"].add(found["bid_id"])
@@ -539,7 +565,7 @@ class Marketplace(RuleBasedStateMachine):
         status, _ = self.client.call("DELETE", f"/projects/{bid['project']}/bids/{bid['id']}", None, self.token(actor), viewer=actor.label)
         if actor is not bidder:
             if status < 400:
-                raise Violation(f"{actor.label} withdrew a bid of {bidder.label}")
+                self.fail(f"{actor.label} withdrew a bid of {bidder.label}")
             return
         if status == 200:
             bid["status"] = "withdrawn"
@@ -558,11 +584,11 @@ class Marketplace(RuleBasedStateMachine):
                                          viewer=actor.label)
         if actor is not owner:
             if status < 400:
-                raise Violation(f"{actor.label} accepted a bid on a project of {owner.label}")
+                self.fail(f"{actor.label} accepted a bid on a project of {owner.label}")
             return
         if status == 201:
             if not bidder.live:
-                raise Violation(f"a bid of {bidder.gone} freelancer {bidder.label} was accepted: a contract with them")
+                self.fail(f"a bid of {bidder.gone} freelancer {bidder.label} was accepted: a contract with them")
             self._contracted(bid, found["contract_id"])
 
     def _contracted(self, bid: dict, contract_id: str) -> None:
@@ -577,7 +603,7 @@ class Marketplace(RuleBasedStateMachine):
         for uid in (bid["owner"], bid["freelancer"]):
             self.user_of(uid).created["contracts"].add(contract_id)
         if bid["currency"] != project["currency"]:
-            raise Violation(f"a {bid['currency']} contract on a {project['currency']} project")
+            self.fail(f"a {bid['currency']} contract on a {project['currency']} project")
 
     def _party(self, contract: dict, which: str) -> User:
         return self.user_of(contract[which])
@@ -595,11 +621,11 @@ class Marketplace(RuleBasedStateMachine):
                                          headers={"Idempotency-Key": uuid.uuid4().hex})
         if actor is freelancer:
             if status < 400:
-                raise Violation(f"the freelancer {actor.label} could fund a contract")
+                self.fail(f"the freelancer {actor.label} could fund a contract")
             return
         if status == 202:
             if not freelancer.live:
-                raise Violation(f"a contract with {freelancer.gone} freelancer {freelancer.label} was funded")
+                self.fail(f"a contract with {freelancer.gone} freelancer {freelancer.label} was funded")
             self.drain()
             self._refresh_contract(contract)
         self.money_dirty = True
@@ -646,11 +672,11 @@ class Marketplace(RuleBasedStateMachine):
         status, found = self.client.call("POST", f"/contracts/{contract['id']}/complete", None, self.token(actor), viewer=actor.label)
         if actor is freelancer:
             if status < 400:
-                raise Violation(f"the freelancer {actor.label} completed a contract")
+                self.fail(f"the freelancer {actor.label} completed a contract")
             return
         if status == 200:
             if not freelancer.live:
-                raise Violation(f"escrow was released to {freelancer.gone} freelancer {freelancer.label}")
+                self.fail(f"escrow was released to {freelancer.gone} freelancer {freelancer.label}")
             contract["status"], contract["escrow"] = found["status"], found["escrow_status"]
         self.money_dirty = True
 
@@ -676,7 +702,7 @@ class Marketplace(RuleBasedStateMachine):
         if status == 200:
             receiver = self._party(contract, to)
             if not receiver.live and contract["escrow"] == "funded":
-                raise Violation(f"a dispute released escrow to {receiver.gone} {to} {receiver.label}")
+                self.fail(f"a dispute released escrow to {receiver.gone} {to} {receiver.label}")
             contract["status"], contract["escrow"] = found["status"], found["escrow_status"]
         self.money_dirty = True
 
@@ -691,7 +717,7 @@ class Marketplace(RuleBasedStateMachine):
         status, _ = self.client.call("POST", f"/contracts/{contract['id']}/reviews", {"rating": rating, "comment": "Fine work"},
                                      self.token(actor), viewer=actor.label)
         if status == 201 and actor.label in contract["reviews"]:
-            raise Violation(f"{actor.label} reviewed one contract twice")
+            self.fail(f"{actor.label} reviewed one contract twice")
         if status == 201:
             contract["reviews"].add(actor.label)
 
@@ -747,7 +773,7 @@ class Marketplace(RuleBasedStateMachine):
             status, found = self.client.call("POST", "/me/payouts", {"amount": {"amount": amount, "currency": currency}}, token,
                                              viewer=user.label, headers={"Idempotency-Key": uuid.uuid4().hex})
             if part == 1000 and status == 202:
-                raise Violation(f"a payout of more than the wallet held was taken from {user.label}")
+                self.fail(f"a payout of more than the wallet held was taken from {user.label}")
             if status == 202:
                 user.created["payouts"].add(found["payout_id"])
                 self.drain()
@@ -933,7 +959,7 @@ class Marketplace(RuleBasedStateMachine):
             done = subprocess.run([sys.executable, "-m", "ops", "--endpoint", f"http://127.0.0.1:{self.stack.aws_port}", "dlq", "redrive", queue],
                                   cwd=ROOT, env=self.stack.env, capture_output=True, text=True, timeout=120)
             if done.returncode != 0:
-                raise Violation(f"python -m ops dlq redrive {queue} failed")
+                self.fail(f"python -m ops dlq redrive {queue} failed")
         if waiting:
             self.drain()
             self._see_erasures()
@@ -1005,10 +1031,10 @@ class Marketplace(RuleBasedStateMachine):
             t.join()
         won = [(b, f) for b, s, f in results if s == 201]
         if len(won) > 1:
-            raise Violation("two bids of one project were accepted at once: two contracts")
+            self.fail("two bids of one project were accepted at once: two contracts")
         for b, f in won:
             if not self.user_of(b["freelancer"]).live:
-                raise Violation("a bid of an erased freelancer was accepted")
+                self.fail("a bid of an erased freelancer was accepted")
             self._contracted(b, f["contract_id"])
 
     # --- wrong calls ------------------------------------------------------------------------
@@ -1024,7 +1050,7 @@ class Marketplace(RuleBasedStateMachine):
         for path in (f"/contracts/{contract['id']}", f"/contracts/{contract['id']}/messages"):
             status, _ = self.client.call("GET", path, None, self.token(outsider), viewer=outsider.label)
             if status != 404:
-                raise Violation(f"GET {self.client.template(path)} by an outsider answered {status}, not 404")
+                self.fail(f"GET {self.client.template(path)} by an outsider answered {status}, not 404")
 
     @precondition(lambda self: any(not u.live for u in self.users))
     @rule(who=st.integers(0, 20))
@@ -1035,10 +1061,10 @@ class Marketplace(RuleBasedStateMachine):
         for method, path, body in (("GET", "/me", None), ("POST", "/me/exports", None), ("GET", "/me/wallet", None)):
             status, _ = self.client.call(method, path, body, user.token, viewer=user.label)
             if status < 400:
-                raise Violation(f"{method} {path} with the token of {user.gone} user {user.label} answered {status}")
+                self.fail(f"{method} {path} with the token of {user.gone} user {user.label} answered {status}")
         status, _ = self.client.call("POST", "/auth/login", {"email": user.email, "password": PASSWORD})
         if status != 401:
-            raise Violation(f"the sign-in of {user.gone} user {user.label} answered {status}, not 401")
+            self.fail(f"the sign-in of {user.gone} user {user.label} answered {status}, not 401")
 
     # --- the costlier checks, run when a step could have broken them --------------------------
 
@@ -1049,10 +1075,10 @@ class Marketplace(RuleBasedStateMachine):
             for receipt_token, state in list(user.receipts.items()):
                 status, receipt = self.client.call("GET", "/me/deletion-receipt?token=" + receipt_token)
                 if status != 200:
-                    raise Violation(f"the deletion receipt of {user.label} answered {status}")
+                    self.fail(f"the deletion receipt of {user.label} answered {status}")
                 now_state = receipt["status"]
                 if state == "cancelled" and now_state != "cancelled":
-                    raise Violation(f"a deletion of {user.label} that was cancelled is now {now_state}")
+                    self.fail(f"a deletion of {user.label} that was cancelled is now {now_state}")
                 if state == "scheduled" and now_state in ("erased", "archived"):
                     user.receipts[receipt_token] = now_state
                     if user.live:
@@ -1063,7 +1089,7 @@ class Marketplace(RuleBasedStateMachine):
                     self._stuck(user)
             if any(s == "cancelled" for s in user.receipts.values()) and user.live and not any(s == "scheduled" for s in user.receipts.values()):
                 if self.token(user) is None and not user.phone_pending:
-                    raise Violation(f"{user.label} cancelled their deletion and cannot sign in")
+                    self.fail(f"{user.label} cancelled their deletion and cannot sign in")
         for user in self.users:
             if not user.live and not user.checked_gone:
                 user.checked_gone = True
@@ -1082,27 +1108,27 @@ class Marketplace(RuleBasedStateMachine):
             has |= {"wallet_balance", "pending_payout"}
         if not has & blockers:
             self.fired.discard("erase_closed_accounts")  # once more after the next run of the job, then it is stuck
-            raise Violation(f"the deletion of {user.label} is past its time with no blocker and is still scheduled")
+            self.fail(f"the deletion of {user.label} is past its time with no blocker and is still scheduled")
 
     def _check_gone(self, user: User) -> None:
         blockers = set(self.profile["deletion_blockers"])
         if "legal_hold" in blockers and user.holds:
-            raise Violation(f"{user.label} was {user.gone} under a legal hold")
+            self.fail(f"{user.label} was {user.gone} under a legal hold")
         for c in self.contracts:
             if user.user_id in (c["employer"], c["freelancer"]):
                 self._refresh_contract(c)
                 if c["status"] == "active" and "active_contract" in blockers:
-                    raise Violation(f"{user.label} was {user.gone} with an active contract")
+                    self.fail(f"{user.label} was {user.gone} with an active contract")
                 if c["status"] == "disputed" and "open_dispute" in blockers:
-                    raise Violation(f"{user.label} was {user.gone} with an open dispute")
+                    self.fail(f"{user.label} was {user.gone} with an open dispute")
                 if c["status"] in ("active", "disputed"):
-                    raise Violation(f"{user.label} was {user.gone} and still has a {c['status']} contract")
+                    self.fail(f"{user.label} was {user.gone} and still has a {c['status']} contract")
         viewer = next((u for u in self.live_users("freelancer") if self.token(u)), None)
         for project in self.projects:
             if project["owner"] == user.user_id and viewer:
                 status, found = self.client.call("GET", f"/projects/{project['id']}", None, self.token(viewer), viewer=viewer.label)
                 if status == 200 and found["status"] == "open":
-                    raise Violation(f"a project of {user.gone} employer {user.label} is still open")
+                    self.fail(f"a project of {user.gone} employer {user.label} is still open")
         for bid in self.bids:
             if bid["freelancer"] == user.user_id:
                 owner = self.user_of(bid["owner"])
@@ -1111,33 +1137,33 @@ class Marketplace(RuleBasedStateMachine):
                 status, found = self.client.call("GET", f"/projects/{bid['project']}/bids?limit=100", None, self.token(owner), viewer=owner.label)
                 for item in (found or {}).get("items", []) if status == 200 else []:
                     if item["bid_id"] == bid["id"] and item["status"] == "live":
-                        raise Violation(f"a bid of {user.gone} freelancer {user.label} is still live")
+                        self.fail(f"a bid of {user.gone} freelancer {user.label} is still live")
         status, _ = self.client.call("GET", f"/users/{user.user_id}/profile", viewer="public")
         if status != 404:
-            raise Violation(f"the profile of {user.gone} user {user.label} answered {status}, not 404")
+            self.fail(f"the profile of {user.gone} user {user.label} answered {status}, not 404")
         reviews_status, reviews = self.client.call("GET", f"/users/{user.user_id}/reviews", viewer="public")
         if reviews_status == 200 and (reviews or {}).get("items"):
-            raise Violation(f"GET /users/{{user_id}}/reviews of {user.gone} user {user.label} lists reviews while the profile is 404")
+            self.fail(f"GET /users/{{user_id}}/reviews of {user.gone} user {user.label} lists reviews while the profile is 404")
         self._admin_lists()
         items = stores.scan(self.stack)
         self._books(items)
         if user.gone == "erased":
             found = stores.sweep(self.stack, user.needles())
             if found:
-                raise Violation(f"after the erasure of {user.label} their personal data is still in: {found[:6]}")
+                self.fail(f"after the erasure of {user.label} their personal data is still in: {found[:6]}")
             receipt = getattr(user, "receipt", {})
             kept = {k["category"] for k in receipt.get("kept", [])}
             held = stores.categories_held(items, user.user_id)
             missing = {c: where[:3] for c, where in held.items() if c not in kept}
             if missing:
-                raise Violation(f"the receipt of {user.label} does not list as kept what the stores hold: {missing}")
+                self.fail(f"the receipt of {user.label} does not list as kept what the stores hold: {missing}")
 
     def _admin_lists(self) -> None:
         for path in ("/admin/identity?status=submitted", "/admin/identity?status=approved", "/admin/identity?status=rejected",
                      "/admin/profile-reviews", "/admin/audit"):
             status, _ = self.client.call("GET", path, None, self.admin(), viewer="admin")
             if status != 200:
-                raise Violation(f"GET {path} answered {status}")
+                self.fail(f"GET {path} answered {status}")
 
     def _books(self, items: list[dict] | None = None) -> None:
         balances = stores.books(items if items is not None else stores.scan(self.stack))
@@ -1148,7 +1174,7 @@ class Marketplace(RuleBasedStateMachine):
             for (pk, account, currency), amount in balances.items():
                 if user.user_id in pk and account in ("wallet", "held", "escrow") and amount:
                     why = "" if "wallet_balance" in blockers else " (the profile names no wallet blocker)"
-                    raise Violation(f"{amount} {currency} sits in the {account} of {user.gone} user {user.label}{why}")
+                    self.fail(f"{amount} {currency} sits in the {account} of {user.gone} user {user.label}{why}")
         for contract in self.contracts:
             for which in ("employer", "freelancer"):
                 party = self.user_of(contract[which])
@@ -1156,7 +1182,7 @@ class Marketplace(RuleBasedStateMachine):
                     continue
                 for (pk, account, currency), amount in balances.items():
                     if contract["id"] in pk and account == "escrow" and amount:
-                        raise Violation(f"{amount} {currency} sits in the escrow of a contract with {party.gone} {which} {party.label}")
+                        self.fail(f"{amount} {currency} sits in the escrow of a contract with {party.gone} {which} {party.label}")
         self.money_dirty = False
 
     def _check_exports(self) -> None:
@@ -1167,9 +1193,9 @@ class Marketplace(RuleBasedStateMachine):
                 token = self.token(user)
                 status, found = self.client.call("GET", f"/me/exports/{export['id']}", None, token, viewer=user.label)
                 if status != 200:
-                    raise Violation(f"GET /me/exports/{{id}} of {user.label} answered {status}")
+                    self.fail(f"GET /me/exports/{{id}} of {user.label} answered {status}")
                 if found["status"] == "pending":
-                    raise Violation(f"the export of {user.label} is still pending after the drain")
+                    self.fail(f"the export of {user.label} is still pending after the drain")
                 export["checked"] = True
                 if found["status"] != "ready":
                     continue
@@ -1178,20 +1204,20 @@ class Marketplace(RuleBasedStateMachine):
                 for kind, ids in export["snapshot"].items():
                     missing = [i for i in ids if i not in text]
                     if missing:
-                        raise Violation(f"the export of {user.label} lacks {len(missing)} of {len(ids)} {kind}")
+                        self.fail(f"the export of {user.label} lacks {len(missing)} of {len(ids)} {kind}")
                 if any(m in text for m in user.untold):
-                    raise Violation(f"the export of {user.label} holds a disclosure recorded with notify_user false")
+                    self.fail(f"the export of {user.label} holds a disclosure recorded with notify_user false")
                 categories = document.get("categories", {})
                 if user.guardian and not any("guardian" in k and categories[k] for k in categories):
-                    raise Violation(f"the export of minor {user.label} lacks the guardian the data map marks for export")
+                    self.fail(f"the export of minor {user.label} lacks the guardian the data map marks for export")
                 if export["profile"] and not (categories.get("profile") or {}).get("published"):
-                    raise Violation(f"the export of {user.label} lacks the profile they published")
+                    self.fail(f"the export of {user.label} lacks the profile they published")
             for export in user.exports:
                 if export.get("status") != "expired" and export["checked"] and user.live and self.now > export["at"] + 8 * 86400 \
                         and "expire_exports" in self.fired:
                     status, found = self.client.call("GET", f"/me/exports/{export['id']}", None, self.token(user), viewer=user.label)
-                    if status == 200 and found["status"] != "expired" and self.now > _ts(found["expires_at"]) + 3600:
-                        raise Violation(f"an export of {user.label} is {found['status']} past its expiry")
+                    if status == 200 and found["status"] != "expired" and self.now > _ts(found.get("expires_at") or found["requested_at"]) + 3600:
+                        self.fail(f"an export of {user.label} is {found['status']} past its expiry")
                     export["status"] = "expired"
 
     def _check_policy(self) -> None:
@@ -1209,13 +1235,13 @@ class Marketplace(RuleBasedStateMachine):
             policy = me["policy"]
             accepted = policy["accepted_version"]
             if accepted and user.decisions.get(accepted) == "reject":
-                raise Violation(f"{user.label} rejected version {accepted} and it now reads as accepted")
+                self.fail(f"{user.label} rejected version {accepted} and it now reads as accepted")
             if policy["restricted"] and latest and latest != self.versions[0]["version"]:
                 told = self.client.call("GET", "/me/notices?limit=100", None, token, viewer=user.label)[1] or {}
                 topics = {n.get("topic") for n in told.get("items", [])}
                 mail = self.client.ok("GET", "/_dev/outbox?to=" + requests.utils.quote(user.email, safe=""), viewer=user.label)["items"]
                 if latest not in topics and not any(latest in (m.get("subject", "") + m.get("body", "")) for m in mail):
-                    raise Violation(f"{user.label} is restricted by version {latest} and was never told of it")
+                    self.fail(f"{user.label} is restricted by version {latest} and was never told of it")
 
     @invariant()
     def checks(self) -> None:
@@ -1230,7 +1256,7 @@ class Marketplace(RuleBasedStateMachine):
         # an erasure may fail on purpose (a blocker that appeared: into the DLQ, named); nothing else may
         bad = [f for f in failures if "erase" not in f["function"]]
         if bad:
-            raise Violation(f"background work failed: {sorted({(f['function'], str(f.get('error', ''))[:40].split(':')[0]) for f in bad})}")
+            self.fail(f"background work failed: {sorted({(f['function'], str(f.get('error', ''))[:40].split(':')[0]) for f in bad})}")
         if self.policy_dirty:
             self.policy_dirty = False
             self._check_policy()
