@@ -8,7 +8,7 @@ INFRA_VENV ?= .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -35,6 +35,14 @@ fuzz-ci: $(STAMP)
 
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} FUZZ_SEED=$${FUZZ_SEED:-} $(BIN)/python -m pytest -s -p no:xdist -m fuzz tests/test_fuzz.py
+
+# the model-based test (tests/test_model.py, README "Model-based test"): CI's bounded run with a fixed seed
+model-ci: $(STAMP)
+	MODEL_SEED=$${MODEL_SEED:-20261123} MODEL_EXAMPLES=$${MODEL_EXAMPLES:-4} MODEL_STEPS=$${MODEL_STEPS:-30} $(BIN)/python -m pytest -s -p no:xdist -m model tests/test_model.py
+
+# nightly: thousands of steps and a fresh seed (printed; MODEL_SEED=... replays it), MODEL_PROFILES=strict for one profile
+model: $(STAMP)
+	MODEL_SEED=$${MODEL_SEED:-} MODEL_EXAMPLES=$${MODEL_EXAMPLES:-40} MODEL_STEPS=$${MODEL_STEPS:-80} $(BIN)/python -m pytest -s -p no:xdist -m model tests/test_model.py
 
 # every benchmark, written to BENCHMARKS.md (about 20 minutes on the 2-core machine)
 bench: $(STAMP)
