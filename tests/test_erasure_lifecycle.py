@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers import admin_token, assert_books_balance, call, login, register, verified, wallet
+from tests.helpers import admin_token, assert_books_balance, call, login, register, verified
 
 USD = "USD"
 
@@ -134,13 +134,13 @@ def test_funding_is_refused_while_either_party_is_scheduled_for_deletion(http, r
 
 def test_a_blocker_that_appears_during_the_grace_period_stops_the_erasure_and_the_user_is_told_once(http, runtime, world,
                                                                                                       monkeypatch, capfd):
-    """aplusxpert lets a party of a funded contract ask for deletion (only disputes and
-    legal holds block it); a dispute opened during the grace period must stop the erasure,
-    or resolving it later pays into an account nobody can withdraw from."""
-    from tests.test_money import funded
+    """aplusxpert lets a party of an active (unfunded) contract ask for deletion; a dispute
+    opened during the grace period must stop the erasure (its outcome is the user's to
+    see, and under every profile an open dispute blocks)."""
+    from tests.test_money import contract
 
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = funded(http, runtime, world, freelancer, 7000)
+    cid = contract(http, world, freelancer, 7000)
     monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
     status, scheduled = call(http, "POST", "/me/deletion", token=freelancer["token"])
     assert status == 202, scheduled
@@ -163,7 +163,44 @@ def test_a_blocker_that_appears_during_the_grace_period_stops_the_erasure_and_th
     tok = admin_token(http, world.admin_creds)
     status, resolved = call(http, "POST", f"/admin/disputes/{cid}/resolve", {"release_to": "freelancer"}, token=tok)
     assert status == 200, resolved
-    assert wallet(http, freelancer)["balance"]["amount"] == 6300  # their money, in an account they can still use
+    assert call(http, "DELETE", "/me/deletion", token=freelancer["token"])[0] == 200  # they may still stay
+
+
+def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_cancelled_by_erasure(http, runtime, world,
+                                                                                                     monkeypatch):
+    """aplusxpert names only disputes and legal holds as blockers; money blocks anyway (a
+    wallet balance, a funded escrow: erasing would strand it where nobody can withdraw it).
+    An active contract never funded does not block there, and the erasure cancels it."""
+    from tests.test_money import contract, earn, funded
+
+    monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
+    earner = earn(http, runtime, world, 7000)
+    status, refused = call(http, "POST", "/me/deletion", token=earner["token"])
+    assert (status, refused.get("Code")) == (409, "DeletionBlocked"), refused
+    assert refused["Details"]["blockers"] == [{"type": "wallet_balance", "id": USD}]
+
+    hired = verified(http, runtime, world.admin, "freelancer")
+    cid = funded(http, runtime, world, hired, 5000)
+    for who in (hired, world.employer):
+        status, refused = call(http, "POST", "/me/deletion", token=who["token"])
+        assert (status, refused.get("Code")) == (409, "DeletionBlocked"), refused
+        assert {"type": "active_contract", "id": cid} in refused["Details"]["blockers"]
+    from chalicelib.core import privacy
+    from chalicelib.services import policies
+    text = policies.render(privacy.load("aplusxpert"))[1]  # the policy says so
+    assert "blocked while any of these is open: active contract, legal hold, open dispute, pending payout, wallet balance" in text
+
+    leaving = verified(http, runtime, world.admin, "freelancer")
+    unfunded = contract(http, world, leaving, 3000)
+    status, scheduled = call(http, "POST", "/me/deletion", token=leaving["token"])
+    assert status == 202, scheduled
+    _grace_ends(runtime)
+    assert _receipt(http, scheduled["receipt_token"])["status"] == "erased"
+    world.employer["token"] = login(http, world.employer)[1]["token"]
+    seen = call(http, "GET", f"/contracts/{unfunded}", token=world.employer["token"])[1]
+    assert seen["status"] == "cancelled" and seen["escrow_status"] == "unfunded", seen
+    status, refused = call(http, "POST", f"/contracts/{unfunded}/fund", token=world.employer["token"], headers=_key())
+    assert status == 409, refused
 
 
 # --- defects 3 and 5: what erasure leaves on the marketplace --------------------------------------

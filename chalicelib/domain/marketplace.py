@@ -89,6 +89,8 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     (ACTIVE, "dispute"): (DISPUTED, frozenset({EMPLOYER, FREELANCER})),
     (DISPUTED, "resolve_freelancer"): (COMPLETED, frozenset({"admin"})),
     (DISPUTED, "resolve_employer"): (CANCELLED, frozenset({"admin"})),
+    # a party's account is erased while the contract was never funded (a funded one blocks the erasure)
+    (ACTIVE, "cancel"): (CANCELLED, frozenset({"erasure"})),
 }
 
 

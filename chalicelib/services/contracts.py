@@ -76,7 +76,7 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
 
 
 def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None,
-          escrow_to: str | None = None) -> str:
+          escrow_to: str | None = None, escrow_unfunded: bool = False) -> str:
     """Apply a transition of the state machine; `record` (an audit entry) is written in
     the same transaction, so a move is never without its record. `escrow_to` (the
     freelancer or the employer) empties the funded escrow to that side in the same
@@ -88,6 +88,8 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
         raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
     now = clock.now_ts()
     condition = repo.Contract.status == contract.status
+    if escrow_unfunded:
+        condition = condition & (repo.Contract.escrow_status == "unfunded")
     try:
         with db.transaction() as tx:
             actions = [repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])]
@@ -105,6 +107,20 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
     logger.info("contract moved", extra={"contract_id": contract.contract_id, "action": action, "status": new_state})
     metrics.add_metric(name=f"Contracts{new_state.capitalize()}", unit="Count", value=1)
     return new_state
+
+
+def cancel_for_erasure(contract: repo.Contract) -> bool:
+    """An active contract whose party's account is being erased, and whose escrow was never
+    funded, is cancelled: nothing is owed and nobody is left to work with. (A funded or
+    disputed one blocks the erasure under every profile: `services.deletion.MONEY`.) False
+    if it is not an unfunded active contract."""
+    if contract.status != rules.ACTIVE or contract.escrow_status != "unfunded":
+        return False
+    try:
+        _move(contract, "cancel", "erasure", extra=[], escrow_unfunded=True)
+    except errors.Conflict:
+        return False
+    return True
 
 
 def _escrow_settled_to(contract: repo.Contract, to: str) -> str | None:

@@ -26,10 +26,30 @@ from chalicelib.repos import ledger as ledger_repo
 from chalicelib.repos.users import user_pk
 from chalicelib.services.caller import Caller
 
+# Money blocks deletion under every profile that offers it: a wallet balance, a pending
+# payout, an open dispute (its escrow goes to one party) and an active contract whose
+# escrow is funded or being funded. The profiles name what their policy adds (strict: any
+# active contract, legal holds); no policy lets us forfeit a user's money, and erasing or
+# archiving the account would leave it where nobody can ever withdraw it (the policies'
+# "legal obligations", "pending payments"). An unfunded active contract blocks only where
+# the profile says so; erasure cancels it (`services.erasure`).
+MONEY = ("pending_payout", "wallet_balance", "open_dispute", "funded_contract")
+
+
+def wanted(profile: privacy.Profile) -> list[str]:
+    """The blockers of deletion under `profile`: its own, and money under every profile."""
+    return sorted(set(profile.deletion_blockers) | set(MONEY))
+
+
+def named(profile: privacy.Profile) -> list[str]:
+    """The blockers as the policy text and `GET /policies/profile` name them (a funded
+    contract is an active contract)."""
+    return sorted({"active_contract" if b == "funded_contract" else b for b in wanted(profile)})
+
 
 def blockers(user_id: str, role: str, wanted: list[str]) -> list[dict[str, str]]:
-    """What stands in the way of deleting the account, among the kinds the profile names.
-    Each is found by a Query of the user's own partition or contract index."""
+    """What stands in the way of deleting the account, among the kinds in `wanted` (see
+    `wanted`). Each is found by a Query of the user's own partition or contract index."""
     found: list[dict[str, str]] = []
     if "pending_payout" in wanted:
         pending = ledger_repo.Payout.query(user_pk(user_id), ledger_repo.Payout.sk.startswith("PAYOUT#"),
@@ -38,12 +58,13 @@ def blockers(user_id: str, role: str, wanted: list[str]) -> list[dict[str, str]]
     if "wallet_balance" in wanted:
         found += [{"type": "wallet_balance", "id": a.currency} for a in ledger_repo.user_accounts(user_id)
                   if a.account == "wallet" and int(a.balance) > 0]
-    if {"open_dispute", "active_contract"} & set(wanted):
+    if {"open_dispute", "active_contract", "funded_contract"} & set(wanted):
         index = contract_repo.Contract.gsi1 if role == "employer" else contract_repo.Contract.gsi2
         for contract in index.query(f"CONTRACTS#{user_id}"):
+            funded = contract.escrow_status != "unfunded"
             if contract.status == market.DISPUTED and "open_dispute" in wanted:
                 found.append({"type": "open_dispute", "id": contract.contract_id})
-            elif contract.status == market.ACTIVE and "active_contract" in wanted:
+            elif contract.status == market.ACTIVE and ("active_contract" in wanted or (funded and "funded_contract" in wanted)):
                 found.append({"type": "active_contract", "id": contract.contract_id})
     if "legal_hold" in wanted:
         found += [{"type": "legal_hold", "id": h.hold_id} for h in repo.legal_holds(user_id)]
@@ -67,7 +88,7 @@ def request(caller: Caller) -> dict[str, Any]:
             raise errors.NotFound("No such account")
         if account.deletion_token_hash:
             raise already_scheduled()
-        found = blockers(caller.user_id, caller.role, list(profile.deletion_blockers))
+        found = blockers(caller.user_id, caller.role, wanted(profile))
         if found:
             raise errors.Conflict("Your account cannot be deleted yet: settle what is listed first", code="DeletionBlocked",
                                   details={"blockers": found})

@@ -54,10 +54,10 @@ from chalicelib.repos import identity as identity_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity, kind_of
 from chalicelib.security import vault
-from chalicelib.services import deletion, projects
+from chalicelib.services import contracts, deletion, projects
 
-ERASE_STEPS = ("sign_in", "bids", "projects", "objects", "activity", "partition", "account", "receipt", "key")
-ARCHIVE_STEPS = ("sign_in", "bids", "projects", "unlist", "receipt")
+ERASE_STEPS = ("sign_in", "bids", "projects", "contracts", "objects", "activity", "partition", "account", "receipt", "key")
+ARCHIVE_STEPS = ("sign_in", "bids", "projects", "contracts", "unlist", "receipt")
 KEY_ATTRIBUTES = set(datamap.KEYS)
 
 
@@ -110,6 +110,14 @@ def _projects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
     for project in activity.of_user(user_id, "projects_posted"):
         if project.status == market.OPEN:
             projects.shut(project)
+
+
+def _contracts(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
+    """Active contracts never funded are cancelled (where the profile lets an active
+    contract stand in the way, there are none by now; a funded one stopped the erasure)."""
+    for kind in ("contracts_as_employer", "contracts_as_freelancer"):
+        for contract in activity.of_user(user_id, kind):
+            contracts.cancel_for_erasure(contract)
 
 
 def _objects(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -215,7 +223,7 @@ def _key(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
 
 
 STEP = {
-    "sign_in": _sign_in, "bids": _bids, "projects": _projects, "objects": _objects, "activity": _activity,
+    "sign_in": _sign_in, "contracts": _contracts, "bids": _bids, "projects": _projects, "objects": _objects, "activity": _activity,
     "partition": _partition, "account": _account_item, "unlist": _unlist, "receipt": _receipt, "key": _key,
 }
 
@@ -244,7 +252,7 @@ def _blockers(user_id: str, wanted: list[str] | None = None) -> list[dict[str, s
     account = _account(user_id)
     if account is None:
         return []
-    wanted = wanted or sorted(set(privacy.active().deletion_blockers) | {"legal_hold"})
+    wanted = wanted or sorted(set(deletion.wanted(privacy.active())) | {"legal_hold"})
     return deletion.blockers(user_id, account.role, wanted)
 
 

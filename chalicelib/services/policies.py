@@ -15,6 +15,7 @@ from chalicelib.core import clock, privacy, settings
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.observability import logger
 from chalicelib.repos import policies as repo
+from chalicelib.services import deletion
 
 FIRST_VERSION = "1.0"
 FIRST_EFFECTIVE_AT = 1767225600.0  # 2026-01-01T00:00:00Z
@@ -26,7 +27,7 @@ def render(profile: privacy.Profile) -> tuple[str, str]:
         "We collect what running the marketplace needs, encrypt your personal details, never sell your data, "
         "and let you see, correct, export and delete it."
     )
-    blockers = ", ".join(b.replace("_", " ") for b in profile.deletion_blockers) or "none"
+    blockers = ", ".join(b.replace("_", " ") for b in deletion.named(profile)) or "none"  # money under every profile
     lines = [
         "Privacy policy",
         "",
