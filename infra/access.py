@@ -136,7 +136,8 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
         Grant(("sns:Publish",), "*", "SMS straight to a phone number has no topic to name"),
     ),
     # policies
-    "announce_policy_versions": _on_stream(Grant(("dynamodb:GetItem", "dynamodb:PutItem"), MAIN)),
+    # and, for members who joined since a version was published, its fan-out's batches
+    "announce_policy_versions": _on_stream(Grant(("dynamodb:GetItem", "dynamodb:PutItem"), MAIN), _send(r.FANOUT_QUEUE)),
     "apply_policy_versions": (Grant(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"), MAIN), INDEXES),
     # exports
     "queue_exports": _on_stream(_send(r.EXPORTS_QUEUE)),

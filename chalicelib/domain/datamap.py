@@ -90,7 +90,7 @@ ENTITIES: dict[str, dict[str, Field]] = {
         "marketing": erase("user.consent"), "analytics": erase("user.consent"), "promotions": erase("user.consent"),
         "third_party_sharing": erase("user.consent"), "consents_updated_at": WHEN,
         "identity_status": erase("user.government_id"),
-        "policy_version": erase("user.consent"),
+        "policy_version": erase("user.consent"), "member_since": WHEN,
         "created_at": WHEN,
         "updated_at": WHEN,
         "revoked": erase("user.authorization", export=False),

@@ -49,6 +49,8 @@ class UserItem(Entity, discriminator="user"):
     consents_updated_at = NumberAttribute(null=True)
     identity_status = UnicodeAttribute(default="none")
     policy_version = UnicodeAttribute()
+    # when the account joined the members (active): a version published before binds it only after its notice period from then
+    member_since = NumberAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     # access tokens signed out before they expire: {jti: exp}

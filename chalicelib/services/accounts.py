@@ -122,6 +122,7 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
         consents_updated_at=clock.now_ts(),
         **repo.marketing_index(consents["marketing"], user_id),
         policy_version=data.accepted_policy_version,
+        member_since=None if profile.phone_otp_required else clock.now_ts(),
     )
     items: list[Any] = [
         user,
@@ -188,8 +189,8 @@ def verify_phone(email: str, code: str) -> None:
     if repo.phone_verified_elsewhere(otp.phone_hash, user_id):
         raise errors.phone_in_use()
     actions = [repo.UserItem.phone_verified.set(True), repo.UserItem.updated_at.set(clock.now_ts())]
-    if user.status == repo.PENDING:
-        actions.append(repo.UserItem.status.set(repo.ACTIVE))
+    if user.status == repo.PENDING:  # a member from now: told of upcoming policy versions (`policies.tell_newcomers`)
+        actions += [repo.UserItem.status.set(repo.ACTIVE), repo.UserItem.member_since.set(clock.now_ts())]
     with db.transaction() as tx:
         tx.update(user, actions=actions, condition=repo.UserItem.phone_hash == otp.phone_hash)
         tx.delete(otp, condition=repo.OtpItem.code_hash == otp.code_hash)

@@ -68,6 +68,16 @@ def started(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) 
     return len(first)
 
 
+def send_to(fanout_id: str, user_ids: list[str]) -> int:
+    """Queue a fan-out for these users only (members who joined after it started): the
+    same batches, so whoever it reached already is skipped and nobody is told twice."""
+    messages: list[dict[str, Any]] = [{"fanout_id": fanout_id, "users": user_ids[i:i + BATCH_SIZE]}
+                                      for i in range(0, len(user_ids), BATCH_SIZE)]
+    if messages:
+        queues.send_batch(FANOUT_QUEUE, messages)
+    return len(user_ids)
+
+
 def handle(message: dict[str, Any]) -> int:
     """One message of the fanout queue: a page to split or a batch to send."""
     if "users" in message:

@@ -123,12 +123,24 @@ def covers_current(accepted: str | None) -> bool:
     return order.get(accepted or "", -1) >= order.get(current_version(), 0)
 
 
+def binds(user: Any) -> bool:
+    """Whether the version in effect binds the user yet: from its effective date, and for
+    someone who joined after it was published (and was told then, `tell_newcomers`) not
+    before the profile's notice period has run from when they joined. Members from before
+    the publication were told at least that long before the effective date (`publish`)."""
+    effective = dict(repo.versions_of(index())).get(current_version(), 0.0)
+    joined = getattr(user, "member_since", None) or 0.0
+    return clock.now_ts() >= max(effective, joined + privacy.active().policy_notice_days * 86400)
+
+
 def restricted(user: Any) -> bool:
     """Where the profile asks for explicit acceptance, a member who has not accepted the
     version in effect may read, correct, export, consent and delete, but not create.
     Worked out on every request from the version in effect, so it begins the moment a
-    version takes effect (and ends the moment the user accepts), between job runs too."""
-    return privacy.active().policy_explicit_acceptance and user.role != "admin" and not covers_current(user.policy_version)
+    version takes effect (and ends the moment the user accepts), between job runs too;
+    for a member who joined during its notice period, once their own notice ran (`binds`)."""
+    return (privacy.active().policy_explicit_acceptance and user.role != "admin" and not covers_current(user.policy_version)
+            and binds(user))
 
 
 def status_of(version: str, effective_at: float) -> str:
@@ -180,34 +192,81 @@ def notice_channels(profile: privacy.Profile, material: bool) -> list[str]:
 
 def announce(changes: list[tuple[dict | None, dict | None]]) -> int:
     """Newly published versions in a batch of stream records: a fan-out to every member
-    on the channels the profile names (idempotent: its id is made of the version)."""
+    on the channels the profile names (idempotent: its id is made of the version). And
+    members who joined since a version was published (an account that became active):
+    the same fan-out for each version later than the one they accepted, for them only."""
+    started = 0
+    joined: list[tuple[str, str]] = []
+    for old, new in changes:
+        if new and new.get("kind", {}).get("S") == "user" and _became_member(old, new):
+            joined.append((new["user_id"]["S"], new.get("policy_version", {}).get("S", "")))
+        if old or not new or new.get("kind", {}).get("S") != "policy" or new["version"]["S"] == FIRST_VERSION:
+            continue
+        started += _policy_fanout(new["version"]["S"], float(new["effective_at"]["N"]), new["summary"]["S"],
+                                  new.get("material", {}).get("BOOL", True),
+                                  float(new.get("published_at", {}).get("N", new["effective_at"]["N"]))) is not None
+    if joined:
+        tell_newcomers(joined)
+    return started
+
+
+def _became_member(old: dict | None, new: dict) -> bool:
+    from chalicelib.services.fanout import MEMBER_ROLES
+
+    active = "active"  # users.ACTIVE, as the stream image spells it
+    return (new.get("status", {}).get("S") == active and new.get("role", {}).get("S") in MEMBER_ROLES
+            and (not old or old.get("status", {}).get("S") != active))
+
+
+def _policy_fanout(version: str, effective: float, summary: str, material: bool, published: float) -> str | None:
+    """The notice fan-out of a version (created once: its id is made of the version and
+    its publication), or None where the profile tells nobody individually."""
     import hashlib
 
     from chalicelib.services import fanout
 
     profile = privacy.active()
-    started = 0
-    for old, new in changes:
-        if old or not new or new.get("kind", {}).get("S") != "policy" or new["version"]["S"] == FIRST_VERSION:
+    channels = notice_channels(profile, material)
+    if not channels:
+        return None
+    when = clock.iso(effective)[:10]
+    body = (f"{summary}\n\nThe full text: {settings.public_api_url()}/policies\n"
+            f"It takes effect on {when}.")
+    if profile.policy_explicit_acceptance:
+        body += (" Please accept or reject it. Until you accept it, from that day you can still read, correct and"
+                 " export your data, change your consents and delete your account, but not post projects, bid,"
+                 " send messages or request payouts.")
+    fanout_id = f"{int(published * 1000):012x}{hashlib.sha256(version.encode()).hexdigest()[:12]}"
+    return fanout.create("policy", f"Our privacy policy changes on {when} (version {version})", body, "system",
+                         channels=channels, topic=version, decision=profile.policy_explicit_acceptance, fanout_id=fanout_id)
+
+
+def tell_newcomers(joined: list[tuple[str, str]]) -> int:
+    """Members who joined (became active) after a version was published missed its
+    fan-out: each gets the notice of every version later than the one they accepted at
+    signup, in the same fan-out (so nobody it reached already is told twice). Their
+    notice period runs from when they joined (`binds`)."""
+    from chalicelib.services import fanout
+
+    _index.clear()  # a version published a moment ago must not be missed
+    versions = repo.versions_of(index())
+    order = {v: n for n, (v, _) in enumerate(versions)}
+    told = 0
+    for version, effective_at in versions:
+        if version == FIRST_VERSION:
             continue
-        version, effective = new["version"]["S"], float(new["effective_at"]["N"])
-        material = new.get("material", {}).get("BOOL", True)
-        channels = notice_channels(profile, material)
-        if not channels:
+        users = [u for u, accepted in joined if order[version] > order.get(accepted, -1)]
+        if not users:
             continue
-        when = clock.iso(effective)[:10]
-        body = (f"{new['summary']['S']}\n\nThe full text: {settings.public_api_url()}/policies\n"
-                f"It takes effect on {when}.")
-        if profile.policy_explicit_acceptance:
-            body += (" Please accept or reject it. Until you accept it, from that day you can still read, correct and"
-                     " export your data, change your consents and delete your account, but not post projects, bid,"
-                     " send messages or request payouts.")
-        published = float(new.get("published_at", {}).get("N", effective))
-        fanout_id = f"{int(published * 1000):012x}{hashlib.sha256(version.encode()).hexdigest()[:12]}"
-        fanout.create("policy", f"Our privacy policy changes on {when} (version {version})", body, "system",
-                      channels=channels, topic=version, decision=profile.policy_explicit_acceptance, fanout_id=fanout_id)
-        started += 1
-    return started
+        item = repo.get_version(version, effective_at)
+        if item is None:
+            continue
+        fanout_id = _policy_fanout(version, effective_at, item.summary, item.material, item.published_at)
+        if fanout_id is not None:
+            told += fanout.send_to(fanout_id, users)
+    if told:
+        logger.info("newcomers told of policy versions", extra={"users": len(joined), "notices": told})
+    return told
 
 
 # --- decisions -------------------------------------------------------------------------
@@ -232,9 +291,7 @@ def decide(user: Any, version: str, decision: str, source: str) -> dict:
     if decision == "accept":
         new_accepted = version if order[version] > order.get(accepted, -1) else accepted
     elif accepted == version:
-        earlier = [e.version for e in users_repo.ledger(user.user_id)
-                   if e.subject == "policy" and e.decision == "accept" and e.version in order and order[e.version] < order[version]]
-        new_accepted = max(earlier, key=lambda v: order[v], default="")
+        new_accepted = _accepted_before(users_repo.ledger(user.user_id), order, version)
     else:
         new_accepted = accepted
     entry = users_repo.ledger_entry(user.user_id, "policy", decision, version, source)
@@ -249,6 +306,16 @@ def decide(user: Any, version: str, decision: str, source: str) -> dict:
     logger.info("policy decision recorded", extra={"user_id": user.user_id, "version": version, "decision": decision, "source": source})
     return {"version": version, "decision": decision, "recorded_at": clock.iso(entry.at),
             "policy": {"accepted_version": new_accepted or None, "restricted": restricted(user)}}
+
+
+def _accepted_before(ledger: list[Any], order: dict[str, int], version: str) -> str:
+    """The latest version before `version` whose last decision is an acceptance: a
+    version accepted and then rejected stays rejected (only a new act accepts it)."""
+    last: dict[str, str] = {}
+    for entry in ledger:  # oldest first
+        if entry.subject == "policy" and entry.version in order and order[entry.version] < order[version]:
+            last[entry.version] = entry.decision
+    return max((v for v, d in last.items() if d == "accept"), key=lambda v: order[v], default="")
 
 
 def decide_by_link(version: str, decision: str, token: str) -> dict:
@@ -278,12 +345,33 @@ def described(item: repo.PolicyVersion) -> dict:
 def continued_use(user: Any) -> None:
     """Where the profile takes continued use as acceptance, a member's first signed-in
     request after a version takes effect records their acceptance (once per version)."""
-    if privacy.active().policy_explicit_acceptance or user.role == "admin" or covers_current(user.policy_version):
+    if privacy.active().policy_explicit_acceptance or user.role == "admin" or covers_current(user.policy_version) or not binds(user):
         return
+    if _rejected(user.user_id, current_version()):
+        return  # a rejection stands until the user decides again: using the platform is not a new decision
     try:
         decide(user, current_version(), "accept", "continued_use")
     except Exception as exc:  # a concurrent request recorded it: nothing is lost
         logger.info("continued use not recorded", extra={"error": type(exc).__name__})
+
+
+_rejections = TtlCache(1024, 300, clock.now_ts)  # (user, version) known rejected: a later decision changes `covers_current` first
+
+
+def _rejected(user_id: str, version: str) -> bool:
+    """Whether the user's latest decision on `version` is a rejection (one Query of their
+    ledger, only for someone who has not accepted the version in effect)."""
+    from chalicelib.repos import users as users_repo
+
+    if _rejections.get((user_id, version)):
+        return True
+    last = None
+    for entry in users_repo.ledger(user_id):  # oldest first
+        if entry.subject == "policy" and entry.version == version:
+            last = entry.decision
+    if last == "reject":
+        _rejections.put((user_id, version), True)
+    return last == "reject"
 
 
 # --- the effective date ------------------------------------------------------------------
