@@ -1,6 +1,9 @@
 """Signup, phone verification, sign-in and the caller's own data, over HTTP."""
 from __future__ import annotations
 
+import json
+import re
+
 import boto3
 import pytest
 from hypothesis import given, settings
@@ -8,7 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.core import clock
 from chalicelib.core.resources import MAIN_TABLE
-from tests.helpers import PASSWORD, call, otp_from_outbox, register, signup_payload
+from tests.helpers import PASSWORD, call, otp_from_outbox, register, signup_payload, unique_phone
 
 
 def raw_items(user_id: str) -> list[dict]:
@@ -182,6 +185,7 @@ def test_wrong_password_and_unknown_user_are_the_same_401(client, runtime):
 
 def test_changing_the_phone_needs_a_new_verification(client, runtime):
     user = register(client, runtime)
+    runtime.advance_clock(61)  # codes are at least a minute apart, the signup's included
     new_phone = signup_payload()["phone"]
     status, me = call(client, "PATCH", "/me", {"phone": new_phone, "timezone": "Europe/London"}, token=user["token"])
     assert status == 200 and me["phone"] == new_phone and me["phone_verified"] is False and me["timezone"] == "Europe/London"
@@ -258,3 +262,95 @@ def test_passwords_meeting_the_rules_match_the_published_pattern(password):
     from chalicelib.domain.accounts import password_pattern, password_problems
 
     assert password_problems(password) == [] and re.fullmatch(password_pattern(), password)
+
+
+# --- one limit on the codes an account is sent, whichever path sends them ----------------
+
+def _patch_me(client, token: str, changes: dict):
+    """`PATCH /me` with the response's headers (Retry-After)."""
+    response = client.patch("/me", headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                            body=json.dumps(changes))
+    return response.status_code, json.loads(response.body), {k.lower(): v for k, v in (response.headers or {}).items()}
+
+
+def _codes_to(client, runtime, phone: str) -> list[str]:
+    runtime.drain()
+    status, outbox = call(client, "GET", f"/_dev/outbox?to={phone.replace('+', '%2B')}")
+    assert status == 200
+    return [m["body"] for m in outbox["items"] if m["channel"] == "sms" and re.search(r"\b\d{6}\b", m["body"])]
+
+
+def _refused(status: int, error: dict, headers: dict) -> int:
+    """A 429 TooManyRequests with a Retry-After in whole seconds; returns it."""
+    assert status == 429 and error["Code"] == "TooManyRequests", (status, error)
+    assert int(headers["retry-after"]) >= 1, headers
+    return int(headers["retry-after"])
+
+
+def test_changing_the_phone_again_within_a_minute_is_refused_and_changes_nothing(client, runtime):
+    user = register(client, runtime)
+    runtime.advance_clock(61)
+    phones = [unique_phone() for _ in range(4)]
+    status, me, _ = _patch_me(client, user["token"], {"phone": phones[0]})
+    assert status == 200 and me["phone"] == phones[0] and me["phone_verified"] is False
+    for phone in phones[1:]:
+        status, error, headers = _patch_me(client, user["token"], {"phone": phone, "timezone": "Asia/Karachi"})
+        assert 1 <= _refused(status, error, headers) <= 60
+        assert phone[-7:] not in json.dumps(error)
+    me = call(client, "GET", "/me", token=user["token"])[1]
+    assert me["phone"] == phones[0] and me["timezone"] != "Asia/Karachi"
+    assert len(_codes_to(client, runtime, phones[0])) == 1
+    assert all(_codes_to(client, runtime, phone) == [] for phone in phones[1:])
+    # once the wait is over, the next change goes through and sends its code
+    runtime.advance_clock(61)
+    status, me, _ = _patch_me(client, user["token"], {"phone": phones[3]})
+    assert status == 200 and me["phone"] == phones[3]
+    code = otp_from_outbox(client, runtime, phones[3])
+    assert len(_codes_to(client, runtime, phones[3])) == 1
+    assert call(client, "POST", "/auth/verify-phone", {"email": user["email"], "code": code})[0] == 200
+
+
+def test_the_hourly_cap_holds_across_verifications(client, runtime):
+    """A verified code does not reset the count: signup's code and four changes, each
+    verified, are the hour's five; the sixth waits until the signup's code is an hour old."""
+    user = register(client, runtime)
+    for _ in range(4):
+        runtime.advance_clock(61)
+        phone = unique_phone()
+        status, me, _ = _patch_me(client, user["token"], {"phone": phone})
+        assert status == 200, me
+        code = otp_from_outbox(client, runtime, phone)
+        assert call(client, "POST", "/auth/verify-phone", {"email": user["email"], "code": code})[0] == 200
+    runtime.advance_clock(61)
+    refused = unique_phone()
+    status, error, headers = _patch_me(client, user["token"], {"phone": refused})
+    wait = _refused(status, error, headers)
+    assert 60 < wait <= 3600 - 5 * 61 + 2
+    me = call(client, "GET", "/me", token=user["token"])[1]
+    assert me["phone"] == phone and me["phone_verified"] is True
+    assert _codes_to(client, runtime, refused) == []
+    runtime.advance_clock(wait)
+    token = call(client, "POST", "/auth/login", {"email": user["email"], "password": PASSWORD})[1]["token"]  # the old one expired
+    status, me, _ = _patch_me(client, token, {"phone": refused})
+    assert status == 200 and me["phone"] == refused and len(_codes_to(client, runtime, refused)) == 1
+
+
+def test_resend_and_a_phone_change_share_one_limit(client, runtime):
+    user = register(client, runtime)  # code 1
+    runtime.advance_clock(61)
+    phone = unique_phone()
+    assert _patch_me(client, user["token"], {"phone": phone})[0] == 200  # code 2
+    response = client.post("/auth/resend-code", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"email": user["email"]}))
+    _refused(response.status_code, json.loads(response.body), {k.lower(): v for k, v in response.headers.items()})
+    for _ in range(3):  # codes 3, 4, 5
+        runtime.advance_clock(61)
+        assert call(client, "POST", "/auth/resend-code", {"email": user["email"]})[0] == 202
+    status, error, headers = _patch_me(client, user["token"], {"phone": unique_phone()})
+    assert _refused(status, error, headers) <= 60
+    runtime.advance_clock(61)
+    status, error, headers = _patch_me(client, user["token"], {"phone": unique_phone()})
+    assert _refused(status, error, headers) > 60  # the hour's five are used
+    assert call(client, "POST", "/auth/resend-code", {"email": user["email"]})[0] == 429
+    assert call(client, "GET", "/me", token=user["token"])[1]["phone"] == phone
+    assert len(_codes_to(client, runtime, phone)) == 4

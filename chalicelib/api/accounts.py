@@ -79,7 +79,7 @@ def get_me(call: Call) -> dict:
     return service.me(call.caller.user)
 
 
-@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409,),
+@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409, 429),
           summary="Correct one's own data; a new phone number is verified again")
 def patch_me(call: Call) -> dict:
     changes = call.body.model_dump(exclude_unset=True)

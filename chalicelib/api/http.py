@@ -95,7 +95,7 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict[str
 
 
 def error_response(exc: errors.AppError) -> Response:
-    return Response(body=error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+    return Response(body=error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers())
 
 
 def _field_name(loc: tuple) -> str:

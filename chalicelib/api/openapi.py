@@ -88,6 +88,11 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
             "description": _STATUS_TEXT.get(code, "Error"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+        if code == 429:
+            op["responses"]["429"]["headers"] = {"Retry-After": {
+                "description": "Seconds to wait before trying again (where the limit knows it)",
+                "schema": {"type": "integer", "minimum": 1},
+            }}
     op["responses"]["500"] = {
         "description": "Unexpected failure; the body carries the correlation id",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

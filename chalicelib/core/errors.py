@@ -18,6 +18,10 @@ class AppError(Exception):
             self.code = code
         self.details = details
 
+    def headers(self) -> dict[str, str | list[str]]:
+        """Response headers the error carries besides its body."""
+        return {}
+
 
 class BadRequest(AppError):
     status, code = 400, "BadRequestError"
@@ -45,6 +49,14 @@ class Unprocessable(AppError):
 
 class TooManyRequests(AppError):
     status, code = 429, "TooManyRequests"
+
+    def __init__(self, message: str, *, retry_after: int | None = None, code: str | None = None,
+                 details: dict[str, Any] | None = None):
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str | list[str]]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 class ServiceUnavailable(AppError):

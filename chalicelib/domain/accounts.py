@@ -1,8 +1,10 @@
 """Account rules in plain Python: ages, passwords, one-time codes, token revocation."""
 from __future__ import annotations
 
+import math
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 from chalicelib.core.resources import USER_POOL
@@ -15,8 +17,11 @@ EMAIL = re.compile(
 OTP_DIGITS = 6
 OTP_SECONDS = 10 * 60
 OTP_MAX_ATTEMPTS = 5
+# One limit on the codes sent to an account, whichever path sends them (signup, resend,
+# a phone change): at least RESEND_MIN_SECONDS apart, at most RESEND_PER_HOUR an hour.
 RESEND_MIN_SECONDS = 60
 RESEND_PER_HOUR = 5
+RESEND_WINDOW_SECONDS = 3600
 
 
 def age_on(birth: date, today: date) -> int:
@@ -66,13 +71,29 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** OTP_DIGITS):0{OTP_DIGITS}d}"
 
 
-def resend_refusal(sends: list[float], now: float) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    """Why no code may be sent now, and in how many whole seconds one may (`Retry-After`)."""
+
+    message: str
+    retry_after: int
+
+
+def recent_sends(sends: list[float], now: float) -> list[float]:
+    """The sends still inside the hourly window, oldest first."""
+    return sorted(t for t in sends if now - t < RESEND_WINDOW_SECONDS)
+
+
+def code_refusal(sends: list[float], now: float) -> Refusal | None:
     """Why another code may not be sent now, or None."""
-    recent = [t for t in sends if now - t < 3600]
-    if recent and now - max(recent) < RESEND_MIN_SECONDS:
-        return f"Wait {int(RESEND_MIN_SECONDS - (now - max(recent))) + 1} seconds before asking for another code"
+    recent = recent_sends(sends, now)
+    if recent and now - recent[-1] < RESEND_MIN_SECONDS:
+        wait = max(1, math.ceil(RESEND_MIN_SECONDS - (now - recent[-1])))
+        return Refusal(f"Wait {wait} seconds before asking for another code", wait)
     if len(recent) >= RESEND_PER_HOUR:
-        return "Too many codes were sent in the last hour; try again later"
+        # the send that has to leave the window for one more to fit in it
+        wait = max(1, math.ceil(recent[len(recent) - RESEND_PER_HOUR] + RESEND_WINDOW_SECONDS - now))
+        return Refusal(f"Too many codes were sent in the last hour; try again in {math.ceil(wait / 60)} minutes", wait)
     return None
 
 

@@ -102,8 +102,10 @@ ENTITIES: dict[str, dict[str, Field]] = {
     "otp": {
         "code_hash": erase("user.authorization.credentials", export=False),
         "phone_hash": erase("user.contact.phone_number", export=False),
-        "attempts": erase(SYSTEM, export=False), "sends": erase(SYSTEM, export=False), "valid_until": erase(SYSTEM, export=False),
+        "attempts": erase(SYSTEM, export=False), "valid_until": erase(SYSTEM, export=False),
     },
+    # when codes were sent to the account in the last hour (the resend limit), apart from the code
+    "code_sends": {"sends": erase(SYSTEM, export=False)},
     "consent": {
         "user_id": USER_ID,
         "subject": keep("user.consent", "proof of consent and of policy acceptance is kept while a claim may arise", export=True),
@@ -344,7 +346,7 @@ QUEUES: dict[str, dict[str, Field]] = {
 # other people that the user's activity reaches (a project they bid on, a contract's
 # other side) are always stripped of the user's own fields only.
 ITEM_ON_ERASURE: dict[str, str] = {
-    "email_claim": "delete", "otp": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
+    "email_claim": "delete", "otp": "delete", "code_sends": "delete", "signin": "delete", "identity": "strip", "profile": "delete",
     "profile_draft": "delete", "payout_method": "delete", "idempotency": "delete", "notification": "delete", "notice": "delete",
     "deletion": "delete", "export": "delete", "disclosure": "strip", "user": "strip", "consent": "strip", "party": "strip", "payout": "strip",
     "ledger_account": "strip", "ledger_entry": "strip", "receipt": "strip", "legal_hold": "strip",

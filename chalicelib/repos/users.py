@@ -16,7 +16,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.repos.db import Entity, numbers, plain_map
+from chalicelib.repos.db import Entity, failed_on, numbers, plain_map
 
 PENDING, ACTIVE, CLOSED, ERASED = "pending_verification", "active", "closed", "erased"
 CLAIM_PENDING_SECONDS = 15 * 60  # an unfinished signup frees its address after this
@@ -73,6 +73,13 @@ class OtpItem(Entity, discriminator="otp"):
     phone_hash = UnicodeAttribute()
     valid_until = NumberAttribute()
     attempts = NumberAttribute(default=0)
+
+
+class CodeSends(Entity, discriminator="code_sends"):
+    """When codes were sent to the account in the last hour, whichever path sent them
+    (signup, resend, a phone change). Apart from the code (`OtpItem`), which a verification
+    deletes, so that the count survives it; expires (TTL) an hour after the last send."""
+
     sends = numbers(default=list)
 
 
@@ -263,11 +270,35 @@ def get_otp(user_id: str) -> OtpItem | None:
         return None
 
 
-def new_otp(user_id: str, code_hash: str, phone_hash: str, valid_until: float, sends: list[float]) -> OtpItem:
+def new_otp(user_id: str, code_hash: str, phone_hash: str, valid_until: float) -> OtpItem:
     return OtpItem(
         pk=user_pk(user_id), sk="OTP", code_hash=code_hash, phone_hash=phone_hash, valid_until=valid_until,
-        attempts=0, sends=sends, expires_at=int(valid_until + 86400),
+        attempts=0, expires_at=int(valid_until + 86400),
     )
+
+
+CODE_SENDS_SK = "CODE_SENDS"
+
+
+def code_sends(user_id: str) -> CodeSends | None:
+    """The account's recent code sends (a strongly consistent read), or None."""
+    try:
+        return CodeSends.get(user_pk(user_id), CODE_SENDS_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def record_code_send(tx: TransactWrite, user_id: str, read: CodeSends | None, sends: list[float], keep_seconds: int) -> None:
+    """In the transaction that sends a code: the sends now `sends`, only if they are still
+    what `read` saw (a send made meanwhile cancels the transaction: see `code_send_raced`)."""
+    item = CodeSends(pk=user_pk(user_id), sk=CODE_SENDS_SK, sends=sends, expires_at=int(max(sends) + keep_seconds))
+    condition = CodeSends.pk.does_not_exist() if read is None else CodeSends.sends == list(read.sends)
+    tx.save(item, condition=condition)
+
+
+def code_send_raced(exc: Exception, user_id: str) -> bool:
+    """Whether a transaction failed because another code was sent to the account meanwhile."""
+    return failed_on(exc, user_pk(user_id), CODE_SENDS_SK)
 
 
 def count_failed_attempt(otp: OtpItem, limit: int) -> int:

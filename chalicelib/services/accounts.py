@@ -40,18 +40,41 @@ def phone_hash(phone: str) -> str:
     return vault.lookup_hash("phone", phone)
 
 
-def _otp_items(user_id: str, phone: str, sends: list[float]) -> list[Entity]:
+def _otp_items(user_id: str, phone: str) -> list[Entity]:
+    """A new code for the account (replacing any earlier one and its tries) and the SMS that carries it."""
     code = rules.new_code()
-    now = clock.now_ts()
-    otp = repo.new_otp(
-        user_id, vault.lookup_hash(f"otp:{user_id}", code), phone_hash(phone), now + rules.OTP_SECONDS,
-        [t for t in sends if now - t < 3600] + [now],
-    )
+    otp = repo.new_otp(user_id, vault.lookup_hash(f"otp:{user_id}", code), phone_hash(phone), clock.now_ts() + rules.OTP_SECONDS)
     sms = notifications.new(
         "sms", phone, "", f"Your verification code is {code}. It expires in {rules.OTP_SECONDS // 60} minutes.",
         user_id=user_id, purpose="phone_verification",
     )
     return [otp, sms]
+
+
+def _may_send_code(user_id: str) -> repo.CodeSends | None:
+    """The account's recent code sends, if one more code may go now; else `429` with
+    `Retry-After`. Every path that sends a code asks this, and counts its send in the same
+    transaction with `_count_send`: one limit per account, whatever sent the codes."""
+    read = repo.code_sends(user_id)
+    refusal = rules.code_refusal(list(read.sends) if read else [], clock.now_ts())
+    if refusal:
+        raise errors.TooManyRequests(refusal.message, retry_after=refusal.retry_after)
+    return read
+
+
+def _count_send(tx: db.Transaction, user_id: str, read: repo.CodeSends | None) -> None:
+    now = clock.now_ts()
+    sends = rules.recent_sends(list(read.sends) if read else [], now) + [now]
+    repo.record_code_send(tx, user_id, read, sends, rules.RESEND_WINDOW_SECONDS)
+
+
+def _raced_send(exc: Exception, user_id: str) -> None:
+    """A code sent to the account by another request meanwhile (the count it read changed)
+    is `429`, as if it had come first."""
+    if repo.code_send_raced(exc, user_id):
+        raise errors.TooManyRequests(
+            f"Wait {rules.RESEND_MIN_SECONDS} seconds before asking for another code", retry_after=rules.RESEND_MIN_SECONDS,
+        ) from None
 
 
 # --- signup ----------------------------------------------------------------------------
@@ -131,11 +154,13 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
           for purpose, on in consents.items()),
     ]
     if profile.phone_otp_required:
-        items += _otp_items(user_id, data.phone, [])
+        items += _otp_items(user_id, data.phone)
     with db.transaction() as tx:
         tx.save(key_item, condition=type(key_item).pk.does_not_exist())
         for item in items:
             tx.save(item, condition=type(item).pk.does_not_exist())
+        if profile.phone_otp_required:
+            _count_send(tx, user_id, None)  # the signup's code is the first the limit counts
         repo.finish_claim(tx, e_hash, claim, user_id, unverified=profile.phone_otp_required)
 
 
@@ -204,16 +229,16 @@ def resend_code(email: str) -> None:
     user_id = repo.user_id_by_email(email_hash(email))
     if user_id is None or (user := repo.get(user_id)) is None or user.phone_verified or not user.phone_enc:
         return
-    otp = repo.get_otp(user_id)
-    sends = list(otp.sends) if otp else []
-    refusal = rules.resend_refusal(sends, clock.now_ts())
-    if refusal:
-        raise errors.TooManyRequests(refusal)
+    sends = _may_send_code(user_id)
     phone = vault.unseal(user_id, "phone", user.phone_enc)
-    new_otp, sms = _otp_items(user_id, phone, sends)
-    with db.transaction() as tx:
-        tx.save(new_otp)  # replaces the old code and its tries
-        tx.save(sms)
+    try:
+        with db.transaction() as tx:
+            for item in _otp_items(user_id, phone):
+                tx.save(item)  # the new code replaces the old one and its tries
+            _count_send(tx, user_id, sends)
+    except TransactWriteError as exc:
+        _raced_send(exc, user_id)
+        raise
 
 
 # --- sign-in ----------------------------------------------------------------------------
@@ -353,8 +378,13 @@ def me(user: repo.UserItem) -> dict[str, Any]:
 
 def update_me(user: repo.UserItem, changes: dict[str, Any]) -> dict[str, Any]:
     """Correct one's own data (and answer it as `me` does). A new phone number must be
-    verified again."""
+    verified again: its code counts against the account's code limit, and over the limit
+    the whole change is refused (`429` with `Retry-After`), the phone included."""
     uid = user.user_id
+    new_phone: str = changes.get("phone") or ""
+    phone_changes = bool(new_phone) and new_phone != vault.unseal(uid, "phone", user.phone_enc)
+    sends_code = phone_changes and privacy.active().phone_otp_required
+    sends = _may_send_code(uid) if sends_code else None  # over the limit: 429, and nothing changes
     actions = [repo.UserItem.updated_at.set(clock.now_ts())]
     extra: list[Entity] = []
     for field in ("full_name", "address"):
@@ -367,22 +397,23 @@ def update_me(user: repo.UserItem, changes: dict[str, Any]) -> dict[str, Any]:
         if field in changes:
             setattr(user, field, changes[field])
             actions.append(getattr(repo.UserItem, field).set(changes[field]))
-    new_phone = changes.get("phone")
-    if new_phone and new_phone != vault.unseal(uid, "phone", user.phone_enc):
+    if phone_changes:
         user.phone_enc, user.phone_hash, user.phone_verified = vault.seal(uid, "phone", new_phone), phone_hash(new_phone), False
         repo.index_phone(user)
         actions += [
             repo.UserItem.phone_enc.set(user.phone_enc), repo.UserItem.phone_hash.set(user.phone_hash),
             repo.UserItem.phone_verified.set(False), repo.UserItem.gsi1pk.set(user.gsi1pk), repo.UserItem.gsi1sk.set(user.gsi1sk),
         ]
-        if privacy.active().phone_otp_required:
-            otp = repo.get_otp(uid)
-            extra = _otp_items(uid, new_phone, list(otp.sends) if otp else [])
+        if sends_code:
+            extra = _otp_items(uid, new_phone)
     try:
         with db.transaction() as tx:
             tx.update(user, actions=actions, condition=repo.UserItem.status.is_in(repo.ACTIVE, repo.PENDING))
             for item in extra:
                 tx.save(item)
-    except TransactWriteError:
+            if sends_code:
+                _count_send(tx, uid, sends)
+    except TransactWriteError as exc:
+        _raced_send(exc, uid)
         raise errors.Conflict("The account changed or is closed; reload and try again") from None
     return me(user)
