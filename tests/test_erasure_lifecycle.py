@@ -188,7 +188,7 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
     from chalicelib.core import privacy
     from chalicelib.services import policies
     text = policies.render(privacy.load("aplusxpert"))[1]  # the policy says so
-    assert "blocked while any of these is open: active contract, legal hold, open dispute, pending payout, wallet balance" in text
+    assert "blocked while any of these is open: open dispute, legal hold, pending payout, wallet balance, active contract" in text
 
     leaving = verified(http, runtime, world.admin, "freelancer")
     unfunded = contract(http, world, leaving, 3000)

@@ -38,13 +38,13 @@ MONEY = ("pending_payout", "wallet_balance", "open_dispute", "funded_contract")
 
 def wanted(profile: privacy.Profile) -> list[str]:
     """The blockers of deletion under `profile`: its own, and money under every profile."""
-    return sorted(set(profile.deletion_blockers) | set(MONEY))
+    return list(dict.fromkeys([*profile.deletion_blockers, *MONEY]))
 
 
 def named(profile: privacy.Profile) -> list[str]:
     """The blockers as the policy text and `GET /policies/profile` name them (a funded
     contract is an active contract)."""
-    return sorted({"active_contract" if b == "funded_contract" else b for b in wanted(profile)})
+    return list(dict.fromkeys("active_contract" if b == "funded_contract" else b for b in wanted(profile)))
 
 
 def blockers(user_id: str, role: str, wanted: list[str]) -> list[dict[str, str]]:
