@@ -101,6 +101,8 @@ def test_while_a_deletion_is_scheduled_the_user_cannot_bid_post_accept_or_be_hir
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
     status, refused = _accept(http, leaving, theirs, other_bid["bid_id"])
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
+    status, refused = _bid(http, verified(http, runtime, world.admin, "freelancer"), theirs)  # an owner leaving hires nobody
+    assert (status, refused.get("Code")) == (409, "AccountUnavailable"), refused
 
     assert call(http, "DELETE", "/me/deletion", token=freelancer["token"])[0] == 200  # cancelling lifts it
     assert _accept(http, employer, early, early_bid["bid_id"])[0] == 201
@@ -199,6 +201,8 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
     world.employer["token"] = login(http, world.employer)[1]["token"]
     seen = call(http, "GET", f"/contracts/{unfunded}", token=world.employer["token"])[1]
     assert seen["status"] == "cancelled" and seen["escrow_status"] == "unfunded", seen
+    project = call(http, "GET", f"/projects/{seen['project_id']}", token=world.employer["token"])[1]
+    assert project["status"] == "closed", project  # not stuck in_progress: the employer may post it anew
     status, refused = call(http, "POST", f"/contracts/{unfunded}/fund", token=world.employer["token"], headers=_key())
     assert status == 409, refused
 

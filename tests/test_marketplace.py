@@ -494,6 +494,8 @@ def test_disputes_are_opened_by_a_party_and_resolved_by_an_admin(http, world):
     status, resolved = call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "employer"}, token=world.admin)
     assert status == 200 and resolved["status"] == "cancelled"
     assert call(http, "POST", f"/admin/disputes/{contract_id}/resolve", {"release_to": "freelancer"}, token=world.admin)[0] == 409
+    project_id = call(http, "GET", f"/contracts/{contract_id}", token=world.employer["token"])[1]["project_id"]
+    assert call(http, "GET", f"/projects/{project_id}", token=world.employer["token"])[1]["status"] == "closed"  # not left in_progress
     status, audit = call(http, "GET", "/admin/audit?action=dispute.resolved&limit=100", token=world.admin)
     assert any(e["details"].get("contract_id") == contract_id for e in audit["items"])
 

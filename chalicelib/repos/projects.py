@@ -14,6 +14,7 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.repos.db import Entity, strings
 
@@ -152,3 +153,11 @@ def live_bids(project_id: str) -> list[Bid]:
 def bids_of(freelancer_id: str, limit: int, start: dict | None) -> tuple[list[Bid], dict | None]:
     result = Bid.gsi1.query(f"BIDS#{freelancer_id}", scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=start)
     return list(result), result.last_evaluated_key
+
+
+def close_with_contract(transaction: TransactWrite, project_id: str, contract_id: str, at: float) -> None:
+    """In `transaction`: the project's contract was cancelled (a dispute settled for the
+    employer, or a party erased before it was funded), so the project is closed: nobody
+    is working on it, and its owner posts anew (a closed project takes no bids)."""
+    transaction.update(Project(*key(project_id)), actions=[Project.status.set("closed"), Project.updated_at.set(at)],
+                       condition=(Project.status == "in_progress") & (Project.contract_id == contract_id))

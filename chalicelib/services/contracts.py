@@ -17,6 +17,7 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
+from chalicelib.repos import projects as projects_repo
 from chalicelib.security import vault
 from chalicelib.services import guards, money, profiles
 from chalicelib.services.accounts import fetch
@@ -97,6 +98,8 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
                 actions += money.settle_escrow(tx, contract, escrow_to, now)
                 condition = condition & (repo.Contract.escrow_status == "funded")
             tx.update(contract, actions=actions, condition=condition)
+            if new_state == rules.CANCELLED:
+                projects_repo.close_with_contract(tx, contract.project_id, contract.contract_id, now)
             if record is not None:
                 tx.save(record)
     except TransactWriteError:

@@ -273,6 +273,7 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
         tx.save(guard, condition=repo.BidderGuard.pk.does_not_exist())
         tx.save(bid, condition=repo.Bid.pk.does_not_exist())
         users.check_dealing(tx, uid)
+        users.check_dealing(tx, project.owner_id)  # an owner leaving hires nobody: the bid would only wait to be rejected
 
     try:
         db.commit(write)
@@ -286,6 +287,8 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
         if db.failed_on(exc, *users.account_key(uid)):
             raise errors.deletion_scheduled("bid") from None
+        if db.failed_on(exc, *users.account_key(project.owner_id)):
+            raise errors.account_unavailable("employer", "this project takes no bids") from None
         if db.conflicted(exc):  # still colliding with other bids after the retries: the caller may simply send it again
             raise errors.Conflict("Many bids reached this project at the same moment; place yours again") from None
         raise
