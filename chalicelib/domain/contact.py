@@ -17,6 +17,12 @@ Ordinary numbers stay allowed. A run of digits is read as numbers first: dates
 ("2019-2023", "2019, 2020"). Only the plain numbers between them count, years among
 them too ("(415) 555-2019" is a phone number).
 
+Also: look-alike letters in a run that is mostly digits ("O3OO-I234567"), numbers part
+spelled out ("+92 three hundred 1234567"), emails spaced or encoded ("ada @ example . com",
+"ada%40example.com", "ada -at- example -dot- com"), a mail provider after "at" ("ada at
+gmail"), social profile links without a scheme ("linkedin.com/in/ada-l"), "discord
+ada#1234", "line id ada_l", "my handle is ada_l on telegram".
+
 Disguises are undone before looking: Unicode compatibility forms (full-width "＠" and
 "０３００", circled and superscript digits: NFKC), invisible characters (zero-width
 spaces and joiners, soft hyphens, word joiners: category Cf), and letters of other
