@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.helpers import admin_token, call, fund, register, verified
+from tests.helpers import admin_token, call, fund, register, signup_payload, verified
 
 BUDGET = {"amount": 50000, "currency": "USD"}
 
@@ -91,6 +91,40 @@ def test_a_cover_letter_with_contact_details_in_another_disguise_is_refused(http
     assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "cover_letter", error
     mine = call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])[1]["items"]
     assert all(b["project_id"] != project_id for b in mine)  # nothing was placed
+
+
+@pytest.mark.parametrize("letter", [
+    "call O3OO-I234567", "ada @ example . com", "ada%40example.com", "ada at gmail", "instagram.com/ada.l",
+    "linkedin.com/in/ada-l", "discord ada#1234", "my handle is ada_l on telegram", "call +92 three hundred 1234567",
+])
+def test_a_cover_letter_with_contact_details_the_review_found_is_refused(http, world, letter):
+    project_id = post_project(http, world.employer)
+    payload = {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "Hello, " + letter, "delivery_days": 3}
+    status, error = call(http, "POST", f"/projects/{project_id}/bids", payload, token=world.freelancer["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "cover_letter", error
+
+
+def test_a_project_skill_with_contact_details_is_refused(http, world):
+    payload = {"title": "Build a landing page", "description": "A fast static site.", "budget": BUDGET,
+               "skills": ["html", "call 0300-123-4567"]}
+    status, error = call(http, "POST", "/projects", payload, token=world.employer["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "skills.1", error
+    project_id = post_project(http, world.employer, skills=["html", "node.js", "Python 3.11"])
+    status, error = call(http, "PATCH", f"/projects/{project_id}", {"skills": ["ada at example dot com"]}, token=world.employer["token"])
+    assert status == 422 and error["Details"]["field"] == "skills.0", error
+    shown = call(http, "GET", f"/projects/{project_id}", token=world.freelancer["token"])[1]
+    assert shown["skills"] == ["html", "node.js", "Python 3.11"]
+
+
+def test_a_name_with_contact_details_is_refused_and_never_shown(http, world):
+    user = world.other_freelancer
+    status, error = call(http, "PATCH", "/me", {"full_name": "ada at example dot com"}, token=user["token"])
+    assert status == 422 and error["Code"] == "ContactInfoNotAllowed" and error["Details"]["field"] == "full_name", error
+    assert call(http, "GET", "/me", token=user["token"])[1]["full_name"] == "Alan Freelancer"
+    shown = call(http, "GET", f"/users/{user['user_id']}/profile", token=world.employer["token"])[1]
+    assert "example" not in str(shown)
+    status, error = call(http, "POST", "/auth/signup", signup_payload("freelancer", full_name="Ada 0300 123 4567"))
+    assert status == 422 and error["Details"]["field"] == "full_name", error
 
 
 def test_a_project_quoting_amounts_ranges_years_and_versions_is_accepted(http, world):
@@ -473,6 +507,9 @@ def test_contract_states_and_reviews_once_per_party_after_completion(http, runti
     assert call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "late"}, token=world.freelancer["token"])[0] == 409
     assert call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "after"}, token=world.freelancer["token"])[0] == 409
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 6}, token=world.employer["token"])[0] == 400
+    status, error = call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 5, "comment": "Hire her: ada at gmail"},
+                         token=world.employer["token"])
+    assert status == 422 and error["Details"]["field"] == "comment", error  # shown on the public profile
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 201
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 409
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", {"rating": 4}, token=world.freelancer["token"])[0] == 201

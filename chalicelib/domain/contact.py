@@ -17,6 +17,12 @@ Ordinary numbers stay allowed. A run of digits is read as numbers first: dates
 ("2019-2023", "2019, 2020"). Only the plain numbers between them count, years among
 them too ("(415) 555-2019" is a phone number).
 
+Also: look-alike letters in a run that is mostly digits ("O3OO-I234567"), numbers part
+spelled out ("+92 three hundred 1234567"), emails spaced or encoded ("ada @ example . com",
+"ada%40example.com", "ada -at- example -dot- com"), a mail provider after "at" ("ada at
+gmail"), social profile links without a scheme ("linkedin.com/in/ada-l"), "discord
+ada#1234", "line id ada_l", "my handle is ada_l on telegram".
+
 Disguises are undone before looking: Unicode compatibility forms (full-width "＠" and
 "０３００", circled and superscript digits: NFKC), invisible characters (zero-width
 spaces and joiners, soft hyphens, word joiners: category Cf), and letters of other
@@ -24,6 +30,7 @@ scripts that look like Latin ones ("ѕkуpe" with Cyrillic s and y).
 """
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -38,17 +45,33 @@ _LOOKALIKES = str.maketrans(
 # of "a.a.a.a..." would be tried as a start: quadratic)
 _LOCAL = r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+"
 _EMAIL = re.compile(rf"{_LOCAL}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,}}")
-_OPEN, _CLOSE = r"[\[\(\{<]", r"[\]\)\}>]"
+# "at" and "dot" in brackets, or between dashes, stars, quotes ("ada -at- example -dot- com")
+_OPEN, _CLOSE = r"[\[\(\{<\-_*~'\"|]", r"[\]\)\}>\-_*~'\"|]"
+_TLD = r"(?:[A-Za-z]{2,24}|[A-Za-z](?:\s[A-Za-z]){1,5})"  # "com", or letter by letter: "c o m"
 _AT_SPELLED = rf"(?:\s*{_OPEN}\s*(?:@|at)\s*{_CLOSE}\s*|\s+at\s+|\s*@\s*)"
 _DOT_SPELLED = rf"(?:\s*{_OPEN}\s*(?:\.|dot)\s*{_CLOSE}\s*|\s+dot\s+)"
 # Written out, any top-level domain: the "at" or the "dot" is a word or in brackets.
 _EMAIL_SPELLED = re.compile(
-    rf"{_LOCAL}{_AT_SPELLED}[A-Za-z0-9-]+(?:(?:{_DOT_SPELLED}|\.)[A-Za-z0-9-]+)*{_DOT_SPELLED}[A-Za-z]{{2,24}}\b"
+    rf"{_LOCAL}{_AT_SPELLED}[A-Za-z0-9-]+(?:(?:{_DOT_SPELLED}|\.)[A-Za-z0-9-]+)*{_DOT_SPELLED}{_TLD}\b"
     rf"|{_LOCAL}\s*{_OPEN}\s*(?:@|at)\s*{_CLOSE}\s*[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{{2,24}}\b",
     re.IGNORECASE,
 )
 # "ada at example.dev": a plain "at" before a dotted name is also how skills are written
 # ("expert at vue.js", "good at ASP.NET"), so file and framework endings do not count.
+# "ada @ example . com", "ada@example .com": spaces around the "@" and the dots
+_EMAIL_SPACED = re.compile(rf"{_LOCAL}\s*@\s*[A-Za-z0-9-]+(?:\s*\.\s*[A-Za-z0-9-]+)*\s*\.\s*[A-Za-z]{{2,24}}\b")
+# "ada at gmail": a well-known mail provider after "at", where it ends the sentence or
+# "dot" follows; "I worked at Gmail" and "ads at Yahoo for two years" are work history.
+_PROVIDERS = (r"(?:g\s?mail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|proton(?:mail)?|pm|icloud|me|aol|gmx|"
+              r"yandex|mail\.ru|zoho|fastmail|tutanota|hey)")
+_NOT_A_MAILBOX = (r"(?:worked?|working|works|job|jobs|role|intern(?:ship)?|engineer|developer|designer|manager|lead|team|"
+                  r"years?|months?|time|experience|was|were|been|am|is|are|be|me|us|them|him|her|it|good|great|expert|skilled|"
+                  r"better|best|ads|campaigns?|marketing|integrations?|look|looking|live|go|went|presented|speaker|talk)")
+_EMAIL_PROVIDER = re.compile(
+    rf"(?<![A-Za-z0-9._%+-])(?!{_NOT_A_MAILBOX}\b)[A-Za-z0-9._%+-]+\s*(?:\s+at|{_OPEN}\s*at\s*{_CLOSE}|@)\s*{_PROVIDERS}"
+    r"(?:\s*$|\s*[,;!?)\]]|\.(?!\w)|\s+dot\b|\s*\(dot\))",
+    re.IGNORECASE,
+)
 _EMAIL_AT_WORD = re.compile(
     rf"{_LOCAL}\s+at\s+[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?!(?:js|ts|jsx|tsx|py|rb|md|txt|pdf|docx?|xlsx?|"
     r"csv|json|ya?ml|html?|css|php|cpp|exe|sh|go|rs|kt|swift|sql|png|jpe?g|svg|gif|zip|tar|gz)\b)[A-Za-z]{2,24}\b(?!\.\w)",
@@ -61,6 +84,15 @@ _LINK = re.compile(
     r"calendly\.com)\b)",
     re.IGNORECASE,
 )
+# A social or messaging site's address with a path, scheme or not: a profile to reach
+# someone by ("instagram.com/ada.l", "linkedin.com/in/ada-l", "x.com/ada_l"). A site's
+# name alone ("our linkedin.com integration") and other links (a portfolio on GitHub) pass.
+_SOCIAL_PROFILE = re.compile(
+    r"(?<![\w.-])(?:(?:www|m|mobile|web)\.)?(?:instagram\.com|instagr\.am|linkedin\.com|lnkd\.in|facebook\.com|fb\.com|"
+    r"fb\.me|x\.com|twitter\.com|tiktok\.com|snapchat\.com|threads\.net|vk\.com|ok\.ru|discord\.com|skype\.com|"
+    r"viber\.com|line\.me|kakao\.com|qq\.com|weibo\.com|telegram\.org|whatsapp\.com)/+[\w@%~.-]",
+    re.IGNORECASE,
+)
 _APPS = (r"(?:skype|whats\s?app|telegram|signal|viber|we\s?chat|discord|snapchat|snap|kik|messenger|insta(?:gram)?|ig|"
          r"twitter|tiktok|facebook|fb|tg)")
 _HANDLE_NAMED = re.compile(
@@ -69,9 +101,23 @@ _HANDLE_NAMED = re.compile(
 # An app's name, then a space, then something only a handle looks like: a dot, an
 # underscore or a digit inside ("telegram ada_l", "ig ada.lovelace"); "telegram bots" is words.
 _HANDLE_SPACED = re.compile(
-    rf"\b{_APPS}\s+(?:(?:id|handle|user(?:name)?)\s+)?@?[A-Za-z][A-Za-z0-9]*(?:[._]+[A-Za-z0-9]+|\d+)+[A-Za-z0-9._]*",
+    rf"\b{_APPS}\s+(?:(?:id|handle|user(?:name)?)\s+)?@?[A-Za-z][A-Za-z0-9]*(?:[._]+[A-Za-z0-9]+|#\d{{4}}\b|\d+)+[A-Za-z0-9._]*",
     re.IGNORECASE,
 )
+# apps whose handle is called an id ("line id ada_l", "kakao id: ada")
+_HANDLE_ID = re.compile(
+    r"\b(?:line|kakao(?:\s?talk)?|we\s?chat|qq|imo)\s*id\b\s*"
+    r"(?:[:=]\s*@?[A-Za-z0-9_.\-]{3,}|@?[A-Za-z][A-Za-z0-9]*(?:[._]+[A-Za-z0-9]+|\d+)+)",  # "line id column" is words
+    re.IGNORECASE,
+)
+# "my handle is ada_l on telegram", "username: ada on discord" ("my account is active on facebook" passes)
+_HANDLE_ON_APP = re.compile(
+    rf"\b(?:(?:handle|user\s?name|nick(?:name)?|tag)\s*(?:\bis\b|[:=-])|(?:id|account)\s*[:=])\s*@?[A-Za-z0-9_.\-#]{{3,}}\s+"
+    rf"(?:on|at|via|in|@)\s+{_APPS}\b",
+    re.IGNORECASE,
+)
+# "whatsapp me", "telegram me": the app's name as a verb
+_APP_ME = re.compile(r"\b(?:whats\s?app|telegram|skype|viber|we\s?chat|snapchat|kik|imo)\s+me\b", re.IGNORECASE)
 _HANDLE_INVITE = re.compile(
     rf"\b(?:add|message|msg|text|call|ping|contact|reach|find|dm)\s+me\b.{{0,20}}\b(?:on|at|via)\s+{_APPS}\b", re.IGNORECASE
 )
@@ -174,6 +220,8 @@ _DIGIT_WORDS = {
 }
 _WORD_OR_DIGIT = re.compile(r"(?<![^\W\d_])(?:" + "|".join(_DIGIT_WORDS) + r")(?![^\W\d_])|\d", re.IGNORECASE)
 _BETWEEN = re.compile(r"^[\W_]*$")  # anything but letters and digits
+_NUMBER_WORD_OR_DIGIT = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(_DIGIT_WORDS) + r"|hundred|thousand)(?![^\W\d_])|\d+", re.IGNORECASE)
 
 
 def _spelled_digits(text: str) -> int:
@@ -192,10 +240,57 @@ def _spelled_digits(text: str) -> int:
     return best
 
 
+_PERCENT = re.compile(r"%(?:40|2e)", re.IGNORECASE)  # "ada%40example.com"
+_PERCENT_CHARS = {"%40": "@", "%2e": "."}
+
+
+# Words of letters and digits; a run of them that is mostly digits may spell some with
+# look-alike letters (O for 0, I and l for 1): "O3OO-I234567", "4l5 555 Ol00".
+_WORD = re.compile(r"[^\W_]+")
+_DIGITISH = re.compile(r"[0-9OoIl]*[0-9][0-9OoIl]*")
+_AS_DIGIT = str.maketrans("OoIl", "0011")
+# digit words read as digits, "hundred" and "thousand" as their zeros: "+92 three hundred 1234567"
+_NUMBER_WORD = re.compile(r"(?<![^\W\d_])(?:" + "|".join(_DIGIT_WORDS) + r"|hundred|thousand)(?![^\W\d_])", re.IGNORECASE)
+_NUMBER_WORDS = {**_DIGIT_WORDS, "hundred": "00", "thousand": "000"}
+
+
+def _read_as_digits(text: str) -> str:
+    """`text` with look-alike letters read as digits in runs of words that are mostly
+    digits, and number words ("three hundred") next to digits read as digits."""
+    text = _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(0).lower()], text) if _has_digit_next_to_a_word(text) else text
+    parts, last, run = [], 0, []  # run: the spans of digit-ish words, one after another
+    for word in [*_WORD.finditer(text), None]:
+        if word is not None and _DIGITISH.fullmatch(word.group(0)):
+            run.append(word)
+            continue
+        if run:
+            letters = sum(not c.isdigit() for w in run for c in w.group(0))
+            digits = sum(c.isdigit() for w in run for c in w.group(0))
+            if letters and digits > letters:
+                parts += [text[last:run[0].start()], text[run[0].start():run[-1].end()].translate(_AS_DIGIT)]
+                last = run[-1].end()
+            run = []
+    return "".join(parts) + text[last:]
+
+
+def _has_digit_next_to_a_word(text: str) -> bool:
+    """Digits and number words in one run ("+92 three hundred 1234567"); all-word runs
+    are `_spelled_digits`' to judge."""
+    kinds, last_end = set(), None
+    for match in _NUMBER_WORD_OR_DIGIT.finditer(text):
+        if last_end is not None and not _BETWEEN.match(text[last_end:match.start()]):
+            kinds = set()
+        kinds.add(match.group(0).isalpha())
+        if len(kinds) == 2:
+            return True
+        last_end = match.end()
+    return False
+
+
 def undisguised(text: str) -> str:
     """`text` as a reader sees it: compatibility forms folded, invisible characters
     dropped, look-alike letters of other scripts read as Latin."""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = unicodedata.normalize("NFKC", _PERCENT.sub(lambda m: _PERCENT_CHARS[m.group(0).lower()], html.unescape(text)))
     visible = "".join(c for c in folded if unicodedata.category(c) != "Cf")
     return visible.translate(_LOOKALIKES)
 
@@ -211,13 +306,13 @@ def find(text: str) -> str | None:
 
 
 def _find(text: str) -> str | None:
-    if _EMAIL.search(text) or _EMAIL_SPELLED.search(text) or _EMAIL_AT_WORD.search(text):
+    if any(p.search(text) for p in (_EMAIL, _EMAIL_SPACED, _EMAIL_SPELLED, _EMAIL_AT_WORD, _EMAIL_PROVIDER)):
         return "an email address"
-    if _LINK.search(text):
+    if _LINK.search(text) or _SOCIAL_PROFILE.search(text):
         return "a link to a contact or messaging channel"
-    if _HANDLE_NAMED.search(text) or _HANDLE_SPACED.search(text) or _HANDLE_INVITE.search(text) or _AT_HANDLE.search(text):
+    if any(p.search(text) for p in (_HANDLE_NAMED, _HANDLE_SPACED, _HANDLE_ID, _HANDLE_ON_APP, _APP_ME, _HANDLE_INVITE, _AT_HANDLE)):
         return "a messaging handle"
-    if _phone(text):
+    if _phone(text) or ((read := _read_as_digits(text)) != text and _phone(read)):
         return "a phone number"
     return None
 

@@ -19,7 +19,7 @@ from chalicelib.adapters import cognito
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger
 from chalicelib.domain import accounts as rules
-from chalicelib.domain import consent
+from chalicelib.domain import consent, contact
 from chalicelib.repos import db, notifications
 from chalicelib.repos import policies as policy_repo
 from chalicelib.repos import users as repo
@@ -79,7 +79,16 @@ def _raced_send(exc: Exception, user_id: str) -> None:
 
 # --- signup ----------------------------------------------------------------------------
 
+def refuse_contact_details_in_name(full_name: str | None) -> None:
+    """The name is shown where the profile is (`display_name`), to people not hired yet:
+    no contact details in it ("ada at example dot com")."""
+    kind = contact.find(full_name or "")
+    if kind:
+        raise errors.contact_info_not_allowed("full_name", kind)
+
+
 def signup(data: Any) -> dict[str, Any]:
+    refuse_contact_details_in_name(data.full_name)
     profile = privacy.active()
     current_policy = policies.current_version()
     if data.accepted_policy_version != current_policy:
@@ -384,6 +393,7 @@ def update_me(user: repo.UserItem, changes: dict[str, Any]) -> dict[str, Any]:
     new_phone: str = changes.get("phone") or ""
     phone_changes = bool(new_phone) and new_phone != vault.unseal(uid, "phone", user.phone_enc)
     sends_code = phone_changes and privacy.active().phone_otp_required
+    refuse_contact_details_in_name(changes.get("full_name"))
     sends = _may_send_code(uid) if sends_code else None  # over the limit: 429, and nothing changes
     actions = [repo.UserItem.updated_at.set(clock.now_ts())]
     extra: list[Entity] = []

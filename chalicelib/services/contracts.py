@@ -200,6 +200,8 @@ def review(caller: Caller, items: dict, contract_id: str, rating: int, comment: 
     if not rules.can_review(contract.status):
         raise errors.Conflict(f"The contract is {contract.status}; reviews open once it is completed")
     reviewee = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id
+    if comment:  # shown where the reviewee's profile is, to anyone
+        profiles.refuse_contact_details({"comment": comment})
     now = clock.now_ts()
     item = repo.review(contract_id, caller.user_id, reviewee, rating, vault.seal(caller.user_id, "review.comment", comment), now)
     try:

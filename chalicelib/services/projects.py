@@ -64,6 +64,9 @@ def out(project: repo.Project) -> dict[str, Any]:
     }
 
 
+_READ_BEFORE_HIRING = ("title", "description", "skills", "location")  # every text of a project
+
+
 def _no_contact_details(fields: dict[str, Any]) -> None:
     """Projects and bids are read by people not hired yet: no contact details in them."""
     hit = contact.first_in(profiles.texts(fields))
@@ -75,7 +78,7 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "employer", "post projects")
     guards.verified(caller)
     guards.no_deletion_scheduled(caller, "post projects")
-    _no_contact_details({k: data[k] for k in ("title", "description", "location") if data.get(k)})
+    _no_contact_details({k: data[k] for k in _READ_BEFORE_HIRING if data.get(k)})
     now = clock.now_ts()
     project = repo.Project(
         *repo.key(pid := ids.new_id()), project_id=pid, owner_id=caller.user_id, title=data["title"], description=data["description"],
@@ -114,7 +117,7 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
     project = owned_project(caller, items, project_id)
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; only open projects can be edited")
-    _no_contact_details({k: v for k, v in changes.items() if k in ("title", "description", "location") and v})
+    _no_contact_details({k: v for k, v in changes.items() if k in _READ_BEFORE_HIRING and v})
     budget = changes.get("budget") or {}
     new_currency = bool(budget) and budget["currency"] != project.budget_currency
     if new_currency and project.live_bids != 0:
