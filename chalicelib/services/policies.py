@@ -130,6 +130,8 @@ def binds(user: Any) -> bool:
     the publication were told at least that long before the effective date (`publish`)."""
     effective = dict(repo.versions_of(index())).get(current_version(), 0.0)
     joined = getattr(user, "member_since", None) or 0.0
+    if joined >= effective:  # it was in effect when they joined: they were shown it then
+        return clock.now_ts() >= effective
     return clock.now_ts() >= max(effective, joined + privacy.active().policy_notice_days * 86400)
 
 
