@@ -948,7 +948,7 @@ class Marketplace(RuleBasedStateMachine):
     def drain_all(self) -> None:
         self.step("drain")
         self.drain()
-        self._see_erasures()
+        self._see_erasures(settled=True)
 
     @rule()
     def redrive_dead_letters(self) -> None:
@@ -1068,9 +1068,13 @@ class Marketplace(RuleBasedStateMachine):
 
     # --- the costlier checks, run when a step could have broken them --------------------------
 
-    def _see_erasures(self) -> None:
+    def _see_erasures(self, settled: bool = False) -> None:
         """Read every receipt the model holds: a cancelled one never becomes erased; a user
-        whose receipt says erased (or archived) is checked once, all over."""
+        whose receipt says erased (or archived) is checked once, all over. `settled`: just
+        after a drain, when whatever a clock move made due has run (the stack's runtime
+        delivers TTL expiries and queues in the background, as AWS does: right after the
+        move an erasure may still be on its way), so a deletion past its time that still
+        says scheduled is stuck."""
         for user in self.users:
             for receipt_token, state in list(user.receipts.items()):
                 status, receipt = self.client.call("GET", "/me/deletion-receipt?token=" + receipt_token)
@@ -1084,7 +1088,7 @@ class Marketplace(RuleBasedStateMachine):
                     if user.live:
                         user.gone = now_state
                         user.receipt = receipt
-                if (state == "scheduled" and now_state == "scheduled" and user.erase_after
+                if (settled and state == "scheduled" and now_state == "scheduled" and user.erase_after
                         and self.now > user.erase_after + 2 * 3600 and {"erase_closed_accounts"} <= self.fired):
                     self._stuck(user)
             if any(s == "cancelled" for s in user.receipts.values()) and user.live and not any(s == "scheduled" for s in user.receipts.values()):
@@ -1095,14 +1099,26 @@ class Marketplace(RuleBasedStateMachine):
                 user.checked_gone = True
                 self._check_gone(user)
 
+    def blockers(self) -> set[str]:
+        """What stands in the way of a deletion here: the profile's blockers, money under
+        every profile (README "Money blocks deletion under every profile"; a funded
+        contract is an active one) and legal holds, which stop any erasure."""
+        return set(self.profile["deletion_blockers"]) | {"wallet_balance", "pending_payout", "open_dispute", "legal_hold"}
+
     def _stuck(self, user: User) -> None:
         """A deletion past its time that still says scheduled: only a blocker may hold it."""
-        blockers = set(self.profile["deletion_blockers"])
+        blockers = self.blockers()
         has = set()
         if user.holds:
             has.add("legal_hold")
-        if any(user.user_id in (c["employer"], c["freelancer"]) and c["status"] in ("active", "disputed") for c in self.contracts):
-            has |= {"active_contract", "open_dispute"}
+        for c in self.contracts:
+            if user.user_id in (c["employer"], c["freelancer"]):
+                if c["status"] == "disputed":
+                    has.add("open_dispute")
+                elif c["status"] == "active":
+                    has.add("active_contract")
+                    if c["escrow"] in ("pending", "funded"):
+                        has.add("wallet_balance")  # money in its escrow blocks under every profile
         balances = stores.books(stores.scan(self.stack))
         if any(pk.endswith(user.user_id) and amount > 0 for (pk, _, _), amount in balances.items()):
             has |= {"wallet_balance", "pending_payout"}
@@ -1111,7 +1127,7 @@ class Marketplace(RuleBasedStateMachine):
             self.fail(f"the deletion of {user.label} is past its time with no blocker and is still scheduled")
 
     def _check_gone(self, user: User) -> None:
-        blockers = set(self.profile["deletion_blockers"])
+        blockers = self.blockers()
         if "legal_hold" in blockers and user.holds:
             self.fail(f"{user.label} was {user.gone} under a legal hold")
         for c in self.contracts:
@@ -1167,7 +1183,7 @@ class Marketplace(RuleBasedStateMachine):
 
     def _books(self, items: list[dict] | None = None) -> None:
         balances = stores.books(items if items is not None else stores.scan(self.stack))
-        blockers = set(self.profile["deletion_blockers"])
+        blockers = self.blockers()
         for user in self.users:
             if user.live:
                 continue
