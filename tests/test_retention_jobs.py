@@ -19,11 +19,13 @@ def api():
 
 
 def _items(api: Api, user_id: str) -> dict[str, dict]:
-    """Every item of the user's partition, by sort key."""
+    """Every item of the user's partition, by sort key, but the count of codes sent in the
+    last hour (`CODE_SENDS`, the codes' limit), which expires an hour after the last code
+    by its own TTL whatever the retention jobs do."""
     ddb = api.stack.aws("dynamodb")
     pages = ddb.get_paginator("query").paginate(TableName=TABLE, KeyConditionExpression="pk = :p",
                                                 ExpressionAttributeValues={":p": {"S": f"USER#{user_id}"}})
-    return {item["sk"]["S"]: item for page in pages for item in page["Items"]}
+    return {item["sk"]["S"]: item for page in pages for item in page["Items"] if item["sk"]["S"] != "CODE_SENDS"}
 
 
 def _notifications(api: Api, user_id: str) -> list[dict]:
