@@ -148,3 +148,14 @@ def test_the_admin_queue_skips_a_verification_stripped_by_an_erasure_that_left_i
     token = admin_token(client, admin)
     assert user["user_id"] not in {i["user_id"] for i in _whole_queue(client, token, "submitted")}
     assert call(client, "POST", f"/admin/identity/{user['user_id']}/decision", {"decision": "reject"}, token=token)[0] == 404
+
+
+def test_the_admin_queue_answers_when_a_queued_users_key_is_gone(client, runtime, admin):
+    """A verification still queued whose owner's data key was shredded (an erasure's last
+    step, or a key removed by an operator) is left out of the queue, not a 500."""
+    from chalicelib.security import vault
+
+    user = _submitted(client, runtime)
+    vault.shred(user["user_id"])
+    token = admin_token(client, admin)
+    assert user["user_id"] not in {i["user_id"] for i in _whole_queue(client, token, "submitted")}
