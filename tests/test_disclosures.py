@@ -65,3 +65,24 @@ def test_phishing_reports_are_stored_minimised_and_rate_limited(http, runtime, m
     assert call(http, "POST", "/phishing-reports", {**report, "channel": "pigeon"})[0] == 400
     monkeypatch.setenv("PRIVACY_PROFILE", "appexert")
     assert call(http, "POST", "/phishing-reports", report)[1]["Code"] == "NotOffered"
+
+
+def test_an_untold_disclosure_leaves_no_trace_in_the_users_export(http, runtime, admin_tok):
+    """The law forbids telling: the export holds the told disclosure and its audit entry,
+    and nothing of the untold one, its audit entry included (found by the model-based test)."""
+    import json
+
+    from tests.test_exports import _exported
+
+    user = register(http, runtime, "freelancer")
+    assert call(http, "POST", "/admin/disclosures", {**DISCLOSURE, "user_id": user["user_id"], "notify_user": True}, token=admin_tok)[0] == 201
+    status, secret = call(http, "POST", "/admin/disclosures", {**DISCLOSURE, "user_id": user["user_id"], "notify_user": False,
+                                                                "recipient": "Sealed Authority"}, token=admin_tok)
+    assert status == 201
+    runtime.drain()
+    exported = _exported(http, runtime, user)
+    text = json.dumps(exported)
+    assert "Cyber Crime Wing" in text
+    assert "Sealed Authority" not in text and secret["disclosure_id"] not in text
+    recorded = [a for a in exported["categories"]["audit_entries"] if a["action"] == "disclosure.recorded"]
+    assert len(recorded) == 1 and recorded[0]["details"]["told"] is True

@@ -152,7 +152,8 @@ def gather(user_id: str) -> dict[str, Any]:
                            "body": n.body, "send_at": _when(n.send_at), "sent_at": _when(n.sent_at)}
                           for n in notifications.to_user(user_id)],
         "audit_entries": [{"entry_id": a.entry_id, "action": a.action, "actor_id": a.actor_id, "subject_id": a.subject_id,
-                           "at": clock.iso(a.at), "details": json.loads(a.details or "{}")} for a in audit.about(user_id)],
+                           "at": clock.iso(a.at), "details": details} for a in audit.about(user_id)
+                          if _may_be_told(a.action, details := json.loads(a.details or "{}"))],
     }
     return {"schema_version": SCHEMA_VERSION, "generated_at": clock.iso(), "user_id": user_id, "categories": categories}
 
@@ -193,6 +194,12 @@ def _pdf(document: dict[str, Any]) -> bytes:
             elif row is not None:
                 pdf.line_of(text(row))
     return bytes(pdf.output())
+
+
+def _may_be_told(action: str, details: dict[str, Any]) -> bool:
+    """An audit entry the user may read: not the record of a disclosure the law forbids
+    telling them about (`notify_user: false`), which the disclosures list leaves out too."""
+    return not (action == "disclosure.recorded" and details.get("told") is False)
 
 
 def build(user_id: str, export_id: str) -> str:

@@ -97,7 +97,7 @@ def queue(status: str, limit: int, cursor: str | None) -> dict[str, Any]:
         "items": [
             {
                 "user_id": i.user_id, "status": i.status, "id_type": i.id_type,
-                "id_number_last4": rules.last4(numbers[i.user_id]),
+                "id_number_last4": rules.last4(numbers[i.user_id] or ""),
                 "submitted_at": clock.iso(i.submitted_at) if i.submitted_at else None,
             }
             for i in items if numbers[i.user_id] is not None
