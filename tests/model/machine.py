@@ -1224,7 +1224,8 @@ class Marketplace(RuleBasedStateMachine):
                 if any(m in text for m in user.untold):
                     self.fail(f"the export of {user.label} holds a disclosure recorded with notify_user false")
                 categories = document.get("categories", {})
-                if user.guardian and not any("guardian" in k and categories[k] for k in categories):
+                guardian = (categories.get("account") or {}).get("guardian") or any("guardian" in k and categories[k] for k in categories)
+                if user.guardian and not guardian:
                     self.fail(f"the export of minor {user.label} lacks the guardian the data map marks for export")
                 if export["profile"] and not (categories.get("profile") or {}).get("published"):
                     self.fail(f"the export of {user.label} lacks the profile they published")
