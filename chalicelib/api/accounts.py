@@ -36,7 +36,7 @@ http.set_authenticator(_authenticate)
 
 
 @endpoint(bp, "/auth/signup", "POST", body=M.Signup, response=M.SignupOut, status=201, auth=None, tags=TAGS,
-          errors_=(403, 409), summary="Create a freelancer or employer account; an SMS code goes to the phone")
+          errors_=(403, 409, 422), summary="Create a freelancer or employer account; an SMS code goes to the phone")
 def signup(call: Call) -> dict:
     return service.signup(call.body)
 
@@ -79,7 +79,7 @@ def get_me(call: Call) -> dict:
     return service.me(call.caller.user)
 
 
-@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409, 429),
+@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409, 422, 429),
           summary="Correct one's own data; a new phone number is verified again")
 def patch_me(call: Call) -> dict:
     changes = call.body.model_dump(exclude_unset=True)

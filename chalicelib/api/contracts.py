@@ -68,7 +68,7 @@ def messages(call: Call) -> dict:
     return service.messages(call.caller, call.items, call.path["contract_id"], call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/contracts/{contract_id}/reviews", "POST", body=M.ReviewIn, response=M.ReviewPosted, status=201, tags=TAGS, errors_=(404, 409), prefetch=_contract,
+@endpoint(bp, "/contracts/{contract_id}/reviews", "POST", body=M.ReviewIn, response=M.ReviewPosted, status=201, tags=TAGS, errors_=(404, 409, 422), prefetch=_contract,
           summary="Review the other party, once, after completion")
 def review(call: Call) -> dict:
     return service.review(call.caller, call.items, call.path["contract_id"], call.body.rating, call.body.comment)
