@@ -121,6 +121,7 @@ def _function_resources(function: Function, stage: str) -> dict[str, Any]:
         role: {
             "Type": "AWS::IAM::Role",
             "Properties": {
+                "RoleName": role_name(function),  # the key policy admits the functions by name (_key_policy)
                 "Description": f"{function.name}: the only role this function runs with",
                 "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
                     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
@@ -198,28 +199,77 @@ def _function_override(function: Function) -> dict[str, Any]:
     }
 
 
-ADMINISTRATORS = {"Fn::If": ["HasKeyAdministrators", {"Ref": "KeyAdministrators"},
-                             {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}]}
+ACCOUNT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+ADMINISTRATORS = {"Fn::If": ["HasKeyAdministrators", {"Ref": "KeyAdministrators"}, ACCOUNT]}
+# Who runs `make deploy` (the `marketplace-deployer` role of `infra.deployer`), or, left empty,
+# the account (IAM decides who). CloudFormation creates the key with the deployer's
+# credentials, and KMS refuses a key policy that would not let its creator put the next one.
+DEPLOYER = {"Fn::If": ["HasDeployer", {"Ref": "Deployer"}, ACCOUNT]}
+# The services that use the key for the resources the deployer creates with it
+THROUGH = ["dynamodb", "s3", "secretsmanager"]
+# What CloudFormation does to the key on the deployer's behalf: create it, put its policy,
+# rotate, tag, describe; it schedules the key's deletion only when the create rolls back
+DEPLOYER_MANAGES = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus",
+                    "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription",
+                    "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"]
+USE = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
 
 
-def _key_policy(users: list[Function]) -> dict[str, Any]:
-    """Administrators manage the key and cannot use it; the functions' roles use it and cannot manage it."""
-    roles = [{"Fn::GetAtt": [f.logical + "Role", "Arn"]} for f in users]
+def role_name(function: Function) -> str:
+    """The function role's name: the key policy admits the functions by this pattern
+    (`function_roles`), never by a role ARN the same stack creates."""
+    return f"{r.settings.resource_prefix()}-fn-{function.name}"
+
+
+def function_roles() -> str:
+    """`aws:PrincipalArn` of every function's role, and of no other role (`infra.deployer` lets
+    the deployer create only the stack's function roles under this name)."""
+    return f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{r.settings.resource_prefix()}-fn-*"
+
+
+def _via(services: list[str]) -> dict[str, Any]:
+    return {"kms:ViaService": [{"Fn::Sub": f"{s}.${{AWS::Region}}.amazonaws.com"} for s in services]}
+
+
+def _key_policy() -> dict[str, Any]:
+    """Administrators manage the key and cannot use it; the functions' roles use it and cannot
+    manage it; the deployer keeps the key's policy its own to put again, and uses the key only
+    through the services that encrypt what it creates.
+
+    No principal is a role of this stack: KMS checks each principal exists when the policy is
+    put, and a role made moments earlier in the same deploy can still be unknown to it (IAM
+    propagates in seconds), failing CreateKey with "invalid principals". The functions are
+    admitted as the account, on condition that the caller is one of the stack's function roles,
+    whose own IAM policies (`infra.access`) say which of them may use the key for what."""
     return {
         "Version": "2012-10-17",
         "Statement": [
+            # not kms:Create*: that would let them grant themselves the key's use (kms:CreateGrant)
             {"Sid": "Administrators", "Effect": "Allow", "Principal": {"AWS": ADMINISTRATORS},
-             "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+             "Action": ["kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
                         "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
                         "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"],
              "Resource": "*"},
             {"Sid": "AdministratorsSetTheGatewaySecret", "Effect": "Allow", "Principal": {"AWS": ADMINISTRATORS},
              "Action": ["kms:Encrypt", "kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
-             "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}}}},
-            {"Sid": "FunctionsUseIt", "Effect": "Allow", "Principal": {"AWS": roles},
-             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": "*"},
-            {"Sid": "DynamoDBAndS3OnTheirBehalf", "Effect": "Allow", "Principal": {"AWS": roles},
-             "Action": ["kms:CreateGrant"], "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
+             "Condition": {"StringEquals": _via(["secretsmanager"])}},
+            {"Sid": "DeployerMaintainsTheKey", "Effect": "Allow", "Principal": {"AWS": DEPLOYER},
+             "Action": DEPLOYER_MANAGES, "Resource": "*"},
+            # the only deletion CloudFormation makes of this key: its create rolled back (DeletionPolicy
+            # RetainExceptOnCreate); a deployer acting by itself cannot schedule it
+            {"Sid": "DeployerRollsBackItsCreate", "Effect": "Allow", "Principal": {"AWS": DEPLOYER},
+             "Action": "kms:ScheduleKeyDeletion", "Resource": "*",
+             "Condition": {"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}},
+            # DynamoDB makes the tables' grant, S3 and Secrets Manager check the key, with the deployer's credentials
+            {"Sid": "DeployerCreatesEncryptedResources", "Effect": "Allow", "Principal": {"AWS": DEPLOYER},
+             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+             "Condition": {"StringEquals": _via(THROUGH)}},
+            {"Sid": "DeployerGrantsTheServices", "Effect": "Allow", "Principal": {"AWS": DEPLOYER},
+             "Action": "kms:CreateGrant", "Resource": "*",
+             "Condition": {"StringEquals": _via(THROUGH), "Bool": {"kms:GrantIsForAWSResource": "true"}}},
+            {"Sid": "FunctionsUseIt", "Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+             "Action": USE, "Resource": "*",
+             "Condition": {"ArnLike": {"aws:PrincipalArn": {"Fn::Sub": function_roles()}}}},
             {"Sid": "AlarmsPublishToTheEncryptedTopic", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
              "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
              "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
@@ -257,17 +307,21 @@ def _stage_profile(stage: str) -> str:
     return config["stages"].get(stage, {}).get("environment_variables", {}).get("PRIVACY_PROFILE", "strict")
 
 
-def _data(stage: str, users: list[Function]) -> dict[str, Any]:
+def _data(stage: str) -> dict[str, Any]:
     doc = template.build()
     res = doc["Resources"]
     prod = stage == "prod"
     for table in r.TABLES:
         props = res[template._logical(table.logical, "table")]["Properties"]
         props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _arn("key:data")}
-        props["DeletionProtectionEnabled"] = prod
+        # prod's tables refuse deletion, but not while the deploy that creates them may still roll
+        # back: CloudFormation could not delete them and the retry would find them there.
+        # `infra.deploy` creates the stack with TableDeletionProtection=false and turns it on as
+        # soon as the create is complete (and on every later deploy).
+        props["DeletionProtectionEnabled"] = {"Fn::If": ["ProtectsTables", True, False]} if prod else False
         res[template._logical(table.logical, "table")]["UpdateReplacePolicy"] = "Retain"
     key = res[template._logical(r.DATA_KEY.logical, "key")]
-    key["Properties"]["KeyPolicy"] = _key_policy(users)
+    key["Properties"]["KeyPolicy"] = _key_policy()
     key["UpdateReplacePolicy"] = "Retain"
     res["UserPool"]["UpdateReplacePolicy"] = "Retain"
     lifecycle = _lifecycle(_stage_profile(stage))
@@ -281,7 +335,7 @@ def _data(stage: str, users: list[Function]) -> dict[str, Any]:
             props["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"] = [{"Ref": "WebOrigin"}]
     res["AccessLogsBucket"] = {
         "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": template.KEEP,
         "UpdateReplacePolicy": "Retain",
         "Metadata": _skip(("CKV_AWS_18", "this is the access-log bucket itself"),
                           ("CKV_AWS_145", "S3 server access logging delivers only to SSE-S3 buckets")),
@@ -314,7 +368,9 @@ def _secrets_and_mail() -> dict[str, Any]:
     return {
         "PaymentGatewaySecret": {
             "Type": "AWS::SecretsManager::Secret",
-            "DeletionPolicy": "Retain",
+            # its fixed name is what the operator puts the credentials under (README); a rolled-back
+            # create deletes it without a recovery window, so the name is free for the retry
+            "DeletionPolicy": template.KEEP,
             "UpdateReplacePolicy": "Retain",
             "Metadata": _skip(("CKV2_AWS_57", "the payment provider issues the credentials; they are rotated at the provider "
                                               "and put here with put-secret-value (README)")),
@@ -334,8 +390,15 @@ def _secrets_and_mail() -> dict[str, Any]:
                 "SuppressionOptions": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
             },
         },
+        # one identity per domain in an account and region: the first stage sending from the domain
+        # creates it, every other one says MailIdentityExists=true (`infra.deploy` finds out) and
+        # sends through it; the functions' grants name it by domain, never by this resource. It
+        # stays when its stack goes (its DKIM records are published, other stages may send with it).
         "MailIdentity": {
             "Type": "AWS::SES::EmailIdentity",
+            "Condition": "CreatesMailIdentity",
+            "DeletionPolicy": template.KEEP,
+            "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "EmailIdentity": {"Ref": "MailDomain"},
                 "ConfigurationSetAttributes": {"ConfigurationSetName": {"Ref": "MailConfigurationSet"}},
@@ -360,7 +423,7 @@ def merge_template(stage: str) -> dict[str, Any]:
 
     fns = functions()
     resources: dict[str, Any] = {}
-    resources.update(_data(stage, fns))
+    resources.update(_data(stage))
     resources.update(_secrets_and_mail())
     resources.update(_templates())
     for function in fns:
@@ -384,10 +447,22 @@ def merge_template(stage: str) -> dict[str, Any]:
                                "Description": "The payment provider's adapter (its credentials are in PaymentGatewaySecret)"},
             "KeyAdministrators": {"Type": "String", "Default": "",
                                   "Description": "ARN of the role that administers the KMS key (empty: the account root)"},
+            "Deployer": {"Type": "String", "Default": "",
+                         "Description": "ARN of the role that runs the deploys (infra/deployer.py's marketplace-deployer; "
+                                        "empty: the account root, IAM decides)"},
+            "MailIdentityExists": {"Type": "String", "Default": "false", "AllowedValues": ["false", "true"],
+                                   "Description": "true where another stage of the account already has MailDomain's SES identity"},
+            **({"TableDeletionProtection": {
+                "Type": "String", "Default": "true", "AllowedValues": ["false", "true"],
+                "Description": "The tables refuse deletion (infra.deploy: false while the stack is created, true from then on)"}}
+               if stage == "prod" else {}),
         },
         "Conditions": {
             "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
             "HasKeyAdministrators": {"Fn::Not": [{"Fn::Equals": [{"Ref": "KeyAdministrators"}, ""]}]},
+            "HasDeployer": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Deployer"}, ""]}]},
+            "CreatesMailIdentity": {"Fn::Equals": [{"Ref": "MailIdentityExists"}, "false"]},
+            **({"ProtectsTables": {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}} if stage == "prod" else {}),
         },
         "Resources": resources,
         "Outputs": outputs,

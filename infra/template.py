@@ -21,6 +21,12 @@ def _logical(*parts: str) -> str:
     return "".join(p.replace("-", " ").title().replace(" ", "") for p in parts)
 
 
+# Data resources: kept when the stack is deleted or drops them (their data outlives a stage's
+# code), deleted when the operation that created them rolls back (nothing is in them yet), so
+# a failed first deploy leaves nothing whose fixed name blocks the next one.
+KEEP = "RetainExceptOnCreate"
+
+
 def _key_arn() -> dict:
     return {"Fn::GetAtt": [_logical(r.DATA_KEY.logical, "key"), "Arn"]}
 
@@ -30,7 +36,7 @@ def _key(definition: r.Key) -> dict[str, Any]:
     return {
         name: {
             "Type": "AWS::KMS::Key",
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": KEEP,
             "Properties": {
                 "Description": definition.description,
                 "EnableKeyRotation": definition.rotation,
@@ -71,7 +77,7 @@ def _table(definition: r.Table) -> dict[str, Any]:
         props["StreamSpecification"] = {"StreamViewType": definition.stream_view}
     if definition.ttl_attribute:
         props["TimeToLiveSpecification"] = {"AttributeName": definition.ttl_attribute, "Enabled": True}
-    out: dict[str, Any] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "Properties": props}
+    out: dict[str, Any] = {"Type": "AWS::DynamoDB::Table", "DeletionPolicy": KEEP, "Properties": props}
     if not definition.point_in_time_recovery:
         out["Metadata"] = {"checkov": {"skip": [{"id": "CKV_AWS_28", "comment": "deliberately without backups: deleting a user's "
                                                 "key here must make every copy of their ciphertext unreadable (crypto-shredding)"}]}}
@@ -105,7 +111,7 @@ def _bucket(definition: r.Bucket) -> dict[str, Any]:
     policy = json.loads(json.dumps(r.bucket_policy(definition, "KEY_ARN")).replace(f"arn:aws:s3:::{definition.name}", "BUCKET_ARN"))
     policy = _substitute(policy, {"KEY_ARN": _key_arn(), "BUCKET_ARN": {"Fn::GetAtt": [name, "Arn"]}})
     return {
-        name: {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "Properties": props},
+        name: {"Type": "AWS::S3::Bucket", "DeletionPolicy": KEEP, "Properties": props},
         name + "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": name}, "PolicyDocument": policy}},
     }
 
@@ -158,7 +164,7 @@ def _user_pool(definition: r.UserPool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "UserPool": {
             "Type": "AWS::Cognito::UserPool",
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": KEEP,
             "Properties": {
                 "UserPoolName": definition.name,
                 "Policies": {"PasswordPolicy": definition.password_policy},
