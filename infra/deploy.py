@@ -9,8 +9,18 @@ artifacts bucket of the account (`<prefix>-artifacts-<account>`, made on first u
 private, versioned, encrypted, TLS only), makes a change set, prints it, executes it and
 waits; the stack's outputs (the API's URL among them) are printed at the end. `diff` stops
 after printing the change set and deletes it. `destroy` deletes the stack: the tables,
-buckets, key, user pool and secret are kept (DeletionPolicy Retain) and listed, because
-deleting a stage must never delete its users' data by accident.
+buckets, key, user pool, secret and mail identity are kept (DeletionPolicy
+RetainExceptOnCreate) and listed, because deleting a stage must never delete its users'
+data by accident.
+
+A first deploy that fails leaves nothing behind: CloudFormation rolls the create back and,
+the data resources being RetainExceptOnCreate, deletes what it made, so the next `deploy`
+removes the empty rolled-back stack and creates it again. What that needs of the first
+deploy, `deploy` passes by itself unless given: the stack is created with
+`TableDeletionProtection=false` (a protected table would make the rollback fail) and
+updated to `true` as soon as the create is complete, and on every later deploy;
+`MailIdentityExists=true` where the domain's SES identity is already in the account
+(another stage sends from it).
 
 Credentials and region are the operator's usual AWS ones (environment, profile or SSO);
 `AWS_ENDPOINT_URL` points every call elsewhere (the tests use the embedded moto).
@@ -28,7 +38,11 @@ from typing import Any
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]  # roles without names; the SAM transform
+CAPABILITIES = ["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]  # the functions' roles have names; the SAM transform
+DATA = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Cognito::UserPool", "AWS::SecretsManager::Secret",
+        "AWS::SES::EmailIdentity")  # what the stack keeps when it is deleted (RetainExceptOnCreate)
+ROLLED_BACK = "ROLLBACK_COMPLETE"  # a create that failed and was undone: the stack holds nothing and cannot be updated
+STUCK = ("ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED")
 
 
 def stack_name(stage: str) -> str:
@@ -81,12 +95,55 @@ def prepare(stage: str, built: Path | None = None) -> tuple[str, dict[str, Any]]
     return f"https://{bucket}.s3.amazonaws.com/{template_key}", template["Parameters"]
 
 
-def _exists(cf: Any, name: str) -> bool:
+def _status(cf: Any, name: str) -> str | None:
     try:
-        status = cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        return cf.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     except cf.exceptions.ClientError:
+        return None
+
+
+def _exists(cf: Any, name: str) -> bool:
+    return _status(cf, name) not in (None, "REVIEW_IN_PROGRESS")
+
+
+def _mail_identity_exists(domain: str) -> bool:
+    ses = _client("sesv2")
+    try:
+        ses.get_email_identity(EmailIdentity=domain)
+    except ses.exceptions.NotFoundException:
         return False
-    return status != "REVIEW_IN_PROGRESS"
+    return True
+
+
+def defaults(given: dict[str, str], existing: bool, declared: dict[str, Any]) -> dict[str, str]:
+    """The parameters a deploy passes by itself where the operator gave none (module doc)."""
+    out = dict(given)
+    if "TableDeletionProtection" in declared:
+        out.setdefault("TableDeletionProtection", "true" if existing else "false")
+    if not existing and "MailIdentityExists" in declared and "MailIdentityExists" not in given and given.get("MailDomain"):
+        out["MailIdentityExists"] = "true" if _mail_identity_exists(given["MailDomain"]) else "false"
+    return out
+
+
+def _clear_rolled_back(cf: Any, name: str) -> None:
+    """Make way for a create: remove a stack whose first create rolled back (it holds nothing),
+    refuse one that is stuck (what it could not delete is named)."""
+    status = _status(cf, name)
+    if status == ROLLED_BACK:
+        print(f"{name} is {status} (its first deploy failed and was undone): deleting the empty stack, then creating it again")
+        cf.delete_stack(StackName=name)
+        cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 5, "MaxAttempts": 360})
+    elif status in STUCK:
+        left = [f"{r['ResourceType']} {r.get('PhysicalResourceId', '')}: {r.get('ResourceStatusReason', '')}"
+                for r in cf.describe_stack_resources(StackName=name)["StackResources"] if r["ResourceStatus"].endswith("_FAILED")]
+        raise SystemExit(f"{name} is {status}; CloudFormation could not undo these (README, Deploying and operating):\n  "
+                         + "\n  ".join(left or ["(none listed)"]))
+
+
+def _failure(cf: Any, name: str) -> str:
+    events = cf.describe_stack_events(StackName=name)["StackEvents"]
+    return "\n  ".join(f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}" for e in events
+                       if e.get("ResourceStatus", "").endswith("_FAILED"))[:4000]
 
 
 def _parameters(given: dict[str, str], existing: bool, declared: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,13 +159,19 @@ def _parameters(given: dict[str, str], existing: bool, declared: dict[str, Any])
     return out
 
 
-def change_set(stage: str, url: str, given: dict[str, str], declared: dict[str, Any]) -> tuple[str, list[dict[str, Any]], bool]:
+def change_set(stage: str, url: str | None, given: dict[str, str], declared: dict[str, Any]) -> tuple[str, list[dict[str, Any]], bool]:
+    """A change set to `url`'s template (None: the stack's current one) with `given` and the defaults."""
     cf = _client("cloudformation")
-    name, existing = stack_name(stage), _exists(cf, stack_name(stage))
-    change = f"deploy-{int(time.time())}"
+    name = stack_name(stage)
+    if _status(cf, name) == ROLLED_BACK:
+        existing = False  # deploy() removes it before executing; a diff shows the create it will be
+    else:
+        existing = _exists(cf, name)
+    change = f"deploy-{int(time.time() * 1000)}"
+    template: dict[str, Any] = {"TemplateURL": url} if url else {"UsePreviousTemplate": True}
     cf.create_change_set(
-        StackName=name, ChangeSetName=change, ChangeSetType="UPDATE" if existing else "CREATE", TemplateURL=url,
-        Capabilities=CAPABILITIES, Parameters=_parameters(given, existing, declared),
+        StackName=name, ChangeSetName=change, ChangeSetType="UPDATE" if existing else "CREATE", **template,
+        Capabilities=CAPABILITIES, Parameters=_parameters(defaults(given, existing, declared), existing, declared),
         Tags=[{"Key": "app", "Value": "marketplace"}, {"Key": "stage", "Value": stage}],
     )
     for _ in range(360):
@@ -131,6 +194,11 @@ def _print_changes(changes: list[dict[str, Any]]) -> None:
 
 def diff(stage: str, given: dict[str, str], built: Path | None = None) -> list[dict[str, Any]]:
     url, declared = prepare(stage, built)
+    cf = _client("cloudformation")
+    if _status(cf, stack_name(stage)) == ROLLED_BACK:
+        # a change set cannot be made on it: `deploy` deletes it first and creates the stack
+        raise SystemExit(f"{stack_name(stage)} is {ROLLED_BACK} (its first deploy failed and was undone): "
+                         "`make deploy` deletes the empty stack and creates it again")
     change, changes, _ = change_set(stage, url, given, declared)
     _print_changes(changes)
     cf = _client("cloudformation")
@@ -138,18 +206,37 @@ def diff(stage: str, given: dict[str, str], built: Path | None = None) -> list[d
     return changes
 
 
+def _execute(cf: Any, name: str, change: str, existing: bool) -> None:
+    from botocore.exceptions import WaiterError
+
+    cf.execute_change_set(StackName=name, ChangeSetName=change)
+    try:
+        cf.get_waiter("stack_update_complete" if existing else "stack_create_complete").wait(
+            StackName=name, WaiterConfig={"Delay": 15, "MaxAttempts": 240})
+    except WaiterError as failed:
+        undone = "the update was rolled back; the stack is as before" if existing else (
+            "the create was rolled back and what it made deleted; `make deploy` again once the cause is fixed")
+        raise SystemExit(f"{name}: {failed}\n  {_failure(cf, name)}\n{undone}") from None
+
+
 def deploy(stage: str, given: dict[str, str], built: Path | None = None) -> dict[str, str]:
     url, declared = prepare(stage, built)
-    change, changes, existing = change_set(stage, url, given, declared)
-    _print_changes(changes)
     cf = _client("cloudformation")
     name = stack_name(stage)
+    _clear_rolled_back(cf, name)
+    change, changes, existing = change_set(stage, url, given, declared)
+    _print_changes(changes)
     if not changes:
         print("nothing to deploy")
     else:
-        cf.execute_change_set(StackName=name, ChangeSetName=change)
-        cf.get_waiter("stack_update_complete" if existing else "stack_create_complete").wait(
-            StackName=name, WaiterConfig={"Delay": 15, "MaxAttempts": 240})
+        _execute(cf, name, change, existing)
+    if not existing and "TableDeletionProtection" in declared and "TableDeletionProtection" not in given:
+        # the create can no longer roll back: the tables refuse deletion from now on
+        change, changes, _ = change_set(stage, None, {"TableDeletionProtection": "true"}, declared)
+        print("protecting the tables against deletion:")
+        _print_changes(changes)
+        if changes:
+            _execute(cf, name, change, True)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cf.describe_stacks(StackName=name)["Stacks"][0].get("Outputs", [])}
     for key, value in sorted(outputs.items()):
         print(f"{key:24} {value}")
@@ -161,12 +248,11 @@ def destroy(stage: str) -> list[str]:
     cf = _client("cloudformation")
     name = stack_name(stage)
     kept = [f"{r['ResourceType']} {r.get('PhysicalResourceId', '')}"
-            for r in cf.describe_stack_resources(StackName=name)["StackResources"]
-            if r["ResourceType"] in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Cognito::UserPool",
-                                     "AWS::SecretsManager::Secret")]
+            for r in cf.describe_stack_resources(StackName=name)["StackResources"] if r["ResourceType"] in DATA]
     cf.delete_stack(StackName=name)
     cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 15, "MaxAttempts": 240})
-    print("deleted; kept (DeletionPolicy Retain), delete by hand only if the stage's data is to go:")
+    print("deleted; kept (DeletionPolicy RetainExceptOnCreate), delete by hand only if the stage's data is to go "
+          "(README, Deploying and operating):")
     for line in kept:
         print(f"  {line}")
     return kept
