@@ -114,7 +114,7 @@ def _walk(node: Any, source: str, where: str) -> Iterator[Reference]:
         if key == "Ref" and isinstance(value, str):
             yield Reference(source, value, None, "Ref", where)
             return
-        if key == "Fn::GetAtt":
+        if key == "Fn::GetAtt" and (isinstance(value, str) or (isinstance(value, list) and len(value) == 2)):
             target, _, attribute = value.partition(".") if isinstance(value, str) else (value[0], ".", value[1])
             if isinstance(target, str) and isinstance(attribute, str):
                 yield Reference(source, target, attribute, "Fn::GetAtt", where)
