@@ -6,9 +6,14 @@ STAMP := $(VENV)/.installed
 STAGE ?= dev
 INFRA_VENV ?= .venv-infra
 INFRA_STAMP := $(INFRA_VENV)/.installed
+# the Lambda runtime's Python (infra/package.py RUNTIME): chalice packages under it, in its own venv
+PACKAGE_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
+PACKAGE_VENV ?= .venv-package
+PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
+export PACKAGE_VENV PACKAGE_PYTHON
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra rehearse diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra rehearse check-bundle diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -19,7 +24,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m local run
 
-test: $(STAMP)
+test: $(STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # style, layers, types, security lint, known vulnerabilities of what is installed (README "Static checks")
@@ -71,8 +76,21 @@ template: $(STAMP)
 	$(BIN)/python -m infra.template > infra/template.json
 
 # the deployable template of a stage: build/$(STAGE)/sam.json and deployment.zip (README "Deploying")
-package: $(STAMP)
+package: $(STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m infra.package $(STAGE)
+
+# the package venv: requirements.txt and chalice only, under the runtime's Python (README "Runtime and bundle")
+$(PACKAGE_STAMP): requirements.txt requirements-package.txt
+	@command -v $(PACKAGE_PYTHON) >/dev/null 2>&1 || { echo "error: $(PACKAGE_PYTHON) not found; install Python 3.13 (pyenv install 3.13) or run make PACKAGE_PYTHON=..."; exit 1; }
+	test -x $(PACKAGE_VENV)/bin/python || $(PACKAGE_PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
+	touch $(PACKAGE_STAMP)
+
+# the bundle runs alone: its wheels and .so files suit the runtime, and every function, run
+# from the unzipped bundle under the runtime's Python with the standard library only, succeeds
+check-bundle: $(STAMP) $(PACKAGE_STAMP)
+	$(BIN)/python -m infra.package prod
+	$(BIN)/python -m infra.bundle_check
 
 $(INFRA_STAMP): requirements-infra.txt
 	test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
@@ -80,26 +98,29 @@ $(INFRA_STAMP): requirements-infra.txt
 	touch $(INFRA_STAMP)
 
 # cfn-lint and checkov on the prod template as written (sam.json) and as CloudFormation sees it after the SAM
-# transform (transformed.json: cycles among the functions and the API show only there), then the deploy rehearsal
-# in moto; each check runs even if one before it failed. Zero findings (each skip carries its reason in the template)
-check-infra: $(STAMP) $(INFRA_STAMP)
+# transform (transformed.json: cycles among the functions and the API show only there), the deploy rehearsal
+# in moto, then the bundle run on its own (infra/bundle_check.py); each check runs even if one before it failed.
+# Zero findings (each skip carries its reason in the template)
+check-infra: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m infra.package prod
 	$(INFRA_VENV)/bin/python -m infra.transform prod
 	failed=""; \
 	$(INFRA_VENV)/bin/cfn-lint build/prod/sam.json build/prod/transformed.json || failed="$$failed cfn-lint"; \
 	$(INFRA_VENV)/bin/checkov -f build/prod/sam.json -f build/prod/transformed.json --framework cloudformation --compact --quiet --skip-download || failed="$$failed checkov"; \
 	$(BIN)/python -m infra.rehearse prod || failed="$$failed rehearsal"; \
+	$(BIN)/python -m infra.bundle_check || failed="$$failed bundle"; \
 	test -z "$$failed" || { echo "check-infra failed:$$failed"; exit 1; }
 
 # the deploy rehearsal alone: package the stage, transform it, create it in moto (infra/rehearse.py)
-rehearse: $(STAMP) $(INFRA_STAMP)
+rehearse: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m infra.package $(STAGE)
 	$(INFRA_VENV)/bin/python -m infra.transform $(STAGE)
 	$(BIN)/python -m infra.rehearse $(STAGE)
 
 # make diff|deploy|destroy STAGE=dev [PARAMS="MailDomain=example.com MailFrom=no-reply@example.com WebOrigin=https://app.example.com"]
+diff deploy: $(PACKAGE_STAMP)
 diff deploy destroy: $(STAMP)
 	$(BIN)/python -m infra.deploy $@ $(STAGE) $(PARAMS)
 
 clean:
-	rm -rf $(VENV) $(INFRA_VENV) .pytest_cache build
+	rm -rf $(VENV) $(INFRA_VENV) $(PACKAGE_VENV) .pytest_cache build

@@ -1,9 +1,16 @@
 """`python -m infra.package STAGE`: the deployable template of a stage, in `build/STAGE/`.
 
-Writes the merge template (`infra.stack`), then runs `chalice package` with it, which
-vendors the requirements for Lambda's platform into `deployment.zip` and writes
-`sam.json`: the functions, the API and their event sources from the app, merged with
-everything else from the one resource definition. Nothing needs Node or the CDK.
+Writes the merge template (`infra.stack`, under this interpreter: the dev venv), then
+runs `chalice package` with it, which vendors the requirements for Lambda's platform into
+`deployment.zip` and writes `sam.json`: the functions, the API and their event sources
+from the app, merged with everything else from the one resource definition. Nothing
+needs Node or the CDK.
+
+Chalice picks the functions' runtime, and the wheels it vendors, from the Python it runs
+under. So `chalice package` runs in the package venv (`PACKAGE_VENV`, default
+`.venv-package`, made by the Makefile from `requirements-package.txt` with the Python of
+`RUNTIME`), never in the dev venv: there it imports `app.py` with the runtime
+dependencies alone, and every function of `sam.json` gets `RUNTIME`, which is checked here.
 """
 from __future__ import annotations
 
@@ -15,10 +22,40 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The one place the Lambda runtime is named (README "Runtime and bundle"): Amazon Linux
+# 2023 (glibc 2.34), where the manylinux_2_28 wheels of the native packages load.
+RUNTIME = "python3.13"
+ARCHITECTURE = "x86_64"
+DEFAULT_PACKAGE_VENV = ROOT / ".venv-package"
+
+
+def package_chalice() -> Path:
+    """The chalice of the package venv; a clear error when it is not there."""
+    venv = Path(os.environ.get("PACKAGE_VENV") or DEFAULT_PACKAGE_VENV)
+    if not venv.is_absolute():
+        venv = ROOT / venv
+    chalice = venv / "bin" / "chalice"
+    if not chalice.exists():
+        raise SystemExit(f"no package venv at {venv} (it runs chalice under {RUNTIME}): "
+                         "`make package` makes it, or set PACKAGE_VENV")
+    return chalice
+
+
+def functions_of(template: dict) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def check_runtime(template: dict) -> None:
+    wrong = {name: (p.get("Runtime"), p.get("Architectures")) for name, p in functions_of(template).items()
+             if p.get("Runtime") != RUNTIME or p.get("Architectures", ["x86_64"]) != [ARCHITECTURE]}
+    if wrong:
+        raise SystemExit(f"functions not on {RUNTIME}/{ARCHITECTURE} (did chalice run under another Python?): {wrong}")
+
 
 def package(stage: str, out: Path | None = None) -> Path:
     out = out or ROOT / "build" / stage
     out.mkdir(parents=True, exist_ok=True)
+    chalice = package_chalice()
     env = {**os.environ, "STAGE": stage, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
     env.pop("RESOURCE_PREFIX", None)
     merge = out / "merge.json"
@@ -26,13 +63,14 @@ def package(stage: str, out: Path | None = None) -> Path:
     if built.returncode != 0:
         raise SystemExit(built.stderr)
     merge.write_text(built.stdout)
-    chalice = Path(sys.executable).with_name("chalice")
+    for leaked in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"):  # chalice sees its own venv only
+        env.pop(leaked, None)
     done = subprocess.run([str(chalice), "package", "--stage", stage, "--merge-template", str(merge), str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     template = out / "sam.json"
-    json.loads(template.read_text())  # chalice wrote valid JSON
+    check_runtime(json.loads(template.read_text()))  # chalice wrote valid JSON, for the runtime
     return template
 
 

@@ -67,6 +67,18 @@ def test_every_function_the_app_has_is_deployed_with_its_own_role_policy_and_log
     assert "DefaultRole" not in doc["Resources"]  # Chalice's one role for all is not made
 
 
+def test_every_function_runs_on_the_one_runtime_and_architecture(prod):
+    """Chalice takes the runtime from the Python it runs under: the package venv's 3.13."""
+    from infra.package import ARCHITECTURE, RUNTIME
+
+    doc, functions, _ = prod
+    deployed = _of_type(doc, "AWS::Serverless::Function")
+    assert len(deployed) == len(functions) > 1
+    assert {(f["Properties"]["Runtime"], tuple(f["Properties"]["Architectures"])) for f in deployed.values()} == {
+        (RUNTIME, (ARCHITECTURE,))}
+    assert (RUNTIME, ARCHITECTURE) == ("python3.13", "x86_64")  # README "Runtime and bundle" says why
+
+
 def test_the_template_has_every_table_bucket_queue_and_schedule_the_code_uses(prod):
     """Structural: the code's resources and the template's come from one definition, and
     every event source a decorator declares points at something the template creates."""
