@@ -83,10 +83,16 @@ def alarms(functions: list[Any]) -> dict[str, Any]:
     }
     for queue in r.QUEUES:
         logical = template._logical(queue.logical, "queue") + ("Dlq" if queue.dead_letter else "")
-        what = f"the {queue.logical} queue's dead letters" if queue.dead_letter else "stream batches that failed every retry"
+        if queue is r.SCHEDULE_FAILURES_QUEUE:
+            description = ("Scheduled runs EventBridge could not deliver to their function after every retry (the function "
+                           "throttled or unavailable); each message names its rule. Run the job with "
+                           "`python -m ops job run NAME` (or let the next run catch up), then purge the queue.")
+        else:
+            what = f"the {queue.logical} queue's dead letters" if queue.dead_letter else "stream batches that failed every retry"
+            description = (f"Messages in {what}: work that failed every retry and waits for an operator. Re-drive with "
+                           f"`python -m ops dlq redrive {queue.logical}` once the cause is fixed.")
         out[f"{logical}DepthAlarm"] = _alarm(
-            f"Messages in {what}: work that failed every retry and waits for an operator. Re-drive with "
-            f"`python -m ops dlq redrive {queue.logical}` once the cause is fixed.",
+            description,
             Namespace="AWS/SQS", MetricName="ApproximateNumberOfMessagesVisible", Statistic="Maximum", Period=300,
             EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
             Dimensions=[{"Name": "QueueName", "Value": {"Fn::GetAtt": [logical, "QueueName"]}}],

@@ -74,6 +74,28 @@ def package(stage: str, out: Path | None = None) -> Path:
     return template
 
 
+# What the SAM transform makes of a SAM resource, by type: the checkov skips written on the
+# SAM resource (with their reasons) hold for these too. The API's stage is where
+# API Gateway's stage checks (CKV_AWS_120, caching) look, and SAM copies no Metadata there.
+GENERATED_FROM = {"AWS::Serverless::Api": ("AWS::ApiGateway::Stage",)}
+
+
+def carry_checkov_skips(sam: dict, transformed: dict) -> dict:
+    """Copy each SAM resource's `Metadata.checkov.skip` onto the resources the transform
+    generated from it (those whose RestApiId is a Ref to it), so that checkov on the
+    transformed template reads the same reasons. Returns `transformed`, changed in place."""
+    for logical, resource in sam["Resources"].items():
+        kinds = GENERATED_FROM.get(resource["Type"], ())
+        skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+        if not kinds or not skips:
+            continue
+        for generated in transformed["Resources"].values():
+            if generated["Type"] in kinds and generated.get("Properties", {}).get("RestApiId") == {"Ref": logical}:
+                have = generated.setdefault("Metadata", {}).setdefault("checkov", {}).setdefault("skip", [])
+                have += [skip for skip in skips if skip["id"] not in {h["id"] for h in have}]
+    return transformed
+
+
 def main(argv: list[str]) -> int:
     stage = argv[0] if argv else "dev"
     print(package(stage))

@@ -30,6 +30,23 @@ STREAM_RETRIES = 5  # then the batch is bisected down to the failing record, who
 STREAM_MAX_AGE_SECONDS = 6 * 3600  # older records are skipped to stream-failures rather than block the shard
 API_MEMORY_MB = 1024  # cold start: import and TLS set-up scale with CPU, which scales with memory
 FUNCTION_MEMORY_MB = 512
+# API Gateway gives up on an integration after 29 s and answers 504: a longer-running API
+# function would go on working (and billing) for a caller already gone. 28 s leaves a second
+# for API Gateway's own part, so the function's own timeout (and its log line) comes first.
+API_TIMEOUT_SECONDS = 28
+SCHEDULE_TIMEOUT_SECONDS = 300  # a job does a bounded page of work per run; the next run takes the rest (Lambda allows 900)
+# Concurrency reserved for the API function, so that no burst elsewhere (queue work,
+# streams, schedules) can take the whole account pool: the stack parameter
+# ApiReservedConcurrency. Its default is 100 for prod: an account at the usual limit of
+# 1,000 keeps 900 unreserved, and 100 functions at once serve the stage's throttle
+# (100 rps) at up to a second a request. Elsewhere it is 0, which reserves nothing (rather
+# than Lambda's "0 = throttle every call"): Lambda refuses any reservation that leaves
+# under 10 unreserved, and a new account's limit is 10, so such an account deploys with
+# ApiReservedConcurrency=0 until its limit is raised. The other functions are bounded by
+# their event sources, not by reservations (which would come out of the same pool): queue
+# functions by their mappings' MaximumConcurrency (the definition, 13 in all), streams by
+# one batch per shard, schedules by one run per rule.
+API_RESERVED_CONCURRENCY = {"prod": 100}
 SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet
 
 
@@ -146,7 +163,24 @@ def _function_resources(function: Function, stage: str) -> dict[str, Any]:
     }
 
 
-def _environment() -> dict[str, Any]:
+EXECUTE_API_URL = {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"}
+
+
+def _public_api_url(function: Function) -> Any:
+    """PUBLIC_API_URL, where links in emails point (`settings.public_api_url`).
+
+    The PublicApiUrl parameter (a custom domain: links in emails live for months and must
+    outlive the API's id) when given. Without it, the execute-api address, to every function
+    but the API's own: RestAPI's definition names the API function (its integration), so
+    the API function naming RestAPI would be a circular dependency. It needs no address
+    from the stack: it takes it from each request it serves (requestContext domainName and
+    stage). The other functions (the fan-out and stream functions that write the emails)
+    depend on the API, which depends on nothing of theirs."""
+    fallback = {"Ref": "AWS::NoValue"} if function.kind == "api" else EXECUTE_API_URL
+    return {"Fn::If": ["HasPublicApiUrl", {"Ref": "PublicApiUrl"}, fallback]}
+
+
+def _environment(function: Function) -> dict[str, Any]:
     return {
         "RESOURCE_PREFIX": r.settings.resource_prefix(),
         "PRIVACY_PROFILE": {"Ref": "PrivacyProfile"},
@@ -154,7 +188,7 @@ def _environment() -> dict[str, Any]:
         "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
         "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
         "MAIL_FROM": {"Ref": "MailFrom"},
-        "PUBLIC_API_URL": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"},
+        "PUBLIC_API_URL": _public_api_url(function),
         "PAYMENT_GATEWAY": {"Ref": "PaymentGateway"},
         "PAYMENT_GATEWAY_SECRET_ARN": {"Ref": "PaymentGatewaySecret"},
     }
@@ -166,11 +200,20 @@ def _function_override(function: Function) -> dict[str, Any]:
         "FunctionName": function.physical,
         "Role": {"Fn::GetAtt": [function.logical + "Role", "Arn"]},
         "MemorySize": API_MEMORY_MB if function.kind == "api" else FUNCTION_MEMORY_MB,
-        "Environment": {"Variables": _environment()},
+        "Environment": {"Variables": _environment(function)},
     }
-    if function.kind == "queue":
+    if function.kind == "api":
+        props["Timeout"] = API_TIMEOUT_SECONDS
+        props["ReservedConcurrentExecutions"] = {"Fn::If": ["ReservesApiConcurrency", {"Ref": "ApiReservedConcurrency"},
+                                                            {"Ref": "AWS::NoValue"}]}
+    elif function.kind == "queue":
         queue = next(q for q in r.QUEUES if q.name == function.source.queue)
-        props["Timeout"] = max(10, queue.visibility_timeout // 2)  # the queue hides a message for twice the longest run
+        if queue.consumer_timeout is None or queue.max_concurrency is None:
+            raise ValueError(f"{function.name} reads {queue.logical}, whose definition gives no consumer_timeout and max_concurrency")
+        props["Timeout"] = queue.consumer_timeout  # the definition holds visibility >= 6 x this
+        # Chalice's mapping has no MaximumConcurrency unless the decorator says so: the definition's, on every one
+        props["Events"] = {f"{function.logical}SqsEventSource": {"Properties": {
+            "ScalingConfig": {"MaximumConcurrency": queue.max_concurrency}}}}
         # the mapping's queue ARN is Chalice's own (built from the same definition's name): say the queue comes first
         depends.append(template._logical(queue.logical, "queue"))
     elif function.kind == "stream":
@@ -182,21 +225,45 @@ def _function_override(function: Function) -> dict[str, Any]:
             "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": _arn(f"queue:{r.STREAM_FAILURES_QUEUE.logical}")}},
         }}}
     elif function.kind == "schedule":
-        props["Timeout"] = 300
-    return {
-        "DependsOn": depends,
-        "Metadata": _skip(
-            ("CKV_AWS_116", "never invoked asynchronously with data worth keeping: queue and stream functions are invoked by "
-                            "their mappings (failures go to the queue's DLQ or to stream-failures); a failed schedule run is redone by the next"),
-            ("CKV_AWS_117", "reaches only AWS APIs, over TLS and with IAM; a VPC would add NAT or endpoint costs and cold-start "
-                            "time with no private resource to reach"),
-            ("CKV_AWS_115", "bounded by its event source (one batch per shard, the queue mapping's MaximumConcurrency); reserved "
-                            "concurrency would be taken from the account pool, which new accounts have at 10"),
-            ("CKV_AWS_173", "the environment holds resource names and ids, never a secret (the gateway's credentials are in "
-                            "Secrets Manager)"),
-        ),
-        "Properties": props,
-    }
+        props["Timeout"] = SCHEDULE_TIMEOUT_SECONDS
+        # a named rule, so that the failures queue's policy names exactly the rules that may send to it
+        props["Events"] = {f"{function.logical}Event": {"Properties": {
+            "Name": schedule_rule_name(function),
+            "RetryPolicy": dict(r.SCHEDULE_RETRY),
+            "DeadLetterConfig": {"Arn": _arn(f"queue:{r.SCHEDULE_FAILURES_QUEUE.logical}")},
+        }}}
+    skips = [
+        ("CKV_AWS_116", "never invoked asynchronously with data worth keeping: queue and stream functions are invoked by "
+                        "their mappings (failures go to the queue's DLQ or to stream-failures); a failed schedule run is redone by the next"),
+        ("CKV_AWS_117", "reaches only AWS APIs, over TLS and with IAM; a VPC would add NAT or endpoint costs and cold-start "
+                        "time with no private resource to reach"),
+        ("CKV_AWS_173", "the environment holds resource names and ids, never a secret (the gateway's credentials are in "
+                        "Secrets Manager)"),
+    ]
+    if function.kind != "api":  # the API function reserves its own (ApiReservedConcurrency)
+        skips.append(("CKV_AWS_115", "bounded by its event source (one batch per shard, the queue mapping's MaximumConcurrency, "
+                                     "one run per schedule); a reservation would come out of the pool the API needs, "
+                                     "which new accounts have at 10"))
+    return {"DependsOn": depends, "Metadata": _skip(*skips), "Properties": props}
+
+
+def schedule_rule_name(function: Function) -> str:
+    return function.physical  # <prefix>-<job>: at most 64 characters of [.-_A-Za-z0-9]
+
+
+def _schedule_failures_policy(fns: list[Function]) -> dict[str, Any]:
+    """EventBridge may put undeliverable scheduled events in the schedule-failures queue, for our rules only."""
+    queue = template._logical(r.SCHEDULE_FAILURES_QUEUE.logical, "queue")
+    rules = [{"Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{schedule_rule_name(f)}"}
+             for f in fns if f.kind == "schedule"]
+    return {queue + "Policy": {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {"Queues": [{"Ref": queue}], "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "ScheduledRulesDeadLetters", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+             "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+             "Condition": {"ArnEquals": {"aws:SourceArn": rules}, "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+        ]}},
+    }}
 
 
 ACCOUNT = {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
@@ -429,6 +496,7 @@ def merge_template(stage: str) -> dict[str, Any]:
     for function in fns:
         resources.update(_function_resources(function, stage))
         resources[function.logical] = _function_override(function)
+    resources.update(_schedule_failures_policy(fns))
     resources.update(operations.resources(stage, fns))
     outputs = template.build()["Outputs"]
     outputs["AlarmTopicArn"] = {"Value": {"Ref": "AlarmTopic"}}
@@ -445,6 +513,12 @@ def merge_template(stage: str) -> dict[str, Any]:
             "WebOrigin": {"Type": "String", "Description": "The frontend's origin, allowed to upload straight to the buckets"},
             "PaymentGateway": {"Type": "String", "Default": "sandbox", "AllowedValues": ["sandbox"],
                                "Description": "The payment provider's adapter (its credentials are in PaymentGatewaySecret)"},
+            "PublicApiUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://[^/\\s]+(/[^\\s]*[^/\\s])?)?$",
+                             "Description": "Where links in emails point, e.g. https://api.example.com (a custom domain mapped "
+                                            "to the api stage; links live for months). Empty: the API's execute-api address"},
+            "ApiReservedConcurrency": {"Type": "Number", "Default": API_RESERVED_CONCURRENCY.get(stage, 0), "MinValue": 0,
+                                       "Description": "Concurrency reserved for the API function (0: none; an account whose "
+                                                      "limit is 10 can reserve none)"},
             "KeyAdministrators": {"Type": "String", "Default": "",
                                   "Description": "ARN of the role that administers the KMS key (empty: the account root)"},
             "Deployer": {"Type": "String", "Default": "",
@@ -463,7 +537,12 @@ def merge_template(stage: str) -> dict[str, Any]:
             "HasDeployer": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Deployer"}, ""]}]},
             "CreatesMailIdentity": {"Fn::Equals": [{"Ref": "MailIdentityExists"}, "false"]},
             **({"ProtectsTables": {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}} if stage == "prod" else {}),
+            "HasPublicApiUrl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicApiUrl"}, ""]}]},
+            "ReservesApiConcurrency": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiReservedConcurrency"}, "0"]}]},
         },
+        # SAM makes a stage named "Stage" beside ours (unthrottled, without logs or tracing)
+        # unless an OpenApiVersion is given; it changes nothing else of Chalice's swagger 2.0 body
+        "Globals": {"Api": {"OpenApiVersion": "3.0.1"}},
         "Resources": resources,
         "Outputs": outputs,
     }

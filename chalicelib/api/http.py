@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.core import errors
+from chalicelib.core import errors, settings
 from chalicelib.core.lazy import Ref, resolve
 from chalicelib.core.observability import current_correlation_id, log_failure
 
@@ -291,6 +291,7 @@ def endpoint(
             request = bp.current_request
             try:
                 call = Call(path=path_params, headers=dict(request.headers or {}))
+                settings.serving(request.context or {})
                 identity = request.context.get("identity") or {}
                 call.source_ip = identity.get("sourceIp")
                 call.user_agent = (request.headers or {}).get("user-agent")

@@ -85,6 +85,12 @@ class Bucket:
         return f"{settings.resource_prefix()}-{self.logical}".lower()
 
 
+# AWS's guidance for a queue that triggers a function: a visibility timeout of at least six
+# times the function's timeout, so that a message is not delivered again while a run (and
+# Lambda's own retries of a throttled batch) may still hold it.
+VISIBILITY_PER_TIMEOUT = 6
+
+
 @dataclass(frozen=True)
 class Queue:
     logical: str
@@ -93,6 +99,18 @@ class Queue:
     retention_seconds: int = 4 * 24 * 3600
     dlq_retention_seconds: int = 14 * 24 * 3600
     dead_letter: bool = True  # False for a queue that is itself where failures go
+    # the function the queue triggers: its timeout (seconds) and how many run at once at most
+    # (the mapping's ScalingConfig.MaximumConcurrency, 2 to 1000), so that a burst of queued
+    # work takes a bounded share of the account's concurrency and cannot starve the API
+    consumer_timeout: int | None = None
+    max_concurrency: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.consumer_timeout is not None and self.visibility_timeout < VISIBILITY_PER_TIMEOUT * self.consumer_timeout:
+            raise ValueError(f"queue {self.logical}: visibility {self.visibility_timeout}s is under "
+                             f"{VISIBILITY_PER_TIMEOUT} x its function's timeout {self.consumer_timeout}s")
+        if self.max_concurrency is not None and not 2 <= self.max_concurrency <= 1000:
+            raise ValueError(f"queue {self.logical}: MaximumConcurrency is 2 to 1000")
 
     @property
     def name(self) -> str:
@@ -164,28 +182,36 @@ FILES_BUCKET = Bucket("files", "project files", cors=True)
 EXPORTS_BUCKET = Bucket("exports", "personal data exports")
 BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, FILES_BUCKET, EXPORTS_BUCKET)
 
-NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=30, max_receive_count=3)
+NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=90, max_receive_count=3, consumer_timeout=15, max_concurrency=5)
 # Charges and payouts to settle with the gateway (ids only). A failed attempt comes back
 # after a backoff that grows with each receive; after `max_receive_count` it goes to the DLQ.
-PAYMENTS_QUEUE = Queue("payments", visibility_timeout=30, max_receive_count=8)
+# Two at once: the gateway's rate limits, and settlements of one contract never race.
+PAYMENTS_QUEUE = Queue("payments", visibility_timeout=90, max_receive_count=8, consumer_timeout=15, max_concurrency=2)
 # Accounts whose grace period ended, to erase (ids only); a failed erasure is retried,
 # then waits in the DLQ (the `ErasuresFailed` metric and the DLQ depth are what an alarm watches).
-ERASURE_QUEUE = Queue("erasure", visibility_timeout=300, max_receive_count=5)
+ERASURE_QUEUE = Queue("erasure", visibility_timeout=900, max_receive_count=5, consumer_timeout=150, max_concurrency=2)
 # Fan-out (policy notices, announcements, marketing campaigns): a message is either one page
 # of the audience to split (its cursor) or one batch of at most 50 user ids to send to;
 # ids only, never an address. A failed batch comes back after a growing backoff, then
 # waits in the DLQ. At most `FANOUT_CONCURRENCY` functions send at once, so the pace
 # each keeps (`services.fanout`) adds up to the account's SES sending quota.
-FANOUT_QUEUE = Queue("fanout", visibility_timeout=120, max_receive_count=5)
 FANOUT_CONCURRENCY = 2
+FANOUT_QUEUE = Queue("fanout", visibility_timeout=360, max_receive_count=5, consumer_timeout=60, max_concurrency=FANOUT_CONCURRENCY)
 # Exports to build (ids only)
-EXPORTS_QUEUE = Queue("exports", visibility_timeout=300, max_receive_count=3)
+EXPORTS_QUEUE = Queue("exports", visibility_timeout=900, max_receive_count=3, consumer_timeout=150, max_concurrency=2)
 # Where the stream's event-source mappings put a batch that failed every retry (bisected
 # down to the failing record): Lambda's on-failure record, the shard and the sequence
 # numbers only, never the records themselves. An alarm watches its depth; an operator
 # reads the records again from the stream (24 hours) or the table.
 STREAM_FAILURES_QUEUE = Queue("stream-failures", retention_seconds=14 * 24 * 3600, dead_letter=False)
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE, STREAM_FAILURES_QUEUE)
+# Where EventBridge puts a scheduled run it could not deliver to its function after
+# `SCHEDULE_RETRY` (the function throttled or unavailable): the event only (rule, time),
+# no data. An alarm watches its depth; the operator runs the job again
+# (`python -m ops job run NAME`); the next scheduled run catches up anyway.
+SCHEDULE_FAILURES_QUEUE = Queue("schedule-failures", retention_seconds=14 * 24 * 3600, dead_letter=False)
+SCHEDULE_RETRY = {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600}  # every job is idempotent: late is harmless
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE, STREAM_FAILURES_QUEUE,
+                             SCHEDULE_FAILURES_QUEUE)
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

@@ -6,6 +6,7 @@ is free at cold start.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 
 LOCAL_STAGE = "local"
 
@@ -34,7 +35,42 @@ def env(name: str, default: str | None = None) -> str:
     return value
 
 
+# The API's address as the current request reached it (`api.http` sets it per request):
+# the API function has no PUBLIC_API_URL of its own unless a custom domain is configured.
+_request_api_url: ContextVar[str | None] = ContextVar("request_api_url", default=None)
+
+
 def public_api_url() -> str:
-    """Where links in emails point (unsubscribe, ...): the API's public address."""
-    default = f"http://127.0.0.1:{os.environ.get('LOCAL_API_PORT', '8000')}" if is_local() else None
-    return env("PUBLIC_API_URL", default).rstrip("/")  # a deployed stage without it fails, not sends broken links
+    """Where links in emails point (unsubscribe, policy decisions): the API's public address.
+
+    Deployed, it is the stack parameter PublicApiUrl (a custom domain, which outlives the
+    API's id: links in emails stay valid for months) or, without one, the execute-api
+    address, both given to the functions as PUBLIC_API_URL. The API function alone is
+    not given the execute-api address (the API's definition names the function, so the
+    function naming the API is a circular dependency): it answers from the request it
+    serves (`request_api_url`). Locally, the local stack's own address."""
+    configured = os.environ.get("PUBLIC_API_URL")
+    if configured:
+        return configured.rstrip("/")
+    if is_local():
+        return f"http://127.0.0.1:{os.environ.get('LOCAL_API_PORT', '8000')}"
+    requested = _request_api_url.get()
+    if requested:
+        return requested
+    raise RuntimeError("environment variable PUBLIC_API_URL is not set")  # fail, not send broken links
+
+
+def request_api_url(context: dict) -> str | None:
+    """The API's public base URL from API Gateway's requestContext: the execute-api host
+    and its stage, or a custom domain (mapped at its root, with no stage in the path)."""
+    domain, stage_name = context.get("domainName"), context.get("stage")
+    if not domain:
+        return None
+    if ".execute-api." in domain and stage_name:
+        return f"https://{domain}/{stage_name}"
+    return f"https://{domain}"
+
+
+def serving(context: dict) -> None:
+    """Remember the current request's public base URL (the API function calls this per request)."""
+    _request_api_url.set(request_api_url(context))

@@ -338,6 +338,9 @@ QUEUES: dict[str, dict[str, Field]] = {
     "stream-failures": {"requestContext": erase(SYSTEM, export=False), "responseContext": erase(SYSTEM, export=False),
                         "DDBStreamBatchInfo": erase(SYSTEM, export=False), "version": erase(SYSTEM, export=False),
                         "timestamp": erase(SYSTEM, export=False)},
+    # EventBridge's scheduled event it could not deliver: the rule and the time, no data
+    "schedule-failures": {k: erase(SYSTEM, export=False) for k in
+                          ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")},
 }
 
 
