@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra.package import carry_checkov_skips
+
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "123456789012"  # moto's default account: the rehearsal uploads the code where this names it
 REGION = "us-east-1"
@@ -96,7 +98,8 @@ def main(argv: list[str]) -> int:
     built = ROOT / "build" / stage
     sam = json.loads((built / "sam.json").read_text())
     uri = f"s3://{artifacts_bucket(stage)}/{code_key(stage, built / 'deployment.zip')}"
-    out = transform(with_uploaded_code(sam, built, uri))
+    # checkov reads skips per resource: the API's reach the stage the transform makes of it
+    out = carry_checkov_skips(sam, transform(with_uploaded_code(sam, built, uri)))
     target = built / "transformed.json"
     target.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
     print(target)
