@@ -110,14 +110,27 @@ def _statements(function: Function) -> list[dict[str, Any]]:
         {"Sid": "Traces", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
     ]
     by_resource: dict[str, list[str]] = {}
+    by_action: dict[str, list[str]] = {}  # SES: one send is authorized against several resources (identity, template, ...)
     for grant in access.ACCESS[function.name]:
+        if grant.resource.startswith("ses:"):
+            for action in grant.actions:
+                by_action.setdefault(action, []).append(grant.resource)
+            continue
         by_resource.setdefault(grant.resource, [])
         by_resource[grant.resource] += [a for a in grant.actions if a not in by_resource[grant.resource]]
     for resource, actions in sorted(by_resource.items()):
-        # the Sid names the resource (GrantTableMain, GrantSesTemplateNotice, GrantNoResource): stable across
-        # edits of other grants, so that infra.iam_lint's explanations can name a statement
+        # the Sid names the resource (GrantTableMain, GrantNoResource): stable across edits of other grants,
+        # so that infra.iam_lint's explanations can name a statement
         sid = "Grant" + ("NoResource" if resource == "*" else "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", resource)))
         statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": _arn(resource)})
+    # each sending action in one statement with every resource AWS authorizes it against (AWS's reference:
+    # SendBulkTemplatedEmail needs the identity and the template; a configuration set when one applies)
+    together: dict[tuple[str, ...], list[str]] = {}
+    for action, resources in sorted(by_action.items()):
+        together.setdefault(tuple(sorted(set(resources))), []).append(action)
+    for resources, actions in together.items():
+        statements.append({"Sid": "Mail" + "".join(a.split(":", 1)[1] for a in actions), "Effect": "Allow", "Action": actions,
+                           "Resource": [_arn(res) for res in resources]})
     return statements
 
 
