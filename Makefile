@@ -99,8 +99,9 @@ $(INFRA_STAMP): requirements-infra.txt
 
 # cfn-lint and checkov on the prod template as written (sam.json) and as CloudFormation sees it after the SAM
 # transform (transformed.json: cycles among the functions and the API show only there), the deploy rehearsal
-# in moto, then the bundle run on its own (infra/bundle_check.py); each check runs even if one before it failed.
-# Zero findings (each skip carries its reason in the template)
+# in moto, the IAM lint of every policy (infra/iam_lint.py), then the bundle run on its own (infra/bundle_check.py);
+# each check runs even if one before it failed. Zero findings (each skip carries its reason in the template; each
+# accepted IAM finding its reason in infra/iam_lint.py EXPLAINED)
 check-infra: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m infra.package prod
 	$(INFRA_VENV)/bin/python -m infra.transform prod
@@ -108,6 +109,7 @@ check-infra: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 	$(INFRA_VENV)/bin/cfn-lint build/prod/sam.json build/prod/transformed.json || failed="$$failed cfn-lint"; \
 	$(INFRA_VENV)/bin/checkov -f build/prod/sam.json -f build/prod/transformed.json --framework cloudformation --compact --quiet --skip-download || failed="$$failed checkov"; \
 	$(BIN)/python -m infra.rehearse prod || failed="$$failed rehearsal"; \
+	$(INFRA_VENV)/bin/python -m infra.iam_lint build/prod/sam.json || failed="$$failed iam-lint"; \
 	$(BIN)/python -m infra.bundle_check || failed="$$failed bundle"; \
 	test -z "$$failed" || { echo "check-infra failed:$$failed"; exit 1; }
 

@@ -6,9 +6,13 @@ test here instead of an AccessDenied in AWS.
 Resources are named by what they are in the one definition (`chalicelib.core.resources`):
 `table:main`, `table:main/index/*`, `stream:main`, `bucket:exports` (the bucket itself),
 `objects:exports` (its objects), `queue:payments`, `dlq:payments`, `key:data`,
-`userpool`, `ses:identity` (the sender), `secret:payment-gateway`. `*` appears only
-where AWS has no resource to name (X-Ray, SES's quota, SMS to a phone number), each
-with its reason.
+`userpool`, `ses:identity` (the sender's domain), `ses:configuration-set` (the one
+the identity sends through by default), `ses:template/notice` (a mail template, by its
+logical name), `secret:payment-gateway`. A sending action is authorized against every
+resource AWS's reference lists for it: the identity and the configuration set, and for
+a templated send the template too, so each is granted. `*` appears only where AWS has
+no resource to name (X-Ray, SES's quota, SMS to a phone number, DynamoDB's
+ListStreams), each with its reason.
 
 How the list was made: the tests record every call each function makes
 (`build/iam/observed-*.json`, `python -m infra.access --observed` prints them), and
@@ -38,12 +42,26 @@ MAIN, KEYS = f"table:{r.MAIN_TABLE.logical}", f"table:{r.KEYS_TABLE.logical}"
 INDEXES = Grant(("dynamodb:Query",), f"{MAIN}/index/*")
 UNWRAP = Grant(("kms:Decrypt",), "key:data")
 SENDER = "ses:identity"
+CONFIGURATION_SET = "ses:configuration-set"
+
+
+def template(t: r.MailTemplate) -> str:
+    return f"ses:template/{t.logical}"
+
+
+def _mail(*actions: str, templates: tuple[r.MailTemplate, ...] = ()) -> tuple[Grant, ...]:
+    """Sending from our identity, through its default configuration set (AWS authorizes
+    a send against both), and with templated actions, against each template used."""
+    templated = tuple(a for a in actions if "Templated" in a)
+    return (Grant(actions, SENDER), Grant(actions, CONFIGURATION_SET), *(Grant(templated, template(t)) for t in templates))
 
 
 def _stream(table: r.Table) -> Grant:
     """What the event-source mapping reads the stream with (the function's role)."""
-    return Grant(("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"),
-                 f"stream:{table.logical}")
+    return Grant(("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"), f"stream:{table.logical}")
+
+
+LIST_STREAMS = Grant(("dynamodb:ListStreams",), "*", "ListStreams takes no resource (AWS's reference): the mapping lists streams account-wide")
 
 
 def _consume(queue: r.Queue) -> Grant:
@@ -66,7 +84,7 @@ def _versions(bucket: r.Bucket) -> Grant:
 def _on_stream(*grants: Grant) -> tuple[Grant, ...]:
     """A stream-triggered function: it reads the stream, and the mapping sends the
     positions of a batch that failed every retry to the stream-failures queue."""
-    return (_stream(r.MAIN_TABLE), Grant(("sqs:SendMessage",), f"queue:{r.STREAM_FAILURES_QUEUE.logical}"), *grants)
+    return (_stream(r.MAIN_TABLE), LIST_STREAMS, Grant(("sqs:SendMessage",), f"queue:{r.STREAM_FAILURES_QUEUE.logical}"), *grants)
 
 
 def _on_queue(queue: r.Queue, *grants: Grant) -> tuple[Grant, ...]:
@@ -94,7 +112,7 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
         r.NOTIFICATIONS_QUEUE,
         Grant(("dynamodb:GetItem", "dynamodb:UpdateItem"), MAIN),
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem"), KEYS), UNWRAP,
-        Grant(("ses:SendEmail", "ses:SendRawEmail"), SENDER),
+        *_mail("ses:SendEmail", "ses:SendRawEmail"),
         Grant(("sns:Publish",), "*", "SMS straight to a phone number has no topic to name"),
     ),
     "release_due_notifications": (Grant(("dynamodb:UpdateItem",), MAIN), INDEXES),
@@ -131,7 +149,7 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem",
                "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"), MAIN), INDEXES,
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem"), KEYS), UNWRAP,
-        Grant(("ses:SendBulkTemplatedEmail", "ses:SendRawEmail"), SENDER),
+        *_mail("ses:SendBulkTemplatedEmail", "ses:SendRawEmail", templates=(r.NOTICE_TEMPLATE,)),
         Grant(("ses:GetSendQuota",), "*", "SES's sending quota is the account's, with no resource to name"),
         Grant(("sns:Publish",), "*", "SMS straight to a phone number has no topic to name"),
     ),

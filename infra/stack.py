@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,9 +105,15 @@ def _arn(resource: str) -> Any:
         return {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}
     if resource == "userpool":
         return {"Fn::GetAtt": ["UserPool", "Arn"]}
+    ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
     if resource == access.SENDER:
-        return [{"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"},
-                {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"}]
+        return {"Fn::Sub": f"{ses}:identity/${{MailDomain}}"}
+    if resource == access.CONFIGURATION_SET:
+        return {"Fn::Sub": f"{ses}:configuration-set/${{MailConfigurationSet}}"}
+    if kind == "ses" and rest.startswith("template/"):
+        mail = next((t for t in r.MAIL_TEMPLATES if access.template(t) == resource), None)
+        if mail is not None:  # an AWS::SES::Template's Ref is its name
+            return {"Fn::Sub": f"{ses}:template/${{{template._logical(mail.logical, 'template')}}}"}
     if resource == "secret:payment-gateway":
         return {"Ref": "PaymentGatewaySecret"}
     raise ValueError(f"infra.access names a resource the stack does not have: {resource}")
@@ -120,12 +127,27 @@ def _statements(function: Function) -> list[dict[str, Any]]:
         {"Sid": "Traces", "Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},
     ]
     by_resource: dict[str, list[str]] = {}
+    by_action: dict[str, list[str]] = {}  # SES: one send is authorized against several resources (identity, template, ...)
     for grant in access.ACCESS[function.name]:
+        if grant.resource.startswith("ses:"):
+            for action in grant.actions:
+                by_action.setdefault(action, []).append(grant.resource)
+            continue
         by_resource.setdefault(grant.resource, [])
         by_resource[grant.resource] += [a for a in grant.actions if a not in by_resource[grant.resource]]
-    for n, (resource, actions) in enumerate(sorted(by_resource.items())):
-        arn = _arn(resource)
-        statements.append({"Sid": f"Grant{n}", "Effect": "Allow", "Action": sorted(actions), "Resource": arn})
+    for resource, actions in sorted(by_resource.items()):
+        # the Sid names the resource (GrantTableMain, GrantNoResource): stable across edits of other grants,
+        # so that infra.iam_lint's explanations can name a statement
+        sid = "Grant" + ("NoResource" if resource == "*" else "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", resource)))
+        statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": _arn(resource)})
+    # each sending action in one statement with every resource AWS authorizes it against (AWS's reference:
+    # SendBulkTemplatedEmail needs the identity and the template; a configuration set when one applies)
+    together: dict[tuple[str, ...], list[str]] = {}
+    for action, resources in sorted(by_action.items()):
+        together.setdefault(tuple(sorted(set(resources))), []).append(action)
+    for resources, actions in together.items():
+        statements.append({"Sid": "Mail" + "".join(a.split(":", 1)[1] for a in actions), "Effect": "Allow", "Action": actions,
+                           "Resource": [_arn(res) for res in resources]})
     return statements
 
 

@@ -12,8 +12,13 @@ a call on a resource the one definition (`chalicelib.core.resources`) does not h
 
 What it knows of IAM is what the product uses: the action each operation needs
 (TransactWriteItems needs the item actions of its parts, HeadObject needs
-s3:GetObject, SendMessageBatch needs sqs:SendMessage, ...) and exact or `*`-suffixed
-resources. Calls made outside any function (test set-up, the local stack's own
+s3:GetObject, SendMessageBatch needs sqs:SendMessage, ...), exact or `*`-suffixed
+resources, and every resource AWS authorizes one call against (AWS's Service
+Authorization Reference): an SES send against the sending identity, the configuration
+set (the one it names, else the identity's default, which the stack sets) and, for a
+templated send, the template; an object written to or read from an SSE-KMS bucket also
+needs kms:GenerateDataKey or kms:Decrypt on the bucket's key, and so does reading a
+secret on its key. Calls made outside any function (test set-up, the local stack's own
 provisioning and event-source polling) are not checked: in AWS those are not the
 function's role either (event-source mappings poll with the role, and `infra.access`
 grants that separately)."""
@@ -76,6 +81,9 @@ def _names_for(prefix: str) -> dict[tuple[str, str], str]:
     for q in r.QUEUES:
         names[("queue", q.name)] = f"queue:{q.logical}"
         names[("queue", q.dlq_name)] = f"dlq:{q.logical}"
+    for t in r.MAIL_TEMPLATES:
+        names[("template", t.name)] = f"ses:template/{t.logical}"
+    names[("configuration-set", f"{prefix}-mail")] = "ses:configuration-set"  # infra.stack's MailConfigurationSet
     return names
 
 
@@ -94,6 +102,63 @@ def _bucket(name: str, objects: bool) -> str:
     if logical is None:
         return f"unknown-bucket:{name}"
     return f"objects:{logical}" if objects else f"bucket:{logical}"
+
+
+def _identity(address: str) -> str:
+    """The SES identity a send from `address` is authorized against: our sender's domain
+    (the stack verifies the domain, not the address), or an identity we do not have."""
+    from chalicelib.core.resources import mail_sender
+
+    address = address.rsplit("<", 1)[-1].rstrip(">").strip()
+    domain = address.rsplit("/", 1)[-1].rsplit("@", 1)[-1].lower()  # an address, a domain or an identity ARN
+    return "ses:identity" if domain == mail_sender().rsplit("@", 1)[-1].lower() else f"unknown-identity:{domain}"
+
+
+def _raw_from(params: dict[str, Any]) -> str:
+    """SendRawEmail without Source sends from the message's own From header."""
+    from email import message_from_bytes
+
+    data = params.get("RawMessage", {}).get("Data", b"")
+    return str(message_from_bytes(data if isinstance(data, bytes) else str(data).encode()).get("From", ""))
+
+
+# SES operations that send, and where each names its sender, template and configuration set (v1 `ses`, v2 `sesv2`)
+_SES_SENDS = {
+    ("ses", "SendEmail"): ("Source", None), ("ses", "SendRawEmail"): ("Source", None),
+    ("ses", "SendTemplatedEmail"): ("Source", "Template"), ("ses", "SendBulkTemplatedEmail"): ("Source", "Template"),
+    ("sesv2", "SendEmail"): ("FromEmailAddress", "Content.Template.TemplateName"),
+    ("sesv2", "SendBulkEmail"): ("FromEmailAddress", "DefaultContent.Template.TemplateName"),
+}
+
+
+def _dig(params: dict[str, Any], path: str) -> Any:
+    found: Any = params
+    for part in path.split("."):
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
+
+
+def _ses(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every resource AWS authorizes an SES send against: the identity, the configuration
+    set (named, else the identity's default one: the stack gives MailIdentity one), and
+    the template of a templated send (by name, or by ARN)."""
+    action = f"ses:{operation}"
+    if (service, operation) not in _SES_SENDS:
+        return [(action, "*")]  # GetSendQuota and the account's other calls name no resource
+    sender_at, template_at = _SES_SENDS[(service, operation)]
+    sender = params.get("SourceArn") or params.get("FromEmailAddressIdentityArn") or params.get(sender_at) or ""
+    if not sender and operation == "SendRawEmail":
+        sender = _raw_from(params)
+    out = [(action, _identity(str(sender)))]
+    configuration_set = params.get("ConfigurationSetName")
+    out.append((action, _names().get(("configuration-set", configuration_set), f"unknown-configuration-set:{configuration_set}")
+                if configuration_set else "ses:configuration-set"))
+    name = params.get("TemplateArn") or (_dig(params, "Content.Template.TemplateArn") if service == "sesv2" else None) \
+        or (_dig(params, template_at) if template_at else None)
+    if name:
+        name = str(name).rsplit(":template/", 1)[-1]
+        out.append((action, _names().get(("template", name), f"unknown-template:{name}")))
+    return out
 
 
 def needs(service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
@@ -117,20 +182,27 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> list[tuple[st
         out = [(f"s3:{action}", _bucket(params["Bucket"], objects="Key" in params or operation == "DeleteObjects"))]
         if operation == "DeleteObjects" and any("VersionId" in o for o in params.get("Delete", {}).get("Objects", [])):
             out.append(("s3:DeleteObjectVersion", _bucket(params["Bucket"], objects=True)))
+        # every bucket is SSE-KMS under the data key (infra.template): S3 asks KMS with the caller's rights
+        if operation in ("PutObject", "CreateMultipartUpload", "CopyObject", "UploadPart") and not out[0][1].startswith("unknown"):
+            out.append(("kms:GenerateDataKey", "key:data"))
+        if operation == "GetObject" and not out[0][1].startswith("unknown"):
+            out.append(("kms:Decrypt", "key:data"))
         return out
     if service == "sqs":
         target = _queue(params.get("QueueUrl") or params.get("QueueName", ""))
         return [(f"sqs:{_BATCH.get(operation, operation)}", target)]
     if service == "kms":
         return [(f"kms:{operation}", "key:data")]  # the only key; an alias names it too (IAM checks the key)
-    if service == "ses":
-        return [(f"ses:{operation}", "*" if operation == "GetSendQuota" else "ses:identity")]
+    if service in ("ses", "sesv2"):
+        return _ses(service, operation, params)
     if service == "sns":
         return [("sns:Publish", "*" if "PhoneNumber" in params else f"topic:{params.get('TopicArn')}")]
     if service == "cognito-idp":
         return [(f"cognito-idp:{operation}", "userpool")]
     if service == "secretsmanager":
-        return [(f"secretsmanager:{operation}", f"secret:{str(params.get('SecretId', '')).rsplit(':', 1)[-1]}")]
+        out = [(f"secretsmanager:{operation}", f"secret:{str(params.get('SecretId', '')).rsplit(':', 1)[-1]}")]
+        # the secret is encrypted under the data key (infra.stack): reading it decrypts with the caller's rights
+        return out + [("kms:Decrypt", "key:data")] if operation == "GetSecretValue" else out
     return [(f"{prefix}:{operation}", "*")]
 
 

@@ -166,7 +166,7 @@ def test_the_key_rotates_and_its_administrators_cannot_use_it_nor_its_users_mana
 
 def test_no_iam_statement_uses_a_wildcard_where_a_name_is_known(prod):
     doc, _, _ = prod
-    nameless = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ses:GetSendQuota", "sns:Publish"}
+    nameless = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ses:GetSendQuota", "sns:Publish", "dynamodb:ListStreams"}
     policies = _of_type(doc, "AWS::IAM::Policy")
     assert policies
     for logical, policy in policies.items():
@@ -244,3 +244,21 @@ def test_diff_uploads_the_code_and_template_privately_and_shows_the_change_set(p
         assert "unknown parameters: Nonsense" in str(refused)
     else:
         raise AssertionError("an unknown parameter was accepted")
+
+
+def test_every_iam_policy_document_resolves_to_arns_and_the_fan_out_sends_with_its_template(prod):
+    """What `make check-infra`'s IAM lint reads (infra/iam_lint.py): each document with its
+    intrinsics resolved; and a templated send is granted with every resource AWS's reference
+    requires of it, in one statement (identity, configuration set, template)."""
+    from infra import iam_lint
+
+    doc, functions, names = prod
+    documents = dict(iam_lint.documents(doc))
+    assert {f"{f.logical}Policy" for f in functions} | {"DataKey"} <= set(documents)
+    left = [where for where, d in documents.items() if "Fn::" in json.dumps(d) or '"Ref"' in json.dumps(d)]
+    assert not left, left
+    mail = next(s for s in documents["SendFanoutsPolicy"]["Statement"] if "ses:SendBulkTemplatedEmail" in s["Action"])
+    assert mail["Action"] == ["ses:SendBulkTemplatedEmail"]
+    kinds = sorted(arn.split(":", 5)[5].split("/", 1)[0] for arn in mail["Resource"])
+    assert kinds == ["configuration-set", "identity", "template"], mail
+    assert f"arn:aws:ses:{iam_lint.REGION}:{iam_lint.ACCOUNT}:template/{names['prefix']}-{r.NOTICE_TEMPLATE.logical}" in mail["Resource"]

@@ -47,5 +47,40 @@ def test_wildcard_resources_are_only_where_aws_has_none_and_say_why():
         for grant in grants:
             if grant.resource == "*":
                 assert grant.why, f"{function}: {grant.actions} on * without a reason"
-                assert set(grant.actions) <= {"sns:Publish", "ses:GetSendQuota"}, function
+                assert set(grant.actions) <= {"sns:Publish", "ses:GetSendQuota", "dynamodb:ListStreams"}, function
             assert not any(a.endswith("*") for a in grant.actions), function
+
+
+def test_an_ses_send_needs_every_resource_aws_authorizes_it_against():
+    """AWS's reference: a send is authorized against the identity and the configuration set
+    (named, else the identity's default), and a templated send against the template too."""
+    from chalicelib.core.resources import NOTICE_TEMPLATE, mail_sender
+
+    bulk = {"Source": mail_sender(), "Template": NOTICE_TEMPLATE.name, "Destinations": []}
+    assert iam_check.needs("ses", "SendBulkTemplatedEmail", bulk) == [
+        ("ses:SendBulkTemplatedEmail", "ses:identity"), ("ses:SendBulkTemplatedEmail", "ses:configuration-set"),
+        ("ses:SendBulkTemplatedEmail", "ses:template/notice")]
+    assert iam_check.needs("ses", "SendEmail", {"Source": mail_sender(), "ConfigurationSetName": "someone-elses"}) == [
+        ("ses:SendEmail", "ses:identity"), ("ses:SendEmail", "unknown-configuration-set:someone-elses")]
+    assert iam_check.needs("ses", "SendTemplatedEmail", {"Source": "x@elsewhere.example", "Template": "other"}) == [
+        ("ses:SendTemplatedEmail", "unknown-identity:elsewhere.example"), ("ses:SendTemplatedEmail", "ses:configuration-set"),
+        ("ses:SendTemplatedEmail", "unknown-template:other")]
+    raw = {"RawMessage": {"Data": f"From: Marketplace <{mail_sender()}>\nTo: a@b.c\n\nhi".encode()}}
+    assert iam_check.needs("ses", "SendRawEmail", raw)[0] == ("ses:SendRawEmail", "ses:identity")  # From header, no Source
+    v2 = {"FromEmailAddress": mail_sender(), "Content": {"Template": {"TemplateName": NOTICE_TEMPLATE.name}}}
+    assert iam_check.needs("sesv2", "SendEmail", v2) == [
+        ("ses:SendEmail", "ses:identity"), ("ses:SendEmail", "ses:configuration-set"), ("ses:SendEmail", "ses:template/notice")]
+    assert iam_check.needs("ses", "GetSendQuota", {}) == [("ses:GetSendQuota", "*")]
+    # the fan-out's policy allows each, and a grant on the identity alone would not do
+    assert all(access.allows("send_fanouts", a, res) for a, res in iam_check.needs("ses", "SendBulkTemplatedEmail", bulk))
+    assert not access.allows("deliver_notifications", "ses:SendBulkTemplatedEmail", "ses:template/notice")
+
+
+def test_kms_behind_s3_and_secrets_manager_is_checked_with_the_callers_rights():
+    assert iam_check.needs("s3", "PutObject", {"Bucket": r.EXPORTS_BUCKET.name, "Key": "k"}) == [
+        ("s3:PutObject", "objects:exports"), ("kms:GenerateDataKey", "key:data")]
+    assert iam_check.needs("s3", "GetObject", {"Bucket": r.FILES_BUCKET.name, "Key": "k"}) == [
+        ("s3:GetObject", "objects:files"), ("kms:Decrypt", "key:data")]
+    assert iam_check.needs("s3", "PutObject", {"Bucket": "someone-elses", "Key": "k"}) == [("s3:PutObject", "unknown-bucket:someone-elses")]
+    assert iam_check.needs("secretsmanager", "GetSecretValue", {"SecretId": "payment-gateway"}) == [
+        ("secretsmanager:GetSecretValue", "secret:payment-gateway"), ("kms:Decrypt", "key:data")]
