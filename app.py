@@ -47,6 +47,33 @@ app.register_blueprint(policy_handlers.bp)
 app.register_blueprint(export_handlers.bp)
 app.register_blueprint(retention.bp)
 
+# Lambda runs each event function as `app.<name>` (infra/stack.py sets every Handler so): importing
+# this module first registers the blueprints, so the middleware (correlation ids, the `function`
+# metric the alarms read, tracing) and the start-up checks above run for them too. Chalice would
+# name the blueprint's own module (chalicelib.handlers.<module>.<name>, aws/chalice#1566), where
+# none of this happens; tests/test_deploy_stack.py checks every event source is named here.
+queue_erasures = erasure.queue_erasures
+erase_accounts = erasure.erase_accounts
+watch_erasures = erasure.watch_erasures
+queue_exports = export_handlers.queue_exports
+build_exports = export_handlers.build_exports
+start_fanouts = fanout.start_fanouts
+send_fanouts = fanout.send_fanouts
+bid_notices = marketplace.bid_notices
+queue_notifications = notifications.queue_notifications
+deliver_notifications = notifications.deliver_notifications
+release_due_notifications = notifications.release_due_notifications
+queue_payments = payments.queue_payments
+settle_payments = payments.settle_payments
+watch_payments = payments.watch_payments
+announce_policy_versions = policy_handlers.announce_policy_versions
+apply_policy_versions = policy_handlers.apply_policy_versions
+erase_closed_accounts = retention.erase_closed_accounts
+expire_exports = retention.expire_exports
+purge_identity_documents = retention.purge_identity_documents
+purge_usage_data = retention.purge_usage_data
+remove_abandoned_signups = retention.remove_abandoned_signups
+
 if settings.is_local():
     from chalicelib.api import devtools
 

@@ -58,6 +58,8 @@ RUNTIME_BASE = {
 }
 
 FUNCTION_EVENTS_DIR = ROOT / "events"
+# the template's conditions as this run has them: the parameters' defaults (no custom domain)
+CONDITIONS = {"HasPublicApiUrl": False}
 API_REQUESTS = [("GET", "/health"), ("GET", "/policies/profile")]
 
 
@@ -249,11 +251,22 @@ def api_event(method: str, path: str) -> dict[str, Any]:
     }
 
 
-def _resolve(value: Any, known: dict[str, str]) -> str:
+NO_VALUE = object()  # AWS::NoValue: the variable is not set at all
+
+
+def _resolve(value: Any, known: dict[str, str]) -> Any:
     """A template value of a function's environment, for the local run: plain strings as
-    they are; references to the stack's resources and parameters from `known`."""
+    they are; references to the stack's resources and parameters from `known`; a
+    condition's `Fn::If` by the parameters' defaults (the conditions this run knows)."""
     if isinstance(value, str):
         return value
+    if value == {"Ref": "AWS::NoValue"}:
+        return NO_VALUE
+    if "Fn::If" in value:
+        condition, then, otherwise = value["Fn::If"]
+        if condition not in CONDITIONS:
+            raise ValueError(f"cannot resolve the condition {condition} (infra.bundle_check.CONDITIONS)")
+        return _resolve(then if CONDITIONS[condition] else otherwise, known)
     if "Ref" in value:
         return known[value["Ref"]]
     if "Fn::GetAtt" in value:
@@ -310,7 +323,7 @@ def function_jobs(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def invoke(python: str, root: Path, job: dict[str, Any], known: dict[str, str], endpoint: str) -> dict[str, Any]:
-    env = {name: _resolve(value, known) for name, value in job["variables"].items()}
+    env = {name: v for name, value in job["variables"].items() if (v := _resolve(value, known)) is not NO_VALUE}
     env.update({  # what Lambda sets, plus the emulated AWS and its fake credentials
         "AWS_LAMBDA_FUNCTION_NAME": job["name"], "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(job["memory"]),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_EXECUTION_ENV": f"AWS_Lambda_{RUNTIME}",
@@ -330,7 +343,8 @@ def invoke(python: str, root: Path, job: dict[str, Any], known: dict[str, str], 
                     "arn": f"arn:aws:lambda:us-east-1:000000000000:function:{job['name']}"},
     }
     started = time.monotonic()
-    done = subprocess.run([python, "-I", "-S", "-c", RUNNER], input=json.dumps(payload), env=env, cwd=root,
+    # -B: Lambda's /var/task is read-only, so the run uses only the bytecode the bundle brings
+    done = subprocess.run([python, "-I", "-S", "-B", "-c", RUNNER], input=json.dumps(payload), env=env, cwd=root,
                           capture_output=True, text=True, timeout=120, check=False)
     marker = done.stdout.rfind("@@BUNDLE-CHECK@@")
     if marker < 0:

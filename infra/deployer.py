@@ -57,6 +57,8 @@ ACTIONS: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {
         tuple(f"sqs:{a}" for a in ("CreateQueue", "DeleteQueue", "GetQueueAttributes", "SetQueueAttributes", "GetQueueUrl",
                                    "ListQueueTags", "TagQueue", "UntagQueue")),
         [_arn("sqs", f"{P}-*")])],
+    # CloudFormation sets and removes a queue policy through the queue's attributes (the Policy attribute)
+    "AWS::SQS::QueuePolicy": [(("sqs:SetQueueAttributes", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"), [_arn("sqs", f"{P}-*")])],
     "AWS::KMS::Key": [
         (("kms:CreateKey",), ["*"]),  # a key has no ARN before it is made; its policy (infra.stack) decides the rest
         (("kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus",
@@ -161,7 +163,7 @@ DEPLOY: list[dict[str, Any]] = [
 ]
 
 GROUPS = {  # one managed policy each (a managed policy holds at most 6,144 characters)
-    "stacks-and-data": ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SQS::Queue", "AWS::KMS::Key",
+    "stacks-and-data": ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::KMS::Key",
                         "AWS::KMS::Alias", "AWS::SecretsManager::Secret"),
     "functions": ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup", "AWS::Serverless::Function", "AWS::Lambda::Permission",
                   "AWS::Serverless::Api", "AWS::ApiGateway::Account"),

@@ -74,6 +74,7 @@ STAND_INS: dict[str, StandIn] = {
     "AWS::Cognito::UserPoolClient": StandIn(COGNITO, attributes=("ClientId", "ClientSecret", "Name")),
     "AWS::Cognito::UserPoolGroup": StandIn(COGNITO),
     "AWS::S3::BucketPolicy": StandIn("moto's CloudFormation makes buckets, not their policies"),
+    "AWS::SQS::QueuePolicy": StandIn("moto's CloudFormation makes queues, not their policies"),
     "AWS::SES::ConfigurationSet": StandIn(SES),
     "AWS::SES::EmailIdentity": StandIn(SES, attributes=tuple(f"DkimDNSToken{part}{n}" for part in ("Name", "Value") for n in (1, 2, 3))),
     "AWS::SES::Template": StandIn(SES, attributes=("Id",)),

@@ -220,6 +220,8 @@ def _function_override(function: Function) -> dict[str, Any]:
     depends = [function.logical + "Policy", function.logical + "LogGroup"]
     props: dict[str, Any] = {
         "FunctionName": function.physical,
+        # from app.py, which sets up the app's middleware first (Chalice names the blueprint's module)
+        **({"Handler": f"app.{function.name}"} if function.kind != "api" else {}),
         "Role": {"Fn::GetAtt": [function.logical + "Role", "Arn"]},
         "MemorySize": API_MEMORY_MB if function.kind == "api" else FUNCTION_MEMORY_MB,
         "Environment": {"Variables": _environment(function)},

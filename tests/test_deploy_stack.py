@@ -262,3 +262,18 @@ def test_every_iam_policy_document_resolves_to_arns_and_the_fan_out_sends_with_i
     kinds = sorted(arn.split(":", 5)[5].split("/", 1)[0] for arn in mail["Resource"])
     assert kinds == ["configuration-set", "identity", "template"], mail
     assert f"arn:aws:ses:{iam_lint.REGION}:{iam_lint.ACCOUNT}:template/{names['prefix']}-{r.NOTICE_TEMPLATE.logical}" in mail["Resource"]
+
+
+def test_every_event_function_runs_from_app_so_its_middleware_is_set_up_first(prod):
+    """Lambda imports the Handler's module: a blueprint's own module (Chalice's default for
+    event functions) would run without the app's middleware and start-up checks."""
+    import app as application
+
+    doc, functions, _ = prod
+    deployed = _of_type(doc, "AWS::Serverless::Function")
+    for f in functions:
+        handler = deployed[f.logical]["Properties"]["Handler"]
+        module, _, name = handler.rpartition(".")
+        assert module == "app", handler
+        if f.kind != "api":
+            assert getattr(application, name).func.__name__ == f.name, handler
