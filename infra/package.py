@@ -52,7 +52,8 @@ def check_runtime(template: dict) -> None:
         raise SystemExit(f"functions not on {RUNTIME}/{ARCHITECTURE} (did chalice run under another Python?): {wrong}")
 
 
-def package(stage: str, out: Path | None = None) -> Path:
+def package(stage: str, out: Path | None = None, bytecode: bool = True) -> Path:
+    """`bytecode=False`: the template and a bundle without `.pyc` (the tests read only the template)."""
     out = out or ROOT / "build" / stage
     out.mkdir(parents=True, exist_ok=True)
     chalice = package_chalice()
@@ -71,7 +72,8 @@ def package(stage: str, out: Path | None = None) -> Path:
         raise SystemExit(done.stdout + done.stderr)
     template = out / "sam.json"
     check_runtime(json.loads(template.read_text()))  # chalice wrote valid JSON, for the runtime
-    precompile(out / "deployment.zip", chalice.with_name("python"))
+    if bytecode:
+        precompile(out / "deployment.zip", chalice.with_name("python"))
     return template
 
 

@@ -21,7 +21,7 @@ def prod(app, tmp_path_factory):
     The app is imported first, under the tests' own stage (its decorators name resources)."""
     from infra import package
 
-    out = package.package("prod", tmp_path_factory.mktemp("prod"))
+    out = package.package("prod", tmp_path_factory.mktemp("prod"), bytecode=False)
     doc = json.loads(out.read_text())
     before = os.environ.get("STAGE")
     os.environ["STAGE"] = "prod"  # the definition's names, as the prod functions compute them

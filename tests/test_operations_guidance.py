@@ -24,7 +24,7 @@ def prod(app, tmp_path_factory):
     """The synthesized prod template (as in test_deploy_stack)."""
     from infra import package
 
-    out = package.package("prod", tmp_path_factory.mktemp("prod"))
+    out = package.package("prod", tmp_path_factory.mktemp("prod"), bytecode=False)
     return json.loads(out.read_text())
 
 
