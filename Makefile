@@ -105,11 +105,12 @@ $(INFRA_STAMP): requirements-infra.txt
 check-infra: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m infra.package prod
 	$(INFRA_VENV)/bin/python -m infra.transform prod
+	$(BIN)/python -m infra.deployer > build/prod/deployer.json
 	failed=""; \
-	$(INFRA_VENV)/bin/cfn-lint build/prod/sam.json build/prod/transformed.json || failed="$$failed cfn-lint"; \
+	$(INFRA_VENV)/bin/cfn-lint build/prod/sam.json build/prod/transformed.json build/prod/deployer.json || failed="$$failed cfn-lint"; \
 	$(INFRA_VENV)/bin/checkov -f build/prod/sam.json -f build/prod/transformed.json --framework cloudformation --compact --quiet --skip-download || failed="$$failed checkov"; \
 	$(BIN)/python -m infra.rehearse prod || failed="$$failed rehearsal"; \
-	$(INFRA_VENV)/bin/python -m infra.iam_lint build/prod/sam.json || failed="$$failed iam-lint"; \
+	$(INFRA_VENV)/bin/python -m infra.iam_lint build/prod/sam.json build/prod/deployer.json || failed="$$failed iam-lint"; \
 	$(BIN)/python -m infra.bundle_check || failed="$$failed bundle"; \
 	test -z "$$failed" || { echo "check-infra failed:$$failed"; exit 1; }
 

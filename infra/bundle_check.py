@@ -216,7 +216,12 @@ try:
     module, _, attr = job["handler"].rpartition(".")
     handler = getattr(importlib.import_module(module), attr)  # what Lambda's bootstrap does
     out["import_ms"] = round((time.monotonic() - started) * 1000)
-    out["middleware"] = len(list(getattr(handler, "middleware_handlers", None) or []))  # registered by app.py
+    # the app's middleware, if importing the handler ran app.py, counted from the app itself: a
+    # handler's `middleware_handlers` is a generator that counting would use up, leaving the
+    # call below to run without any
+    application = sys.modules.get("app")
+    out["middleware"] = (len(list(application.app._get_middleware_handlers("all")))
+                         if application is not None and hasattr(handler, "middleware_handlers") else 0)
     out["outside"] = sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())}
                             - {""})
     out["outside"] = [f for f in out["outside"] if not f.startswith(job["task_root"]) and not f.startswith(job["stdlib"])]

@@ -115,13 +115,47 @@ def _mail_identity_exists(domain: str) -> bool:
     return True
 
 
+# Lambda refuses a reservation that leaves fewer than this unreserved in the account
+UNRESERVED_FLOOR = 100
+
+
+def _api_reservation(want: int) -> int:
+    """What a first deploy reserves for the API: the stage's default, or none (with the reason
+    printed) where the account could not keep its 100 unreserved after it."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        unreserved = _client("lambda").get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    except (BotoCoreError, ClientError) as e:  # no lambda:GetAccountSettings, or a cloud without it (moto's server)
+        print(f"could not read the account's concurrency ({e.__class__.__name__}): reserving {want} for the API")
+        return want
+    if unreserved - want >= UNRESERVED_FLOOR:
+        return want
+    print(f"the account has {unreserved} unreserved concurrency; reserving {want} for the API would leave under "
+          f"{UNRESERVED_FLOOR} (Lambda refuses that): deploying with ApiReservedConcurrency=0. Ask AWS to raise the "
+          "account's concurrency limit, then deploy with PARAMS=\"ApiReservedConcurrency=...\" (README)")
+    return 0
+
+
 def defaults(given: dict[str, str], existing: bool, declared: dict[str, Any]) -> dict[str, str]:
     """The parameters a deploy passes by itself where the operator gave none (module doc)."""
     out = dict(given)
+    want = int(declared.get("ApiReservedConcurrency", {}).get("Default", 0) or 0)
+    if not existing and want and "ApiReservedConcurrency" not in given:
+        out["ApiReservedConcurrency"] = str(_api_reservation(want))
     if "TableDeletionProtection" in declared:
         out.setdefault("TableDeletionProtection", "true" if existing else "false")
     if not existing and "MailIdentityExists" in declared and "MailIdentityExists" not in given and given.get("MailDomain"):
         out["MailIdentityExists"] = "true" if _mail_identity_exists(given["MailDomain"]) else "false"
+    return out
+
+
+def _resources(cf: Any, name: str) -> list[dict[str, Any]]:
+    """Every resource of the stack: ListStackResources pages (DescribeStackResources stops at 100,
+    and a stage has about 190)."""
+    out: list[dict[str, Any]] = []
+    for page in cf.get_paginator("list_stack_resources").paginate(StackName=name):
+        out += page["StackResourceSummaries"]
     return out
 
 
@@ -135,7 +169,7 @@ def _clear_rolled_back(cf: Any, name: str) -> None:
         cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 5, "MaxAttempts": 360})
     elif status in STUCK:
         left = [f"{r['ResourceType']} {r.get('PhysicalResourceId', '')}: {r.get('ResourceStatusReason', '')}"
-                for r in cf.describe_stack_resources(StackName=name)["StackResources"] if r["ResourceStatus"].endswith("_FAILED")]
+                for r in _resources(cf, name) if r["ResourceStatus"].endswith("_FAILED")]
         raise SystemExit(f"{name} is {status}; CloudFormation could not undo these (README, Deploying and operating):\n  "
                          + "\n  ".join(left or ["(none listed)"]))
 
@@ -248,7 +282,7 @@ def destroy(stage: str) -> list[str]:
     cf = _client("cloudformation")
     name = stack_name(stage)
     kept = [f"{r['ResourceType']} {r.get('PhysicalResourceId', '')}"
-            for r in cf.describe_stack_resources(StackName=name)["StackResources"] if r["ResourceType"] in DATA]
+            for r in _resources(cf, name) if r["ResourceType"] in DATA]
     cf.delete_stack(StackName=name)
     cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig={"Delay": 15, "MaxAttempts": 240})
     print("deleted; kept (DeletionPolicy RetainExceptOnCreate), delete by hand only if the stage's data is to go "

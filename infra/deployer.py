@@ -69,19 +69,26 @@ ACTIONS: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {
     "AWS::IAM::Role": [(
         tuple(f"iam:{a}" for a in ("CreateRole", "DeleteRole", "GetRole", "UpdateRole", "UpdateRoleDescription",
                                    "UpdateAssumeRolePolicy", "TagRole", "UntagRole", "ListRolePolicies", "ListAttachedRolePolicies")),
-        [_arn("iam", f"role/{P}-*", region=False)])],
+        [_arn("iam", f"role/{P}-*", region=False)]),
+        # a role's ManagedPolicyArns (SAM's API Gateway logging role): CreateRole takes none, so
+        # CloudFormation attaches them one by one, and detaches them on delete
+        (("iam:AttachRolePolicy", "iam:DetachRolePolicy"), [_arn("iam", f"role/{P}-*", region=False)]),
+    ],
     "AWS::IAM::Policy": [(("iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"), [_arn("iam", f"role/{P}-*", region=False)])],
     "AWS::Logs::LogGroup": [
         (("logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
           "logs:ListTagsForResource", "logs:TagResource", "logs:UntagResource"),
          [_arn("logs", f"log-group:/aws/lambda/{P}-*"), _arn("logs", f"log-group:/aws/apigateway/{P}-*"),
           _arn("logs", "log-group:API-Gateway-Execution-Logs_*")]),
-        (("logs:DescribeLogGroups",), [_arn("logs", "log-group:*")]),
+        (("logs:DescribeLogGroups",), ["*"]),  # it lists, and takes no log group
     ],
     "AWS::Serverless::Function": [
         (tuple(f"lambda:{a}" for a in ("CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration",
                                        "UpdateFunctionCode", "UpdateFunctionConfiguration", "ListTags", "AddPermission",
                                        "RemovePermission", "GetPolicy", *TAGS)),
+         [_arn("lambda", f"function:{P}-*")]),
+        # ReservedConcurrentExecutions (the API's): CreateFunction takes none, so CloudFormation puts it after
+        (("lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:GetFunctionConcurrency"),
          [_arn("lambda", f"function:{P}-*")]),
         # a mapping has no ARN before it is made: it may be made, changed and deleted for one of our functions only
         (("lambda:CreateEventSourceMapping", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"), ["*"]),
@@ -102,7 +109,9 @@ ACTIONS: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {
         tuple(f"sns:{a}" for a in ("CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "ListTagsForResource",
                                    "ListSubscriptionsByTopic", *TAGS)),
         [_arn("sns", f"{P}-*")])],
-    "AWS::SNS::Subscription": [(("sns:Subscribe", "sns:Unsubscribe", "sns:GetSubscriptionAttributes"), [_arn("sns", f"{P}-*")])],
+    "AWS::SNS::Subscription": [(("sns:Subscribe",), [_arn("sns", f"{P}-*")]),
+                               # a subscription's ARN is made by SNS; AWS's reference has these on * only
+                               (("sns:Unsubscribe", "sns:GetSubscriptionAttributes"), ["*"])],
     "AWS::CloudWatch::Alarm": [(("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms",
                                  "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"),
                                 [_arn("cloudwatch", f"alarm:{P}-*")])],
@@ -119,19 +128,26 @@ ACTIONS: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {
                                       [_arn("cognito-idp", "userpool/*")])],
     "AWS::Cognito::UserPoolGroup": [(("cognito-idp:CreateGroup", "cognito-idp:GetGroup", "cognito-idp:UpdateGroup",
                                       "cognito-idp:DeleteGroup"), [_arn("cognito-idp", "userpool/*")])],
-    "AWS::SES::ConfigurationSet": [(("ses:CreateConfigurationSet", "ses:GetConfigurationSet", "ses:DeleteConfigurationSet",
+    "AWS::SES::ConfigurationSet": [(("ses:CreateConfigurationSet",), ["*"]),  # AWS's reference: on * (the set does not exist yet)
+                                   (("ses:GetConfigurationSet", "ses:DeleteConfigurationSet",
                                      "ses:PutConfigurationSetDeliveryOptions", "ses:PutConfigurationSetReputationOptions",
                                      "ses:PutConfigurationSetSendingOptions", "ses:PutConfigurationSetSuppressionOptions", *(
                                          f"ses:{a}" for a in TAGS)),
                                     [_arn("ses", f"configuration-set/{P}-*")])],
     # the identity is the MailDomain parameter's, a name known only at deploy time
-    "AWS::SES::EmailIdentity": [(("ses:CreateEmailIdentity", "ses:GetEmailIdentity", "ses:DeleteEmailIdentity",
+    "AWS::SES::EmailIdentity": [(("ses:CreateEmailIdentity",), ["*"]),  # AWS's reference: on *
+                                (("ses:GetEmailIdentity", "ses:DeleteEmailIdentity",
                                   "ses:PutEmailIdentityDkimAttributes", "ses:PutEmailIdentityConfigurationSetAttributes",
                                   "ses:PutEmailIdentityFeedbackAttributes", "ses:PutEmailIdentityMailFromAttributes",
                                   "ses:TagResource", "ses:UntagResource"),
                                  [_arn("ses", "identity/*"), _arn("ses", f"configuration-set/{P}-*")])],
-    "AWS::SES::Template": [(("ses:CreateTemplate", "ses:GetTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate"),
-                            [_arn("ses", f"template/{P}-*")])],
+    # CloudFormation's handler may call SES v1 (CreateTemplate: no resource ARN in AWS's reference,
+    # so `*`) or v2 (CreateEmailTemplate, on the template's ARN): both, the v2 ones by name
+    "AWS::SES::Template": [
+        (("ses:CreateTemplate", "ses:GetTemplate", "ses:UpdateTemplate", "ses:DeleteTemplate"), ["*"]),
+        (("ses:CreateEmailTemplate", "ses:GetEmailTemplate", "ses:UpdateEmailTemplate", "ses:DeleteEmailTemplate"),
+         [_arn("ses", f"template/{P}-*")]),
+    ],
     "AWS::SecretsManager::Secret": [(("secretsmanager:CreateSecret", "secretsmanager:DescribeSecret", "secretsmanager:UpdateSecret",
                                       "secretsmanager:DeleteSecret", "secretsmanager:TagResource", "secretsmanager:UntagResource"),
                                      [_arn("secretsmanager", f"secret:{P}-*")])],
@@ -142,6 +158,7 @@ DEPLOY: list[dict[str, Any]] = [
     {"Sid": "Stacks", "Effect": "Allow",
      "Action": [f"cloudformation:{a}" for a in ("CreateChangeSet", "DescribeChangeSet", "ExecuteChangeSet", "DeleteChangeSet",
                                                 "ListChangeSets", "DescribeStacks", "DescribeStackEvents", "DescribeStackResources",
+                                                "ListStackResources",
                                                 "GetTemplate", "DeleteStack")],
      "Resource": [_arn("cloudformation", f"stack/{P}-*/*")]},
     {"Sid": "TheSamTransform", "Effect": "Allow", "Action": "cloudformation:CreateChangeSet",
@@ -152,6 +169,8 @@ DEPLOY: list[dict[str, Any]] = [
      "Resource": [{"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{P}-*-artifacts-${{AWS::AccountId}}"},
                   {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{P}-*-artifacts-${{AWS::AccountId}}/*"}]},
     {"Sid": "MailIdentityExists", "Effect": "Allow", "Action": "ses:GetEmailIdentity", "Resource": _arn("ses", "identity/*")},
+    # the account's unreserved concurrency, before a first deploy reserves the API's (it takes no resource)
+    {"Sid": "ConcurrencyLeft", "Effect": "Allow", "Action": "lambda:GetAccountSettings", "Resource": "*"},
     # as the key policy (infra.stack): DynamoDB's grant for the tables, S3's and Secrets Manager's checks of the key
     {"Sid": "TheDataKeyThroughTheServices", "Effect": "Allow",
      "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],

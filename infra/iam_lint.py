@@ -43,6 +43,15 @@ EXPLAINED: dict[tuple[str, str], str] = {
         "parliament's strict ARN check refuses a ':' after the resource type, and a stream's label has them "
         "(table/NAME/stream/2026-01-01T00:00:00.000, set at deploy): the statement names the table's StreamArn, "
         "the one resource type DescribeStream, GetRecords and GetShardIterator take",
+    # the deployer role (infra/deployer.py)
+    ("INVALID_ARN", "StacksAndDataPolicy/TheSamTransform"):
+        "the SAM transform's ARN has the account `aws` (arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31), "
+        "as CloudFormation authorizes CreateChangeSet on it; parliament expects a 12-digit account",
+    ("RESOURCE_STAR", "FunctionsPolicy/ServerlessFunction2"):
+        "an event-source mapping has no ARN before CloudFormation makes it (its UUID is AWS's), and the statement's "
+        "lambda:FunctionArn condition keeps it to our functions' mappings",
+    ("RESOURCE_STAR", "FunctionsPolicy/ServerlessFunction3"):
+        "reading mappings (GetEventSourceMapping, ListEventSourceMappings) names no mapping until CloudFormation knows its UUID",
     ("RESOURCE_STAR", "DeliverNotificationsPolicy/GrantNoResource"):
         "sns:Publish straight to a phone number (SMS) has no topic to name; AWS authorizes it on *",
     ("RESOURCE_STAR", "SendFanoutsPolicy/GrantNoResource"):
@@ -283,14 +292,14 @@ def judge(findings: list[Finding], explained: dict[tuple[str, str], str]) -> tup
 
 
 def main(argv: list[str]) -> int:
-    path = Path(argv[0] if argv else "build/prod/sam.json")
+    paths = [Path(a) for a in argv] or [Path("build/prod/sam.json")]  # the stage's template, the deployer role's
     started = time.monotonic()
-    template = json.loads(path.read_text())
     findings: list[Finding] = []
     count = 0
-    for where, document in documents(template):
-        count += 1
-        findings += lint_document(where, document)
+    for path in paths:
+        for where, document in documents(json.loads(path.read_text())):
+            count += 1
+            findings += lint_document(where, document)
     open_, accepted, stale = judge(findings, EXPLAINED)
     for f in accepted:
         print(f"explained  {f.issue:28} {f.where}: {EXPLAINED[explanation(f, EXPLAINED) or f.key]}")

@@ -395,16 +395,33 @@ def rehearse(built: Path, stage: str) -> int:
 
 
 def _condition_holds(template: dict[str, Any], name: str) -> bool:
-    """Whether a condition of the shape this stack uses (Fn::Not of Fn::Equals of a Ref and a string) holds
-    under the rehearsal's parameters."""
+    """Whether a condition holds under the rehearsal's parameters: Fn::Equals of a Ref (or a
+    string) and a string, Fn::Not, Fn::And, Fn::Or and Condition, the shapes a template has.
+    A shape it does not know raises, rather than excusing moto from making the resources."""
     from infra.transform import PARAMETERS
 
-    try:
-        equals = template["Conditions"][name]["Fn::Not"][0]["Fn::Equals"]
-        value = PARAMETERS.get(equals[0]["Ref"], template["Parameters"][equals[0]["Ref"]].get("Default"))
-    except (KeyError, IndexError, TypeError):
-        return False  # a condition of another shape: its resources are not required of moto
-    return bool(value != equals[1])
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and set(v) == {"Ref"}:
+            return PARAMETERS.get(v["Ref"], template["Parameters"][v["Ref"]].get("Default"))
+        if isinstance(v, str):
+            return v
+        raise ValueError(f"condition {name}: a value the rehearsal cannot evaluate: {v}")
+
+    def holds(c: Any) -> bool:
+        (op, args), = c.items()
+        if op == "Fn::Equals":
+            return bool(str(value(args[0])) == str(value(args[1])))
+        if op == "Fn::Not":
+            return not holds(args[0])
+        if op == "Fn::And":
+            return all(holds(a) for a in args)
+        if op == "Fn::Or":
+            return any(holds(a) for a in args)
+        if op == "Condition":
+            return holds(template["Conditions"][args])
+        raise ValueError(f"condition {name}: {op} is not a condition function")
+
+    return holds(template["Conditions"][name])
 
 
 def main(argv: list[str]) -> int:

@@ -42,8 +42,9 @@ SCHEDULE_TIMEOUT_SECONDS = 300  # a job does a bounded page of work per run; the
 # 1,000 keeps 900 unreserved, and 100 functions at once serve the stage's throttle
 # (100 rps) at up to a second a request. Elsewhere it is 0, which reserves nothing (rather
 # than Lambda's "0 = throttle every call"): Lambda refuses any reservation that leaves
-# under 10 unreserved, and a new account's limit is 10, so such an account deploys with
-# ApiReservedConcurrency=0 until its limit is raised. The other functions are bounded by
+# under 100 unreserved, so an account whose limit is under 200 (a new account's is 10) gets
+# ApiReservedConcurrency=0 from `make deploy`'s first deploy (infra.deploy) until its limit
+# is raised. The other functions are bounded by
 # their event sources, not by reservations (which would come out of the same pool): queue
 # functions by their mappings' MaximumConcurrency (the definition, 13 in all), streams by
 # one batch per shard, schedules by one run per rule.

@@ -260,9 +260,17 @@ class _Stack:
                 calls.append((name, kwargs["StackName"]))
         return Waiter()
 
-    def describe_stack_resources(self, StackName: str) -> dict:  # noqa: N803
-        return {"StackResources": [{"ResourceType": "AWS::DynamoDB::Table", "PhysicalResourceId": "marketplace-prod-main",
-                                    "ResourceStatus": "DELETE_FAILED", "ResourceStatusReason": "protected against deletion"}]}
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "list_stack_resources"  # DescribeStackResources stops at 100 resources
+
+        class Pages:
+            def paginate(self, StackName: str) -> list[dict]:  # noqa: N803
+                first = [{"ResourceType": "AWS::SQS::Queue", "PhysicalResourceId": f"q{n}", "ResourceStatus": "DELETE_COMPLETE"}
+                         for n in range(100)]
+                return [{"StackResourceSummaries": first},
+                        {"StackResourceSummaries": [{"ResourceType": "AWS::DynamoDB::Table", "PhysicalResourceId": "marketplace-prod-main",
+                                                     "ResourceStatus": "DELETE_FAILED", "ResourceStatusReason": "protected against deletion"}]}]
+        return Pages()
 
 
 def test_the_retry_of_a_rolled_back_first_deploy_removes_the_empty_stack_and_a_stuck_one_is_named():
@@ -303,3 +311,52 @@ def test_the_deployer_role_covers_every_kind_of_resource_the_stage_has(prod):
                 assert "kms:ViaService" in statement["Condition"]["StringEquals"], statement["Sid"]
             if "iam:PassRole" in actions:
                 assert "iam:PassedToService" in statement["Condition"]["StringEquals"]
+
+
+# The calls CloudFormation makes for a property beyond the type's create call: the resource type
+# alone does not say them (CreateFunction takes no concurrency, CreateRole no managed policies).
+BY_PROPERTY = {
+    ("AWS::Serverless::Function", "ReservedConcurrentExecutions"): {"lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency"},
+    ("AWS::IAM::Role", "ManagedPolicyArns"): {"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
+    ("AWS::SQS::Queue", "RedrivePolicy"): {"sqs:SetQueueAttributes"},
+    ("AWS::Serverless::Function", "Events"): {"lambda:CreateEventSourceMapping", "events:PutTargets"},
+}
+
+
+def test_the_deployer_role_may_make_the_calls_the_stacks_properties_need_beyond_creating_each_resource(prod):
+    """The merge template's resources (a function's override carries no Type: Chalice's
+    AWS::Serverless::Function takes it)."""
+    from infra import deployer
+
+    granted = {a for kind in deployer.ACTIONS for actions, _ in deployer.ACTIONS[kind] for a in actions}
+    granted |= {a for s in deployer.DEPLOY for a in _listed(s["Action"])}
+    seen = set()
+    for resource in prod["Resources"].values():
+        kind = resource.get("Type", "AWS::Serverless::Function")
+        for prop in resource.get("Properties", {}):
+            if (kind, prop) in BY_PROPERTY:
+                seen.add((kind, prop))
+                missing = BY_PROPERTY[(kind, prop)] - granted
+                assert not missing, (kind, prop, sorted(missing))
+    assert seen == set(BY_PROPERTY)  # each property is in the stack, so the check above ran for it
+    assert "cloudformation:ListStackResources" in granted  # destroy and a stuck stack page through every resource
+
+
+class _Lambda:
+    def __init__(self, unreserved: int) -> None:
+        self.unreserved = unreserved
+
+    def get_account_settings(self) -> dict:
+        return {"AccountLimit": {"ConcurrentExecutions": self.unreserved, "UnreservedConcurrentExecutions": self.unreserved}}
+
+
+@pytest.mark.parametrize(("unreserved", "reserved"), [(1000, "100"), (200, "100"), (199, "0"), (10, "0")])
+def test_a_first_deploy_reserves_the_apis_concurrency_only_where_the_account_keeps_100_unreserved(prod, monkeypatch, unreserved, reserved):
+    """Lambda refuses a reservation that leaves under 100 unreserved (a new account's limit is 10)."""
+    from infra import deploy
+
+    monkeypatch.setattr(deploy, "_client", lambda service: _Lambda(unreserved))
+    declared = prod["Parameters"]
+    assert deploy.defaults({}, False, declared)["ApiReservedConcurrency"] == reserved
+    assert "ApiReservedConcurrency" not in deploy.defaults({}, True, declared)  # an update keeps the previous value
+    assert deploy.defaults({"ApiReservedConcurrency": "50"}, False, declared)["ApiReservedConcurrency"] == "50"

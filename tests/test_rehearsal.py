@@ -125,3 +125,19 @@ def test_every_stand_in_says_why():
     assert rehearse.STAND_INS
     for resource_type, spec in rehearse.STAND_INS.items():
         assert resource_type.startswith("AWS::") and spec.reason.strip(), resource_type
+
+
+def test_conditions_are_evaluated_so_a_conditional_resource_is_required_of_moto_when_it_holds():
+    from infra.rehearse import _condition_holds
+
+    template = {"Parameters": {"Exists": {"Type": "String", "Default": "false"}, "Name": {"Type": "String", "Default": ""}},
+                "Conditions": {"Creates": {"Fn::Equals": [{"Ref": "Exists"}, "false"]},
+                               "HasName": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Name"}, ""]}]},
+                               "Both": {"Fn::And": [{"Condition": "Creates"}, {"Condition": "HasName"}]},
+                               "Either": {"Fn::Or": [{"Condition": "Creates"}, {"Condition": "HasName"}]},
+                               "Odd": {"Fn::Contains": [["a"], "a"]}}}
+    assert _condition_holds(template, "Creates") is True
+    assert _condition_holds(template, "HasName") is False
+    assert _condition_holds(template, "Both") is False and _condition_holds(template, "Either") is True
+    with pytest.raises(ValueError, match="not a condition function"):
+        _condition_holds(template, "Odd")
