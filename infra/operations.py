@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.core import resources as r
 from infra import template
+from infra.functions import Function, log_retention_days
 
 NAMESPACE = "Marketplace"
 SERVICE = "marketplace"
@@ -45,7 +46,7 @@ def _api_name() -> str:
     return f"{r.settings.resource_prefix()}-api"
 
 
-def alarms(functions: list[Any]) -> dict[str, Any]:
+def alarms(functions: list[Function]) -> dict[str, Any]:
     api = [{"Name": "ApiName", "Value": _api_name()}, {"Name": "Stage", "Value": API_STAGE}]
     out: dict[str, Any] = {
         "ApiServerErrorRateAlarm": _alarm(
@@ -114,7 +115,7 @@ def alarms(functions: list[Any]) -> dict[str, Any]:
     return out
 
 
-def dashboard(functions: list[Any]) -> dict[str, Any]:
+def dashboard(functions: list[Function]) -> dict[str, Any]:
     region = "${AWS::Region}"
     api = ["ApiName", _api_name(), "Stage", API_STAGE]
 
@@ -151,8 +152,6 @@ def dashboard(functions: list[Any]) -> dict[str, Any]:
 def api_logging(stage: str) -> dict[str, Any]:
     """Access logs without the caller's IP address or user agent (personal data the
     product does not need in a log line), and X-Ray on the API stage."""
-    from infra.stack import LOG_RETENTION_DAYS
-
     access_format = {"requestId": "$context.requestId", "time": "$context.requestTimeEpoch", "method": "$context.httpMethod",
                      "resource": "$context.resourcePath", "status": "$context.status", "latencyMs": "$context.responseLatency",
                      "integrationLatencyMs": "$context.integrationLatency", "bytes": "$context.responseLength"}
@@ -162,7 +161,7 @@ def api_logging(stage: str) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "access log lines carry no personal data (no IP, no user agent)"}]}},
-            "Properties": {"LogGroupName": f"/aws/apigateway/{_api_name()}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+            "Properties": {"LogGroupName": f"/aws/apigateway/{_api_name()}", "RetentionInDays": log_retention_days(stage)},
         },
         # API Gateway's own execution log group (errors only), made here so that it too has a retention
         "ApiExecutionLogGroup": {
@@ -171,7 +170,7 @@ def api_logging(stage: str) -> dict[str, Any]:
             "UpdateReplacePolicy": "Delete",
             "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "errors of the API stage only, no request data (DataTraceEnabled is off)"}]}},
             "Properties": {"LogGroupName": {"Fn::Sub": f"API-Gateway-Execution-Logs_${{RestAPI}}/{API_STAGE}"},
-                           "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+                           "RetentionInDays": log_retention_days(stage)},
         },
         "ApiGatewayLoggingRole": {
             "Type": "AWS::IAM::Role",
@@ -200,7 +199,7 @@ def api_logging(stage: str) -> dict[str, Any]:
     }
 
 
-def resources(stage: str, functions: list[Any]) -> dict[str, Any]:
+def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AlarmTopic": {
             "Type": "AWS::SNS::Topic",

@@ -7,7 +7,8 @@ This module adds, from the same definition: the data resources (`infra.template`
 IAM role and least-privilege policy per function (`infra.access`), the functions' names,
 environment, log groups and event-source settings (bisect on error, retries, on-failure
 destination), the KMS key policy that separates administrators from users, the payment
-provider's secret, SES's configuration set, alarms to an SNS topic, and a dashboard.
+provider's secret, SES's configuration set, and (`infra.operations`) alarms to an SNS
+topic and a dashboard. The functions themselves, as Chalice names them, are `infra.functions`.
 
 `python -m infra.stack prod` prints the merge template; `make package STAGE=prod` runs
 Chalice with it and writes the deployable template to `build/prod/sam.json`.
@@ -18,15 +19,14 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.core import resources as r
-from infra import access, template
+from infra import access, operations, template
+from infra.functions import Function, functions, log_retention_days
 
 ROOT = Path(__file__).resolve().parent.parent
-LOG_RETENTION_DAYS = {"prod": 90, "dev": 14}
 STREAM_RETRIES = 5  # then the batch is bisected down to the failing record, whose position goes to stream-failures
 STREAM_MAX_AGE_SECONDS = 6 * 3600  # older records are skipped to stream-failures rather than block the shard
 API_MEMORY_MB = 1024  # cold start: import and TLS set-up scale with CPU, which scales with memory
@@ -49,32 +49,6 @@ SCHEDULE_TIMEOUT_SECONDS = 300  # a job does a bounded page of work per run; the
 # one batch per shard, schedules by one run per rule.
 API_RESERVED_CONCURRENCY = {"prod": 100}
 SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet
-
-
-@dataclass(frozen=True)
-class Function:
-    name: str  # the Chalice name: api_handler, settle_payments, ...
-    logical: str  # the template's logical id Chalice gives it
-    kind: str  # api | stream | queue | schedule
-    source: Any = None  # the Chalice event-source config
-
-    @property
-    def physical(self) -> str:
-        return f"{r.settings.resource_prefix()}-{self.name}"  # observability strips the prefix again
-
-
-def functions() -> list[Function]:
-    """Every function of the app, as `chalice package` names them."""
-    from chalice.app import DynamoDBEventConfig, SQSEventConfig
-    from chalice.utils import to_cfn_resource_name
-
-    from app import app
-
-    out = [Function("api_handler", "APIHandler", "api")]
-    for source in app.event_sources:
-        kind = "stream" if isinstance(source, DynamoDBEventConfig) else "queue" if isinstance(source, SQSEventConfig) else "schedule"
-        out.append(Function(source.name, to_cfn_resource_name(source.name), kind, source))
-    return out
 
 
 def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
@@ -180,7 +154,7 @@ def _function_resources(function: Function, stage: str) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Metadata": _skip(("CKV_AWS_158", "log lines carry ids and no personal data (README, observability); CloudWatch's own encryption")),
-            "Properties": {"LogGroupName": f"/aws/lambda/{function.physical}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+            "Properties": {"LogGroupName": f"/aws/lambda/{function.physical}", "RetentionInDays": log_retention_days(stage)},
         },
     }
 
@@ -510,8 +484,6 @@ def _templates() -> dict[str, Any]:
 
 
 def merge_template(stage: str) -> dict[str, Any]:
-    from infra import operations
-
     fns = functions()
     resources: dict[str, Any] = {}
     resources.update(_data(stage))

@@ -26,9 +26,9 @@ def prod(app, tmp_path_factory):
     before = os.environ.get("STAGE")
     os.environ["STAGE"] = "prod"  # the definition's names, as the prod functions compute them
     try:
-        from infra import stack
+        from infra.functions import functions as app_functions
 
-        functions = stack.functions()
+        functions = app_functions()
         names = {
             "tables": {t.logical: t.name for t in r.TABLES}, "buckets": {b.logical: b.name for b in r.BUCKETS},
             "queues": {q.logical: q.name for q in r.QUEUES}, "dlqs": {q.logical: q.dlq_name for q in r.QUEUES if q.dead_letter},
