@@ -83,7 +83,7 @@ def alarms(functions: list[Function]) -> dict[str, Any]:
             "Recipients SES or SNS refused in a fan-out. Look: the SES configuration set's suppression list.", 300),
     }
     for queue in r.QUEUES:
-        logical = template._logical(queue.logical, "queue") + ("Dlq" if queue.dead_letter else "")
+        logical = template.dead_letter_id(queue) if queue.dead_letter else template.logical_id(queue, "queue")
         if queue is r.SCHEDULE_FAILURES_QUEUE:
             description = ("Scheduled runs EventBridge could not deliver to their function after every retry (the function "
                            "throttled or unavailable); each message names its rule. Run the job with "
@@ -204,7 +204,7 @@ def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
         "AlarmTopic": {
             "Type": "AWS::SNS::Topic",
             "Properties": {"TopicName": f"{r.settings.resource_prefix()}-alarms",
-                           "KmsMasterKeyId": {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}},
+                           "KmsMasterKeyId": template.key_arn()},
         },
         "AlarmSubscription": {
             "Type": "AWS::SNS::Subscription",

@@ -63,20 +63,20 @@ def _arn(resource: str) -> Any:
     kind, _, rest = resource.partition(":")
     if kind == "table":
         name, _, suffix = rest.partition("/")
-        logical = template._logical(name, "table")
+        logical = template.logical_id(name, "table")
         return {"Fn::Sub": f"${{{logical}.Arn}}/{suffix}"} if suffix else {"Fn::GetAtt": [logical, "Arn"]}
     if kind == "stream":
-        return {"Fn::GetAtt": [template._logical(rest, "table"), "StreamArn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "table"), "StreamArn"]}
     if kind == "bucket":
-        return {"Fn::GetAtt": [template._logical(rest, "bucket"), "Arn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "bucket"), "Arn"]}
     if kind == "objects":
-        return {"Fn::Sub": f"${{{template._logical(rest, 'bucket')}.Arn}}/*"}
+        return {"Fn::Sub": f"${{{template.logical_id(rest, 'bucket')}.Arn}}/*"}
     if kind == "queue":
-        return {"Fn::GetAtt": [template._logical(rest, "queue"), "Arn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "queue"), "Arn"]}
     if kind == "dlq":
-        return {"Fn::GetAtt": [template._logical(rest, "queue") + "Dlq", "Arn"]}
+        return {"Fn::GetAtt": [template.dead_letter_id(rest), "Arn"]}
     if kind == "key":
-        return {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}
+        return template.key_arn()
     if resource == "userpool":
         return {"Fn::GetAtt": ["UserPool", "Arn"]}
     ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
@@ -87,7 +87,7 @@ def _arn(resource: str) -> Any:
     if kind == "ses" and rest.startswith("template/"):
         mail = next((t for t in r.MAIL_TEMPLATES if access.template(t) == resource), None)
         if mail is not None:  # an AWS::SES::Template's Ref is its name
-            return {"Fn::Sub": f"{ses}:template/${{{template._logical(mail.logical, 'template')}}}"}
+            return {"Fn::Sub": f"{ses}:template/${{{template.logical_id(mail, 'template')}}}"}
     if resource == "secret:payment-gateway":
         return {"Ref": "PaymentGatewaySecret"}
     raise ValueError(f"infra.access names a resource the stack does not have: {resource}")
@@ -180,7 +180,7 @@ def _environment(function: Function) -> dict[str, Any]:
     return {
         "RESOURCE_PREFIX": r.settings.resource_prefix(),
         "PRIVACY_PROFILE": {"Ref": "PrivacyProfile"},
-        "DATA_KEY_ARN": {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]},
+        "DATA_KEY_ARN": template.key_arn(),
         "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
         "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
         "MAIL_FROM": {"Ref": "MailFrom"},
@@ -213,7 +213,7 @@ def _function_override(function: Function) -> dict[str, Any]:
         props["Events"] = {f"{function.logical}SqsEventSource": {"Properties": {
             "ScalingConfig": {"MaximumConcurrency": queue.max_concurrency}}}}
         # the mapping's queue ARN is Chalice's own (built from the same definition's name): say the queue comes first
-        depends.append(template._logical(queue.logical, "queue"))
+        depends.append(template.logical_id(queue, "queue"))
     elif function.kind == "stream":
         props["Events"] = {f"{function.logical}DynamodbEventSource": {"Properties": {
             "Stream": _arn(f"stream:{r.table_of_stream_arn(function.source.stream_arn).removeprefix(r.settings.resource_prefix() + '-')}"),
@@ -251,7 +251,7 @@ def schedule_rule_name(function: Function) -> str:
 
 def _schedule_failures_policy(fns: list[Function]) -> dict[str, Any]:
     """EventBridge may put undeliverable scheduled events in the schedule-failures queue, for our rules only."""
-    queue = template._logical(r.SCHEDULE_FAILURES_QUEUE.logical, "queue")
+    queue = template.logical_id(r.SCHEDULE_FAILURES_QUEUE, "queue")
     rules = [{"Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{schedule_rule_name(f)}"}
              for f in fns if f.kind == "schedule"]
     return {queue + "Policy": {
@@ -377,21 +377,21 @@ def _data(stage: str) -> dict[str, Any]:
     res = doc["Resources"]
     prod = stage == "prod"
     for table in r.TABLES:
-        props = res[template._logical(table.logical, "table")]["Properties"]
+        props = res[template.logical_id(table, "table")]["Properties"]
         props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _arn("key:data")}
         # prod's tables refuse deletion, but not while the deploy that creates them may still roll
         # back: CloudFormation could not delete them and the retry would find them there.
         # `infra.deploy` creates the stack with TableDeletionProtection=false and turns it on as
         # soon as the create is complete (and on every later deploy).
         props["DeletionProtectionEnabled"] = {"Fn::If": ["ProtectsTables", True, False]} if prod else False
-        res[template._logical(table.logical, "table")]["UpdateReplacePolicy"] = "Retain"
-    key = res[template._logical(r.DATA_KEY.logical, "key")]
+        res[template.logical_id(table, "table")]["UpdateReplacePolicy"] = "Retain"
+    key = res[template.logical_id(r.DATA_KEY, "key")]
     key["Properties"]["KeyPolicy"] = _key_policy()
     key["UpdateReplacePolicy"] = "Retain"
     res["UserPool"]["UpdateReplacePolicy"] = "Retain"
     lifecycle = _lifecycle(_stage_profile(stage))
     for bucket in r.BUCKETS:
-        logical = template._logical(bucket.logical, "bucket")
+        logical = template.logical_id(bucket, "bucket")
         res[logical]["UpdateReplacePolicy"] = "Retain"
         props = res[logical]["Properties"]
         props["LifecycleConfiguration"] = {"Rules": lifecycle[bucket.logical]}
@@ -475,7 +475,7 @@ def _secrets_and_mail() -> dict[str, Any]:
 
 def _templates() -> dict[str, Any]:
     return {
-        template._logical(t.logical, "template"): {
+        template.logical_id(t, "template"): {
             "Type": "AWS::SES::Template",
             "Properties": {"Template": {"TemplateName": t.name, "SubjectPart": t.subject, "TextPart": t.text}},
         }
