@@ -1,7 +1,5 @@
 """The Chalice application: one Blueprint per API area (`chalicelib/api/`) and per group
 of event handlers (`chalicelib/handlers/`)."""
-from chalice import Chalice
-
 from chalicelib.api import (
     accounts,
     consents,
@@ -17,13 +15,14 @@ from chalicelib.api import (
     projects,
 )
 from chalicelib.core import observability, privacy, settings
+from chalicelib.core.application import Application
 from chalicelib.handlers import erasure, fanout, marketplace, notifications, payments, retention
 from chalicelib.handlers import exports as export_handlers
 from chalicelib.handlers import policies as policy_handlers
 
 privacy.active()  # a missing or invalid privacy profile stops start-up here, with its reason
 
-app = Chalice(app_name="marketplace")
+app = Application(app_name="marketplace")  # Chalice, its current request per thread (local API threads)
 observability.install(app)
 
 app.register_blueprint(platform.bp)

@@ -25,6 +25,9 @@ def _free_port() -> int:
 
 
 def main() -> int:
+    from benchmarks.figures import app_logs_to_stderr
+
+    app_logs_to_stderr()  # stdout: the figures alone
     from local import env
 
     port = _free_port()

@@ -139,6 +139,9 @@ def retention(background: int) -> list[tuple[int, int, str, dict]]:
 
 
 def main() -> int:
+    from benchmarks.figures import app_logs_to_stderr
+
+    app_logs_to_stderr()  # stdout: the figures alone
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--background", type=int, default=1_000)

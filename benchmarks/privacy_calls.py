@@ -56,6 +56,9 @@ def _seed_own(user_id: str, items: int) -> None:
 
 
 def main() -> int:
+    from benchmarks.figures import app_logs_to_stderr
+
+    app_logs_to_stderr()  # stdout: the figures alone
     from local import env
 
     port = _free_port()

@@ -1,9 +1,10 @@
 """`make bench`: runs every benchmark and writes BENCHMARKS.md from what they print.
 
-Generated, never edited by hand: each section is one benchmark's own output, with the
-command that reproduces it and how long it ran. Sizes are bounded so that the whole
-report takes about 20 minutes on the 2-core machine; the README says how to run the
-full-size ones (the hour-long soak, longer load).
+Generated, never edited by hand: each section is one benchmark's own output (its figures;
+the app's log lines go to stderr and are kept out, `benchmarks/figures.py`), with the command
+that reproduces it and how long it ran. Sizes are bounded so that the whole report takes
+about 20 minutes on the 2-core machine; the README says how to run the full-size ones (the
+hour-long soak, longer load).
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.figures import only_figures  # noqa: E402
 
 SECTIONS = [
     ("Cold start: import time of the app against its dependencies alone", [PY, "benchmarks/cold_start.py"],
@@ -76,9 +80,10 @@ def main() -> int:
             shown = "make package STAGE=prod"
         else:
             ran = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
-            text, code = ran.stdout.rstrip(), ran.returncode
+            # the app's log lines go to stderr (benchmarks.figures); any that got onto stdout stay out of the report
+            text, code = only_figures(ran.stdout).rstrip(), ran.returncode
             if code != 0:
-                text += "\n" + ran.stderr[-3000:]
+                text += "\n" + only_figures(ran.stderr)[-3000:]
                 failed.append(title)
             shown = " ".join(["python", *command[1:]])
         print(text, flush=True)

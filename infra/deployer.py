@@ -25,6 +25,8 @@ import json
 import sys
 from typing import Any
 
+from infra import template
+
 NAME = "marketplace-deployer"
 P = "marketplace"  # stack names and resource prefixes: marketplace-<stage>
 
@@ -211,7 +213,7 @@ def build() -> dict[str, Any]:
     policies = {}
     for group, types in GROUPS.items():
         body = statements(types) + (DEPLOY if group == "stacks-and-data" else [])
-        logical = "".join(w.title() for w in group.split("-")) + "Policy"
+        logical = template.logical_id(group, "policy")
         policies[logical] = {
             "Type": "AWS::IAM::ManagedPolicy",
             "Properties": {"ManagedPolicyName": f"{NAME}-{group}", "Description": f"make deploy: {group.replace('-', ' ')}",

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.core import resources as r
 from infra import template
+from infra.functions import Function, log_retention_days
 
 NAMESPACE = "Marketplace"
 SERVICE = "marketplace"
@@ -45,7 +46,7 @@ def _api_name() -> str:
     return f"{r.settings.resource_prefix()}-api"
 
 
-def alarms(functions: list[Any]) -> dict[str, Any]:
+def alarms(functions: list[Function]) -> dict[str, Any]:
     api = [{"Name": "ApiName", "Value": _api_name()}, {"Name": "Stage", "Value": API_STAGE}]
     out: dict[str, Any] = {
         "ApiServerErrorRateAlarm": _alarm(
@@ -82,7 +83,7 @@ def alarms(functions: list[Any]) -> dict[str, Any]:
             "Recipients SES or SNS refused in a fan-out. Look: the SES configuration set's suppression list.", 300),
     }
     for queue in r.QUEUES:
-        logical = template._logical(queue.logical, "queue") + ("Dlq" if queue.dead_letter else "")
+        logical = template.dead_letter_id(queue) if queue.dead_letter else template.logical_id(queue, "queue")
         if queue is r.SCHEDULE_FAILURES_QUEUE:
             description = ("Scheduled runs EventBridge could not deliver to their function after every retry (the function "
                            "throttled or unavailable); each message names its rule. Run the job with "
@@ -114,7 +115,7 @@ def alarms(functions: list[Any]) -> dict[str, Any]:
     return out
 
 
-def dashboard(functions: list[Any]) -> dict[str, Any]:
+def dashboard(functions: list[Function]) -> dict[str, Any]:
     region = "${AWS::Region}"
     api = ["ApiName", _api_name(), "Stage", API_STAGE]
 
@@ -151,8 +152,6 @@ def dashboard(functions: list[Any]) -> dict[str, Any]:
 def api_logging(stage: str) -> dict[str, Any]:
     """Access logs without the caller's IP address or user agent (personal data the
     product does not need in a log line), and X-Ray on the API stage."""
-    from infra.stack import LOG_RETENTION_DAYS
-
     access_format = {"requestId": "$context.requestId", "time": "$context.requestTimeEpoch", "method": "$context.httpMethod",
                      "resource": "$context.resourcePath", "status": "$context.status", "latencyMs": "$context.responseLatency",
                      "integrationLatencyMs": "$context.integrationLatency", "bytes": "$context.responseLength"}
@@ -162,7 +161,7 @@ def api_logging(stage: str) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "access log lines carry no personal data (no IP, no user agent)"}]}},
-            "Properties": {"LogGroupName": f"/aws/apigateway/{_api_name()}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+            "Properties": {"LogGroupName": f"/aws/apigateway/{_api_name()}", "RetentionInDays": log_retention_days(stage)},
         },
         # API Gateway's own execution log group (errors only), made here so that it too has a retention
         "ApiExecutionLogGroup": {
@@ -171,7 +170,7 @@ def api_logging(stage: str) -> dict[str, Any]:
             "UpdateReplacePolicy": "Delete",
             "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_158", "comment": "errors of the API stage only, no request data (DataTraceEnabled is off)"}]}},
             "Properties": {"LogGroupName": {"Fn::Sub": f"API-Gateway-Execution-Logs_${{RestAPI}}/{API_STAGE}"},
-                           "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+                           "RetentionInDays": log_retention_days(stage)},
         },
         "ApiGatewayLoggingRole": {
             "Type": "AWS::IAM::Role",
@@ -200,12 +199,12 @@ def api_logging(stage: str) -> dict[str, Any]:
     }
 
 
-def resources(stage: str, functions: list[Any]) -> dict[str, Any]:
+def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AlarmTopic": {
             "Type": "AWS::SNS::Topic",
             "Properties": {"TopicName": f"{r.settings.resource_prefix()}-alarms",
-                           "KmsMasterKeyId": {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}},
+                           "KmsMasterKeyId": template.key_arn()},
         },
         "AlarmSubscription": {
             "Type": "AWS::SNS::Subscription",

@@ -7,7 +7,8 @@ This module adds, from the same definition: the data resources (`infra.template`
 IAM role and least-privilege policy per function (`infra.access`), the functions' names,
 environment, log groups and event-source settings (bisect on error, retries, on-failure
 destination), the KMS key policy that separates administrators from users, the payment
-provider's secret, SES's configuration set, alarms to an SNS topic, and a dashboard.
+provider's secret, SES's configuration set, and (`infra.operations`) alarms to an SNS
+topic and a dashboard. The functions themselves, as Chalice names them, are `infra.functions`.
 
 `python -m infra.stack prod` prints the merge template; `make package STAGE=prod` runs
 Chalice with it and writes the deployable template to `build/prod/sam.json`.
@@ -18,15 +19,14 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalicelib.core import resources as r
-from infra import access, template
+from infra import access, operations, template
+from infra.functions import Function, functions, log_retention_days
 
 ROOT = Path(__file__).resolve().parent.parent
-LOG_RETENTION_DAYS = {"prod": 90, "dev": 14}
 STREAM_RETRIES = 5  # then the batch is bisected down to the failing record, whose position goes to stream-failures
 STREAM_MAX_AGE_SECONDS = 6 * 3600  # older records are skipped to stream-failures rather than block the shard
 API_MEMORY_MB = 1024  # cold start: import and TLS set-up scale with CPU, which scales with memory
@@ -52,32 +52,6 @@ API_RESERVED_CONCURRENCY = {"prod": 100}
 SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet
 
 
-@dataclass(frozen=True)
-class Function:
-    name: str  # the Chalice name: api_handler, settle_payments, ...
-    logical: str  # the template's logical id Chalice gives it
-    kind: str  # api | stream | queue | schedule
-    source: Any = None  # the Chalice event-source config
-
-    @property
-    def physical(self) -> str:
-        return f"{r.settings.resource_prefix()}-{self.name}"  # observability strips the prefix again
-
-
-def functions() -> list[Function]:
-    """Every function of the app, as `chalice package` names them."""
-    from chalice.app import DynamoDBEventConfig, SQSEventConfig
-    from chalice.utils import to_cfn_resource_name
-
-    from app import app
-
-    out = [Function("api_handler", "APIHandler", "api")]
-    for source in app.event_sources:
-        kind = "stream" if isinstance(source, DynamoDBEventConfig) else "queue" if isinstance(source, SQSEventConfig) else "schedule"
-        out.append(Function(source.name, to_cfn_resource_name(source.name), kind, source))
-    return out
-
-
 def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
     return {SKIP: {"skip": [{"id": check, "comment": why} for check, why in checks]}}
 
@@ -90,20 +64,20 @@ def _arn(resource: str) -> Any:
     kind, _, rest = resource.partition(":")
     if kind == "table":
         name, _, suffix = rest.partition("/")
-        logical = template._logical(name, "table")
+        logical = template.logical_id(name, "table")
         return {"Fn::Sub": f"${{{logical}.Arn}}/{suffix}"} if suffix else {"Fn::GetAtt": [logical, "Arn"]}
     if kind == "stream":
-        return {"Fn::GetAtt": [template._logical(rest, "table"), "StreamArn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "table"), "StreamArn"]}
     if kind == "bucket":
-        return {"Fn::GetAtt": [template._logical(rest, "bucket"), "Arn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "bucket"), "Arn"]}
     if kind == "objects":
-        return {"Fn::Sub": f"${{{template._logical(rest, 'bucket')}.Arn}}/*"}
+        return {"Fn::Sub": f"${{{template.logical_id(rest, 'bucket')}.Arn}}/*"}
     if kind == "queue":
-        return {"Fn::GetAtt": [template._logical(rest, "queue"), "Arn"]}
+        return {"Fn::GetAtt": [template.logical_id(rest, "queue"), "Arn"]}
     if kind == "dlq":
-        return {"Fn::GetAtt": [template._logical(rest, "queue") + "Dlq", "Arn"]}
+        return {"Fn::GetAtt": [template.dead_letter_id(rest), "Arn"]}
     if kind == "key":
-        return {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]}
+        return template.key_arn()
     if resource == "userpool":
         return {"Fn::GetAtt": ["UserPool", "Arn"]}
     ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
@@ -114,7 +88,7 @@ def _arn(resource: str) -> Any:
     if kind == "ses" and rest.startswith("template/"):
         mail = next((t for t in r.MAIL_TEMPLATES if access.template(t) == resource), None)
         if mail is not None:  # an AWS::SES::Template's Ref is its name
-            return {"Fn::Sub": f"{ses}:template/${{{template._logical(mail.logical, 'template')}}}"}
+            return {"Fn::Sub": f"{ses}:template/${{{template.logical_id(mail, 'template')}}}"}
     if resource == "secret:payment-gateway":
         return {"Ref": "PaymentGatewaySecret"}
     raise ValueError(f"infra.access names a resource the stack does not have: {resource}")
@@ -181,7 +155,7 @@ def _function_resources(function: Function, stage: str) -> dict[str, Any]:
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
             "Metadata": _skip(("CKV_AWS_158", "log lines carry ids and no personal data (README, observability); CloudWatch's own encryption")),
-            "Properties": {"LogGroupName": f"/aws/lambda/{function.physical}", "RetentionInDays": LOG_RETENTION_DAYS.get(stage, 14)},
+            "Properties": {"LogGroupName": f"/aws/lambda/{function.physical}", "RetentionInDays": log_retention_days(stage)},
         },
     }
 
@@ -207,7 +181,7 @@ def _environment(function: Function) -> dict[str, Any]:
     return {
         "RESOURCE_PREFIX": r.settings.resource_prefix(),
         "PRIVACY_PROFILE": {"Ref": "PrivacyProfile"},
-        "DATA_KEY_ARN": {"Fn::GetAtt": [template._logical(r.DATA_KEY.logical, "key"), "Arn"]},
+        "DATA_KEY_ARN": template.key_arn(),
         "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
         "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
         "MAIL_FROM": {"Ref": "MailFrom"},
@@ -240,7 +214,7 @@ def _function_override(function: Function) -> dict[str, Any]:
         props["Events"] = {f"{function.logical}SqsEventSource": {"Properties": {
             "ScalingConfig": {"MaximumConcurrency": queue.max_concurrency}}}}
         # the mapping's queue ARN is Chalice's own (built from the same definition's name): say the queue comes first
-        depends.append(template._logical(queue.logical, "queue"))
+        depends.append(template.logical_id(queue, "queue"))
     elif function.kind == "stream":
         props["Events"] = {f"{function.logical}DynamodbEventSource": {"Properties": {
             "Stream": _arn(f"stream:{r.table_of_stream_arn(function.source.stream_arn).removeprefix(r.settings.resource_prefix() + '-')}"),
@@ -278,7 +252,7 @@ def schedule_rule_name(function: Function) -> str:
 
 def _schedule_failures_policy(fns: list[Function]) -> dict[str, Any]:
     """EventBridge may put undeliverable scheduled events in the schedule-failures queue, for our rules only."""
-    queue = template._logical(r.SCHEDULE_FAILURES_QUEUE.logical, "queue")
+    queue = template.logical_id(r.SCHEDULE_FAILURES_QUEUE, "queue")
     rules = [{"Fn::Sub": f"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{schedule_rule_name(f)}"}
              for f in fns if f.kind == "schedule"]
     return {queue + "Policy": {
@@ -404,21 +378,21 @@ def _data(stage: str) -> dict[str, Any]:
     res = doc["Resources"]
     prod = stage == "prod"
     for table in r.TABLES:
-        props = res[template._logical(table.logical, "table")]["Properties"]
+        props = res[template.logical_id(table, "table")]["Properties"]
         props["SSESpecification"] = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": _arn("key:data")}
         # prod's tables refuse deletion, but not while the deploy that creates them may still roll
         # back: CloudFormation could not delete them and the retry would find them there.
         # `infra.deploy` creates the stack with TableDeletionProtection=false and turns it on as
         # soon as the create is complete (and on every later deploy).
         props["DeletionProtectionEnabled"] = {"Fn::If": ["ProtectsTables", True, False]} if prod else False
-        res[template._logical(table.logical, "table")]["UpdateReplacePolicy"] = "Retain"
-    key = res[template._logical(r.DATA_KEY.logical, "key")]
+        res[template.logical_id(table, "table")]["UpdateReplacePolicy"] = "Retain"
+    key = res[template.logical_id(r.DATA_KEY, "key")]
     key["Properties"]["KeyPolicy"] = _key_policy()
     key["UpdateReplacePolicy"] = "Retain"
     res["UserPool"]["UpdateReplacePolicy"] = "Retain"
     lifecycle = _lifecycle(_stage_profile(stage))
     for bucket in r.BUCKETS:
-        logical = template._logical(bucket.logical, "bucket")
+        logical = template.logical_id(bucket, "bucket")
         res[logical]["UpdateReplacePolicy"] = "Retain"
         props = res[logical]["Properties"]
         props["LifecycleConfiguration"] = {"Rules": lifecycle[bucket.logical]}
@@ -502,7 +476,7 @@ def _secrets_and_mail() -> dict[str, Any]:
 
 def _templates() -> dict[str, Any]:
     return {
-        template._logical(t.logical, "template"): {
+        template.logical_id(t, "template"): {
             "Type": "AWS::SES::Template",
             "Properties": {"Template": {"TemplateName": t.name, "SubjectPart": t.subject, "TextPart": t.text}},
         }
@@ -511,8 +485,6 @@ def _templates() -> dict[str, Any]:
 
 
 def merge_template(stage: str) -> dict[str, Any]:
-    from infra import operations
-
     fns = functions()
     resources: dict[str, Any] = {}
     resources.update(_data(stage))

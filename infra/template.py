@@ -12,13 +12,38 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.core import resources as r
 
 
-def _logical(*parts: str) -> str:
+class Defined(Protocol):
+    """A definition of `chalicelib.core.resources` (a table, bucket, queue, key, mail template)."""
+
+    @property
+    def logical(self) -> str: ...  # its name in the definition: main, schedule-failures, data, ...
+
+
+def _camel(*parts: str) -> str:
     return "".join(p.replace("-", " ").title().replace(" ", "") for p in parts)
+
+
+def logical_id(of: Defined | str, kind: str) -> str:
+    """The template's logical id of a resource: `of` is its definition (or the definition's
+    `logical` name), `kind` what it is (table, bucket, queue, key, template, group, policy).
+    `logical_id(r.MAIN_TABLE, "table") == "MainTable"`. Every module and test that names a
+    resource of the template names it through here."""
+    return _camel(of if isinstance(of, str) else of.logical, kind)
+
+
+def dead_letter_id(queue: Defined | str) -> str:
+    """The logical id of a queue's dead-letter queue."""
+    return logical_id(queue, "queue") + "Dlq"
+
+
+def key_arn() -> dict[str, Any]:
+    """The data key's ARN, as the template refers to it."""
+    return {"Fn::GetAtt": [logical_id(r.DATA_KEY, "key"), "Arn"]}
 
 
 # Data resources: kept when the stack is deleted or drops them (their data outlives a stage's
@@ -27,12 +52,8 @@ def _logical(*parts: str) -> str:
 KEEP = "RetainExceptOnCreate"
 
 
-def _key_arn() -> dict:
-    return {"Fn::GetAtt": [_logical(r.DATA_KEY.logical, "key"), "Arn"]}
-
-
 def _key(definition: r.Key) -> dict[str, Any]:
-    name = _logical(definition.logical, "key")
+    name = logical_id(definition, "key")
     return {
         name: {
             "Type": "AWS::KMS::Key",
@@ -81,16 +102,16 @@ def _table(definition: r.Table) -> dict[str, Any]:
     if not definition.point_in_time_recovery:
         out["Metadata"] = {"checkov": {"skip": [{"id": "CKV_AWS_28", "comment": "deliberately without backups: deleting a user's "
                                                 "key here must make every copy of their ciphertext unreadable (crypto-shredding)"}]}}
-    return {_logical(definition.logical, "table"): out}
+    return {logical_id(definition, "table"): out}
 
 
 def _bucket(definition: r.Bucket) -> dict[str, Any]:
-    name = _logical(definition.logical, "bucket")
+    name = logical_id(definition, "bucket")
     props: dict[str, Any] = {
         "BucketName": definition.name,  # RESOURCE_PREFIX makes it globally unique per deployment
         "BucketEncryption": {
             "ServerSideEncryptionConfiguration": [
-                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": _key_arn()}, "BucketKeyEnabled": True}
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn()}, "BucketKeyEnabled": True}
             ]
         },
         "VersioningConfiguration": {"Status": "Enabled"},
@@ -109,7 +130,7 @@ def _bucket(definition: r.Bucket) -> dict[str, Any]:
             "CorsRules": [{"AllowedMethods": ["GET", "POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"], "MaxAge": 3000}]
         }
     policy = json.loads(json.dumps(r.bucket_policy(definition, "KEY_ARN")).replace(f"arn:aws:s3:::{definition.name}", "BUCKET_ARN"))
-    policy = _substitute(policy, {"KEY_ARN": _key_arn(), "BUCKET_ARN": {"Fn::GetAtt": [name, "Arn"]}})
+    policy = _substitute(policy, {"KEY_ARN": key_arn(), "BUCKET_ARN": {"Fn::GetAtt": [name, "Arn"]}})
     return {
         name: {"Type": "AWS::S3::Bucket", "DeletionPolicy": KEEP, "Properties": props},
         name + "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": name}, "PolicyDocument": policy}},
@@ -132,7 +153,7 @@ def _substitute(value: Any, names: dict[str, Any]) -> Any:
 
 
 def _queue(definition: r.Queue) -> dict[str, Any]:
-    name = _logical(definition.logical, "queue")
+    name = logical_id(definition, "queue")
     props: dict[str, Any] = {
         "QueueName": definition.name,
         "VisibilityTimeout": definition.visibility_timeout,
@@ -143,7 +164,7 @@ def _queue(definition: r.Queue) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     if definition.dead_letter:
-        out[name + "Dlq"] = {
+        out[dead_letter_id(definition)] = {
             "Type": "AWS::SQS::Queue",
             "Properties": {
                 "QueueName": definition.dlq_name,
@@ -151,12 +172,12 @@ def _queue(definition: r.Queue) -> dict[str, Any]:
                 "SqsManagedSseEnabled": True,
             },
         }
-        props["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [name + "Dlq", "Arn"]}, "maxReceiveCount": definition.max_receive_count}
+        props["RedrivePolicy"] = {"deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id(definition), "Arn"]}, "maxReceiveCount": definition.max_receive_count}
     skip = {"checkov": {"skip": [{"id": "CKV_AWS_27", "comment": "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), "
                                                                "which this check does not recognise"}]}}
     out[name] = {"Type": "AWS::SQS::Queue", "Metadata": skip, "Properties": props}
     if definition.dead_letter:
-        out[name + "Dlq"]["Metadata"] = skip
+        out[dead_letter_id(definition)]["Metadata"] = skip
     return out
 
 
@@ -190,7 +211,7 @@ def _user_pool(definition: r.UserPool) -> dict[str, Any]:
         },
     }
     for group in definition.groups:
-        out[_logical(group, "group")] = {
+        out[logical_id(group, "group")] = {
             "Type": "AWS::Cognito::UserPoolGroup",
             "Properties": {"GroupName": group, "UserPoolId": {"Ref": "UserPool"}},
         }
@@ -209,14 +230,14 @@ def build() -> dict[str, Any]:
         resources.update(_queue(q))
     resources.update(_user_pool(r.USER_POOL))
     outputs: dict[str, Any] = {
-        "DataKeyArn": {"Value": _key_arn()},
+        "DataKeyArn": {"Value": key_arn()},
         "UserPoolId": {"Value": {"Ref": "UserPool"}},
         "UserPoolClientId": {"Value": {"Ref": "UserPoolClient"}},
     }
     for t in (t for t in r.TABLES if t.stream_view):
-        outputs[f"StreamArn{_logical(t.logical)}"] = {"Value": {"Fn::GetAtt": [_logical(t.logical, "table"), "StreamArn"]}}
+        outputs[f"StreamArn{_camel(t.logical)}"] = {"Value": {"Fn::GetAtt": [logical_id(t, "table"), "StreamArn"]}}
     for b in r.BUCKETS:
-        outputs[_logical(b.logical, "bucket")] = {"Value": {"Ref": _logical(b.logical, "bucket")}}
+        outputs[logical_id(b, "bucket")] = {"Value": {"Ref": logical_id(b, "bucket")}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"Marketplace data resources ({r.settings.resource_prefix()})",

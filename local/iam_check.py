@@ -62,6 +62,11 @@ def acting_as(function: str | None) -> Iterator[None]:
         _acting.reset(token)
 
 
+def acting() -> str | None:
+    """The function the calls made here and now are made by (`acting_as`), None for AWS's own."""
+    return _acting.get()
+
+
 def _names() -> dict[tuple[str, str], str]:
     """Physical name -> the name `infra.access` uses; built once per resource prefix (every call reads it)."""
     from chalicelib.core import resources as r
@@ -207,7 +212,7 @@ def needs(service: str, operation: str, params: dict[str, Any]) -> list[tuple[st
 
 
 def _observe(service: str, operation: str, params: dict[str, Any]) -> None:
-    function = _acting.get()
+    function = acting()
     if function is None:
         return
     from infra import access

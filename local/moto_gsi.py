@@ -19,10 +19,12 @@ query code just those items, in moto's order, so its answer is the same (a test
 compares the two). An entry is a promise to look, not a verdict: each candidate is read
 again from the table and kept only if it still holds the value, and entries that no
 longer match are dropped then. Written against moto 5.2.x; `install()` fails loudly if
-the functions it wraps are not where it expects them.
+the functions it wraps are not where it expects them, or `Table.query` no longer takes the
+arguments it reads (by name: their order does not matter).
 """
 from __future__ import annotations
 
+import inspect
 import threading
 from collections import defaultdict
 from typing import Any
@@ -94,6 +96,12 @@ def install() -> None:
         if not callable(getattr(Table, name, None)):
             raise MotoChanged(f"moto's Table.{name} is gone: review local/moto_gsi.py")
     original_query, original_all_items = Table.query, Table.all_items
+    # the query's arguments are read by name, against moto's own signature: a moto that reorders
+    # them changes nothing here, one that renames or drops one of these fails now
+    signature = inspect.signature(original_query)
+    missing = {"hash_key", "index_name", "hash_key_conditions"} - set(signature.parameters)
+    if missing:
+        raise MotoChanged(f"moto's Table.query no longer takes {', '.join(sorted(missing))}: review local/moto_gsi.py")
 
     def all_items(self: Any) -> Any:
         override = getattr(_local, "items", None)
@@ -102,14 +110,14 @@ def install() -> None:
         return original_all_items(self)
 
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        # moto's backend passes index_name as the 8th positional argument
-        index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
-        conditions = list(kwargs.get("hash_key_conditions") or [])
+        given = signature.bind(self, *args, **kwargs).arguments  # a call moto's own query would refuse fails here
+        index_name, hash_key = given.get("index_name"), given.get("hash_key")
+        conditions = list(given.get("hash_key_conditions") or [])
         if index_name and len(conditions) == 1 and conditions[0][0] in _hash_attributes(self):
             attr, value = conditions[0]
             candidates = _candidates(self, attr, value)
-        elif not index_name and args and args[0] is not None and self.range_key_attr:
-            candidates = list(self.items.get(args[0], {}).values())  # the partition: moto keeps items by hash key
+        elif not index_name and hash_key is not None and self.range_key_attr:
+            candidates = list(self.items.get(hash_key, {}).values())  # the partition: moto keeps items by hash key
         else:
             return original_query(self, *args, **kwargs)
         _local.items = (self, candidates)

@@ -144,33 +144,19 @@ def _keys_id(keys: dict[str, Any]) -> str:
     return json.dumps(keys, sort_keys=True)
 
 
-def one_request_per_thread(app: Any) -> None:
-    """In AWS each Lambda container serves one request at a time; the local API serves
-    them on threads of one process, where Chalice keeps a single `current_request`.
-    Make it (and the Lambda context) per thread, so that concurrent local requests,
-    like the concurrency tests' simultaneous accepts, never see each other's."""
-    cls = type(app)
-    if getattr(cls, "_per_thread", False):
-        return
-    state = threading.local()
-
-    def slot(name: str) -> property:
-        return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
-
-    def call(self: Any, event: Any, context: Any) -> Any:
-        with acting_as("api_handler"):  # every request is the API function's (its IAM role)
-            return cls.__call__(self, event, context)
-
-    app.__class__ = type(cls.__name__, (cls,), {
-        "current_request": slot("current_request"), "lambda_context": slot("lambda_context"), "_per_thread": True,
-        "__call__": call,
-    })
+def as_the_api_function(request: Any, get_response: Callable[[Any], Any]) -> Any:
+    """HTTP middleware: every request's AWS calls are the API function's (its IAM role), as in
+    AWS, where the API function serves them. (Each request's own state is per thread already:
+    the app is `chalicelib.core.application.Application`.)"""
+    with acting_as("api_handler"):
+        return get_response(request)
 
 
 class LocalRuntime:
     def __init__(self, app: Any):
         self.app = app
-        one_request_per_thread(app)
+        if (as_the_api_function, "http") not in app.middleware_handlers:  # one runtime after another on one app
+            app.register_middleware(as_the_api_function, "http")
         self.lock = threading.RLock()
         self.streams: list[StreamSubscription] = []
         self.queues: list[QueueSubscription] = []

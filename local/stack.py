@@ -98,13 +98,12 @@ def _request_handler() -> Any:
 
 def _http_server(app: Any, port: int) -> Any:
     from chalice.config import Config
-    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+    from chalice.local import LocalDevServer
 
     config_file = ROOT / ".chalice" / "config.json"
     config = Config(chalice_stage="local", config_from_disk=json.loads(config_file.read_text()))
-    # what chalice.local.create_local_server does, with our request handler
-    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
-    app.__class__ = CustomLocalChalice
+    # chalice.local.create_local_server, with our request handler, and without its swap of the
+    # app's class for one whose current request is per thread: the app's class is so already
     server = LocalDevServer(app, config, "127.0.0.1", port, handler_cls=_request_handler())
     return server.server  # the ThreadingHTTPServer: serve_forever/shutdown
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.core import resources as r
+from infra import template
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,9 +27,9 @@ def prod(app, tmp_path_factory):
     before = os.environ.get("STAGE")
     os.environ["STAGE"] = "prod"  # the definition's names, as the prod functions compute them
     try:
-        from infra import stack
+        from infra.functions import functions as app_functions
 
-        functions = stack.functions()
+        functions = app_functions()
         names = {
             "tables": {t.logical: t.name for t in r.TABLES}, "buckets": {b.logical: b.name for b in r.BUCKETS},
             "queues": {q.logical: q.name for q in r.QUEUES}, "dlqs": {q.logical: q.dlq_name for q in r.QUEUES if q.dead_letter},
@@ -127,7 +128,7 @@ def test_data_is_encrypted_under_our_key_streamed_expiring_and_backed_up_as_defi
         assert props["VersioningConfiguration"]["Status"] == "Enabled" and all(props["PublicAccessBlockConfiguration"].values())
         assert props["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": "AccessLogsBucket"}
         policy = next(p["Properties"]["PolicyDocument"] for p in _of_type(doc, "AWS::S3::BucketPolicy").values()
-                      if p["Properties"]["Bucket"] == {"Ref": f"{logical.title()}Bucket"})
+                      if p["Properties"]["Bucket"] == {"Ref": template.logical_id(logical, "bucket")})
         assert {s["Sid"] for s in policy["Statement"]} >= {"DenyInsecureTransport", "DenyNonKmsPuts", "DenyOtherKmsKeys"}
 
 
@@ -196,7 +197,7 @@ def test_operators_are_alarmed_on_errors_latency_dead_letters_lag_and_the_privac
             "FanoutBatchesFailedAlarm", "FanoutDeliveriesFailedAlarm"} <= set(alarms)
     watched_queues = {a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for a in alarms.values()
                       if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"}
-    assert watched_queues == {f"{q.logical.title().replace('-', '')}Queue" + ("Dlq" if q.dead_letter else "") for q in r.QUEUES}
+    assert watched_queues == {template.dead_letter_id(q) if q.dead_letter else template.logical_id(q, "queue") for q in r.QUEUES}
     lagging = {a["Properties"]["Dimensions"][0]["Value"] for a in alarms.values() if a["Properties"].get("MetricName") == "IteratorAge"}
     assert lagging == {names["physical"][f.name] for f in functions if f.kind == "stream"}
     assert doc["Resources"]["AlarmSubscription"]["Condition"] == "HasAlarmEmail"

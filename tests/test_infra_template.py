@@ -64,7 +64,7 @@ def test_buckets_are_private_versioned_and_sse_kms_under_our_key_in_both(cloud):
         live_policy = json.loads(s3.get_bucket_policy(Bucket=bucket.name)["Policy"])
         declared_policy = next(
             v["Properties"]["PolicyDocument"] for v in doc["Resources"].values()
-            if v["Type"] == "AWS::S3::BucketPolicy" and v["Properties"]["Bucket"] == {"Ref": template._logical(bucket.logical, "bucket")}
+            if v["Type"] == "AWS::S3::BucketPolicy" and v["Properties"]["Bucket"] == {"Ref": template.logical_id(bucket, "bucket")}
         )
         # the local cloud is plain HTTP, so it alone goes without the TLS statement
         assert [s["Sid"] for s in declared_policy["Statement"]] == ["DenyInsecureTransport"] + [s["Sid"] for s in live_policy["Statement"]]
@@ -123,3 +123,20 @@ def test_the_template_command_prints_json_for_a_stage():
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert "marketplace-prod-main" in json.dumps(doc["Resources"])
+
+
+def test_every_resource_is_named_by_its_logical_id():
+    """`template.logical_id` is the one spelling of the ids other modules refer to."""
+    doc = template.build()["Resources"]
+    assert template.logical_id(r.DATA_KEY, "key") == template.logical_id(r.DATA_KEY.logical, "key") == "DataKey"
+    assert template.logical_id(r.SCHEDULE_FAILURES_QUEUE, "queue") == "ScheduleFailuresQueue"
+    for table in r.TABLES:
+        assert doc[template.logical_id(table, "table")]["Properties"]["TableName"] == table.name
+    for bucket in r.BUCKETS:
+        assert doc[template.logical_id(bucket, "bucket")]["Properties"]["BucketName"] == bucket.name
+    for queue in r.QUEUES:
+        assert doc[template.logical_id(queue, "queue")]["Properties"]["QueueName"] == queue.name
+        if queue.dead_letter:
+            assert doc[template.dead_letter_id(queue)]["Properties"]["QueueName"] == queue.dlq_name
+    assert template.key_arn() == {"Fn::GetAtt": [template.logical_id(r.DATA_KEY, "key"), "Arn"]}
+    assert template.key_arn()["Fn::GetAtt"][0] in doc

@@ -340,3 +340,53 @@ def test_an_index_query_answers_exactly_as_before_after_puts_updates_deletes_and
     expected = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table, FilterExpression="g = :v",
                                                       ExpressionAttributeValues={":v": {"S": "G8"}})["Items"])
     assert sorted(_gsi(ddb, table, "G8")) == expected == ["p508", "p8"]
+
+
+def test_the_index_shortcut_reads_motos_query_arguments_by_name_however_they_are_passed(cloud, monkeypatch):
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from local import moto_gsi
+    from local.moto_server import DYNAMODB_LOCK
+
+    ddb = boto3.client("dynamodb")
+    name = _indexed_table(ddb, 1000)
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables[name]
+    shortcuts: list[str] = []
+    candidates = moto_gsi._candidates
+
+    def counted(table, attr, value):
+        shortcuts.append(attr)
+        return candidates(table, attr, value)
+
+    monkeypatch.setattr(moto_gsi, "_candidates", counted)
+    value = DynamoType({"S": "G7"})
+    # Table.query's parameters, in moto 5.2's order
+    args = {"hash_key": value, "range_comparison": None, "range_objs": [], "limit": None, "exclusive_start_key": None,
+            "scan_index_forward": True, "projection_expressions": None, "index_name": "gsi", "consistent_read": False,
+            "filter_expression": None, "hash_key_conditions": [("g", value)], "range_key_conditions": []}
+    with DYNAMODB_LOCK:
+        answers = [
+            table.query(*list(args.values())[:10], hash_key_conditions=[("g", value)], range_key_conditions=[]),  # as moto calls it
+            table.query(**dict(reversed(args.items()))),  # every argument by name
+            table.query(*args.values()),  # every argument by position
+        ]
+    assert shortcuts == ["g", "g", "g"]
+    assert [[i.hash_key.value for i in items] for items, *_ in answers] == [["p7", "p507"]] * 3
+    assert _gsi(ddb, name, "G7") == ["p7", "p507"]  # and as a client asks
+
+
+def test_the_index_shortcut_refuses_a_moto_whose_query_no_longer_takes_what_it_reads(monkeypatch):
+    from moto.dynamodb.models.table import Table
+
+    from local import moto_gsi
+
+    def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
+              projection_expressions, index=None, **kwargs):  # index_name renamed
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(moto_gsi, "_installed", False)
+    monkeypatch.setattr(Table, "query", query)
+    with pytest.raises(moto_gsi.MotoChanged, match="index_name"):
+        moto_gsi.install()
+    assert Table.query is query  # nothing was wrapped

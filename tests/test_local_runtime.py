@@ -5,12 +5,15 @@ what they are given; the runtime and moto are the real ones.
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import boto3
 import pytest
 from chalice import Chalice
 
 from chalicelib.core import clock, resources
-from local.runtime import STREAM_MAX_ATTEMPTS, LocalRuntime
+from local.runtime import STREAM_MAX_ATTEMPTS, LocalRuntime, as_the_api_function
 
 TABLE = resources.MAIN_TABLE
 
@@ -153,3 +156,28 @@ def test_schedules_fire_when_the_clock_reaches_them():
     job = runtime.job_list()[0]
     assert job["runs"] == 2 and job["last_status"] == "ok"
     assert job["next_run"] == clock.iso(clock.now_ts() + 3600)
+
+
+def test_concurrent_requests_each_see_their_own_and_act_as_the_api_function():
+    """The app's class keeps the current request per thread (the local API serves requests on
+    threads of one process); the runtime makes each request the API function's."""
+    from chalice.test import Client
+
+    from chalicelib.core.application import Application
+    from local import iam_check
+
+    app = Application(app_name="probe")
+    both_in = threading.Barrier(2)
+
+    @app.route("/who/{name}")
+    def who(name):
+        both_in.wait(timeout=10)  # each request has set the app's current request by now
+        return {"asked": app.current_request.uri_params["name"], "acting": iam_check.acting()}
+
+    LocalRuntime(app)
+    LocalRuntime(app)  # a second runtime on the same app adds nothing
+    assert [f for f, _ in app.middleware_handlers].count(as_the_api_function) == 1
+    with Client(app) as client, ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda n: client.http.get(f"/who/{n}").json_body, ["ann", "bob"]))
+    assert answers == [{"asked": "ann", "acting": "api_handler"}, {"asked": "bob", "acting": "api_handler"}]
+    assert iam_check.acting() is None
