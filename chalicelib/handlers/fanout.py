@@ -11,7 +11,6 @@ from chalicelib.core.lazy import lazy
 from chalicelib.core.resources import FANOUT_CONCURRENCY, FANOUT_QUEUE, MAIN_TABLE, stream_arn
 
 service = lazy("chalicelib.services.fanout")
-queues = lazy("chalicelib.adapters.queues")
 bp = Blueprint(__name__)
 
 
@@ -27,5 +26,5 @@ def send_fanouts(event: Any) -> None:
             service.handle(json.loads(record.body))
         except Exception:
             attempt = int((record.to_dict().get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-            queues.back_off(FANOUT_QUEUE, record.receipt_handle, attempt)
+            service.back_off(record.receipt_handle, attempt)
             raise
