@@ -2,22 +2,24 @@
 every protected route uses (token verified locally against the pool's keys)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from chalicelib.api import http
+from chalicelib.api import http, schemas
 from chalicelib.api.http import Call, endpoint
 from chalicelib.core import errors
-from chalicelib.core.lazy import lazy, refs
 
-service = lazy("chalicelib.services.accounts")
-M = refs("chalicelib.api.schemas.accounts")
+if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
+    import chalicelib.api.schemas.accounts  # noqa: F401
+
 bp = Blueprint(__name__)
 TAGS = ("accounts",)
 
 
 def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[Any, dict]:  # (services.accounts.Caller | None, prefetched items)
+    from chalicelib.services import accounts as service
+
     header = (request.headers or {}).get("authorization")
 
     def keys(user_id: str | None) -> list:
@@ -35,53 +37,69 @@ def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want:
 http.set_authenticator(_authenticate)
 
 
-@endpoint(bp, "/auth/signup", "POST", body=M.Signup, response=M.SignupOut, status=201, auth=None, tags=TAGS,
+@endpoint(bp, "/auth/signup", "POST", body=lambda: schemas.accounts.Signup, response=lambda: schemas.accounts.SignupOut, status=201, auth=None, tags=TAGS,
           errors_=(403, 409, 422), summary="Create a freelancer or employer account; an SMS code goes to the phone")
 def signup(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     return service.signup(call.body)
 
 
-@endpoint(bp, "/auth/verify-phone", "POST", body=M.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
+@endpoint(bp, "/auth/verify-phone", "POST", body=lambda: schemas.accounts.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
           summary="Confirm the phone number with the SMS code")
 def verify_phone(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     service.verify_phone(call.body.email, call.body.code)
     return {"phone_verified": True}
 
 
-@endpoint(bp, "/auth/resend-code", "POST", body=M.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
+@endpoint(bp, "/auth/resend-code", "POST", body=lambda: schemas.accounts.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
           summary="Send a new SMS code (rate-limited)")
 def resend_code(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     service.resend_code(call.body.email)
     return {"status": "sent_if_pending"}
 
 
-@endpoint(bp, "/auth/login", "POST", body=M.Login, response=M.LoginOut, auth=None, tags=TAGS, errors_=(401, 403),
+@endpoint(bp, "/auth/login", "POST", body=lambda: schemas.accounts.Login, response=lambda: schemas.accounts.LoginOut, auth=None, tags=TAGS, errors_=(401, 403),
           summary="Sign in; returns an access token and a refresh token")
 def login(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     return service.login(call.body.email, call.body.password, call.source_ip, call.user_agent)
 
 
-@endpoint(bp, "/auth/refresh", "POST", body=M.Refresh, response=M.RefreshOut, auth=None, tags=TAGS, errors_=(401,),
+@endpoint(bp, "/auth/refresh", "POST", body=lambda: schemas.accounts.Refresh, response=lambda: schemas.accounts.RefreshOut, auth=None, tags=TAGS, errors_=(401,),
           summary="A new access token from a refresh token")
 def refresh(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     return service.refresh(call.body.refresh_token)
 
 
 @endpoint(bp, "/auth/logout", "POST", tags=TAGS, errors_=(401,),
           summary="Sign out: this token stops working at once and refresh tokens are revoked")
 def logout(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     service.logout(call.caller)
     return {"status": "signed_out"}
 
 
-@endpoint(bp, "/me", response=M.Me, tags=TAGS, summary="The caller's own account, every field in clear")
+@endpoint(bp, "/me", response=lambda: schemas.accounts.Me, tags=TAGS, summary="The caller's own account, every field in clear")
 def get_me(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     return service.me(call.caller.user)
 
 
-@endpoint(bp, "/me", "PATCH", body=M.MePatch, response=M.Me, tags=TAGS, errors_=(409, 422, 429),
+@endpoint(bp, "/me", "PATCH", body=lambda: schemas.accounts.MePatch, response=lambda: schemas.accounts.Me, tags=TAGS, errors_=(409, 422, 429),
           summary="Correct one's own data; a new phone number is verified again")
 def patch_me(call: Call) -> dict:
+    from chalicelib.services import accounts as service
+
     changes = call.body.model_dump(exclude_unset=True)
     service.update_me(call.caller.user, changes)
     return service.me(call.caller.user)

@@ -2,35 +2,45 @@
 receipt (no sign-in: the token is the proof)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
+from chalicelib.api import schemas
 from chalicelib.api.http import Call, Want, endpoint
-from chalicelib.core.lazy import lazy, refs
 
-repo = lazy("chalicelib.repos.deletion")
-service = lazy("chalicelib.services.deletion")
-M = refs("chalicelib.api.schemas.deletion")
+if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
+    import chalicelib.api.schemas.deletion  # noqa: F401
+
 bp = Blueprint(__name__)
 TAGS = ("privacy",)
 
 
 def _scheduled(want: Want) -> list:
-    return [repo.request_key(want.caller_id)] if want.caller_id else []
+    from chalicelib.services import deletion as service
+
+    return [service.request_key(want.caller_id)] if want.caller_id else []
 
 
-@endpoint(bp, "/me/deletion", "POST", response=M.DeletionScheduled, status=202, tags=TAGS, errors_=(403, 409),
+@endpoint(bp, "/me/deletion", "POST", response=lambda: schemas.deletion.DeletionScheduled, status=202, tags=TAGS, errors_=(403, 409),
           summary="Delete my account: scheduled after the profile's grace period, or 409 DeletionBlocked with the blockers")
 def request_deletion(call: Call) -> dict:
+    from chalicelib.services import deletion as service
+
     return service.request(call.caller)
 
 
-@endpoint(bp, "/me/deletion", "DELETE", response=M.DeletionCancelled, tags=TAGS, errors_=(404, 409), prefetch=_scheduled,
+@endpoint(bp, "/me/deletion", "DELETE", response=lambda: schemas.deletion.DeletionCancelled, tags=TAGS, errors_=(404, 409), prefetch=_scheduled,
           summary="Cancel a scheduled deletion")
 def cancel_deletion(call: Call) -> dict:
+    from chalicelib.services import deletion as service
+
     return service.cancel(call.caller, call.items)
 
 
-@endpoint(bp, "/me/deletion-receipt", query=M.ReceiptQuery, response=M.DeletionReceiptOut, auth=None, tags=TAGS, errors_=(404,),
+@endpoint(bp, "/me/deletion-receipt", query=lambda: schemas.deletion.ReceiptQuery, response=lambda: schemas.deletion.DeletionReceiptOut, auth=None, tags=TAGS, errors_=(404,),
           summary="What was erased and what was kept, and why (no sign-in; holds no personal data)")
 def deletion_receipt(call: Call) -> dict:
+    from chalicelib.services import deletion as service
+
     return service.receipt(call.query.token)

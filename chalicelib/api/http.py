@@ -20,48 +20,71 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice.app import Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.core import errors, settings
-from chalicelib.core.lazy import Ref, resolve
 from chalicelib.core.observability import current_correlation_id, log_failure
+
+if TYPE_CHECKING:
+    from chalicelib.api.models import Page
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
-PAGE = Ref("chalicelib.api.models", "Page")  # the `?limit=&cursor=` query of every list, built on first use
+# A route's model: its class, or a function that imports and returns it (`lambda: schemas.projects.ProjectIn`),
+# so that a cold start builds no model class until a route that uses it runs.
+ModelRef = type[BaseModel] | Callable[[], type[BaseModel]]
+
+
+def page_query() -> type[Page]:
+    """The `?limit=&cursor=` query of every list (`query=page_query`), built on first use."""
+    from chalicelib.api.models import Page
+
+    return Page
+
+
+def _model(ref: ModelRef | None) -> type[BaseModel] | None:
+    if ref is None or isinstance(ref, type):
+        return ref
+    return ref()
 
 
 @dataclass
 class RouteSpec:
-    """A route as registered. Its models may be given as `Ref`s (`core.lazy.refs`):
-    they are imported, and their classes built, when first read."""
+    """A route as registered. Its models may be given as functions that return them
+    (`ModelRef`): they are imported, and their classes built, when first read."""
 
     path: str
     method: str
     summary: str
     status: int
-    body_ref: Any
-    query_ref: Any
-    response_ref: Any
+    body_ref: ModelRef | None
+    query_ref: ModelRef | None
+    response_ref: ModelRef | None
     auth: str | None
     tags: tuple[str, ...]
     errors: tuple[int, ...]
     headers: tuple[str, ...] = ()  # request headers the route requires (documented in OpenAPI)
+    _models: dict[str, type[BaseModel] | None] = field(default_factory=dict, repr=False, compare=False)
+
+    def _read(self, which: str, ref: ModelRef | None) -> type[BaseModel] | None:
+        if which not in self._models:
+            self._models[which] = _model(ref)
+        return self._models[which]
 
     @property
     def body(self) -> type[BaseModel] | None:
-        return resolve(self.body_ref)
+        return self._read("body", self.body_ref)
 
     @property
     def query(self) -> type[BaseModel] | None:
-        return resolve(self.query_ref)
+        return self._read("query", self.query_ref)
 
     @property
     def response(self) -> type[BaseModel] | None:
-        return resolve(self.response_ref)
+        return self._read("response", self.response_ref)
 
 
 ROUTES: dict[tuple[str, str], RouteSpec] = {}
@@ -261,9 +284,9 @@ def endpoint(
     method: str = "GET",
     *,
     summary: str = "",
-    body: type[BaseModel] | Ref | None = None,
-    query: type[BaseModel] | Ref | None = None,
-    response: type[BaseModel] | Ref | None = None,
+    body: ModelRef | None = None,
+    query: ModelRef | None = None,
+    response: ModelRef | None = None,
     status: int = 200,
     auth: str | None = "user",
     tags: tuple[str, ...] = (),
@@ -273,7 +296,7 @@ def endpoint(
 ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
     """Register `view` as `method path` on blueprint `bp`.
 
-    `body`, `query`, `response`: model classes, or `Ref`s to them (built on first use).
+    `body`, `query`, `response`: model classes, or functions that return them (`ModelRef`: built on first use).
     `auth`: None (public), "optional", "user" or "admin".
     `prefetch(want)`: keys of the items the view needs, read in the same BatchGetItem
     as the caller's account (`call.items`), so that a route reading one object costs
@@ -309,9 +332,9 @@ def endpoint(
             except errors.AppError as exc:
                 return error_response(exc)
             except Exception as exc:
-                from chalicelib.repos import cursors
+                from chalicelib.services import paging
 
-                refused = cursors.refused(exc, request.query_params)
+                refused = paging.refused(exc, request.query_params)
                 if refused is not None:
                     return error_response(refused)
                 log_failure("unhandled error", exc, route=f"{method} {path}")

@@ -2,55 +2,71 @@
 (Funding a contract's escrow is `POST /contracts/{id}/fund` in `api/contracts.py`.)"""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.http import IDEMPOTENCY_KEY, PAGE, Call, Reply, Want, endpoint, idempotency_key
-from chalicelib.core.lazy import lazy, refs
+from chalicelib.api import schemas
+from chalicelib.api.http import IDEMPOTENCY_KEY, Call, Reply, Want, endpoint, idempotency_key, page_query
 
-repo = lazy("chalicelib.repos.ledger")
-service = lazy("chalicelib.services.money")
-M = refs("chalicelib.api.schemas.money")
+if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
+    import chalicelib.api.schemas.money  # noqa: F401
+
 bp = Blueprint(__name__)
 TAGS = ("money",)
 
 
 def _method(want: Want) -> list:
-    return [repo.payout_method_key(want.caller_id)] if want.caller_id else []
+    from chalicelib.services import money as service
+
+    return [service.payout_method_key(want.caller_id)] if want.caller_id else []
 
 
-@endpoint(bp, "/me/payout-method", "PUT", body=M.PayoutMethodIn, response=M.PayoutMethodOut, tags=TAGS, errors_=(403,),
+@endpoint(bp, "/me/payout-method", "PUT", body=lambda: schemas.money.PayoutMethodIn, response=lambda: schemas.money.PayoutMethodOut, tags=TAGS, errors_=(403,),
           summary="Set the payout method (bank account or UPI id); answered masked, stored sealed")
 def set_method(call: Call) -> dict:
+    from chalicelib.services import money as service
+
     return service.set_payout_method(call.caller, call.body.root.model_dump())
 
 
-@endpoint(bp, "/me/payout-method", response=M.PayoutMethodOut, tags=TAGS, errors_=(404,), prefetch=_method,
+@endpoint(bp, "/me/payout-method", response=lambda: schemas.money.PayoutMethodOut, tags=TAGS, errors_=(404,), prefetch=_method,
           summary="The payout method, masked (no endpoint returns it in clear)")
 def get_method(call: Call) -> dict:
+    from chalicelib.services import money as service
+
     return service.payout_method(call.caller, call.items)
 
 
-@endpoint(bp, "/me/wallet", query=M.WalletQuery, response=M.Wallet, tags=TAGS,
+@endpoint(bp, "/me/wallet", query=lambda: schemas.money.WalletQuery, response=lambda: schemas.money.Wallet, tags=TAGS,
           summary="Balance, held (payouts in flight) and a page of the wallet's ledger")
 def wallet(call: Call) -> dict:
+    from chalicelib.services import money as service
+
     return service.wallet(call.caller, call.query.currency, call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/me/payouts", "POST", body=M.PayoutIn, response=M.PayoutAccepted, status=202, tags=TAGS, errors_=(403, 409),
+@endpoint(bp, "/me/payouts", "POST", body=lambda: schemas.money.PayoutIn, response=lambda: schemas.money.PayoutAccepted, status=202, tags=TAGS, errors_=(403, 409),
           prefetch=_method, headers=(IDEMPOTENCY_KEY,),
           summary="Pay out from the wallet to the payout method (settled asynchronously)")
 def request_payout(call: Call) -> Reply:
+    from chalicelib.services import money as service
+
     key = idempotency_key(call)
     amount = call.body.amount
     return Reply(service.request_payout(call.caller, call.items, key, amount.amount, amount.currency))
 
 
-@endpoint(bp, "/me/payouts", query=PAGE, response=M.PayoutOutPage, tags=TAGS, summary="The caller's payouts, newest first")
+@endpoint(bp, "/me/payouts", query=page_query, response=lambda: schemas.money.PayoutOutPage, tags=TAGS, summary="The caller's payouts, newest first")
 def payouts(call: Call) -> dict:
+    from chalicelib.services import money as service
+
     return service.payouts(call.caller, call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/me/receipts", query=PAGE, response=M.ReceiptOutPage, tags=TAGS,
+@endpoint(bp, "/me/receipts", query=page_query, response=lambda: schemas.money.ReceiptOutPage, tags=TAGS,
           summary="Receipts and invoices: escrow funded, released or refunded, payouts paid")
 def receipts(call: Call) -> dict:
+    from chalicelib.services import money as service
+
     return service.receipts(call.caller, call.query.limit, call.query.cursor)

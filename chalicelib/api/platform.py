@@ -1,16 +1,20 @@
 """Health and the generated API description."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
+from chalicelib.api import schemas
 from chalicelib.api.http import Call, endpoint
-from chalicelib.core.lazy import refs
 
-M = refs("chalicelib.api.schemas.platform")
+if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
+    import chalicelib.api.schemas.platform  # noqa: F401
+
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/health", summary="Liveness check", response=M.Health, auth=None, tags=("platform",))
+@endpoint(bp, "/health", summary="Liveness check", response=lambda: schemas.platform.Health, auth=None, tags=("platform",))
 def health(call: Call) -> dict:
     return {"status": "ok"}
 

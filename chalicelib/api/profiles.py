@@ -2,53 +2,70 @@
 anonymous mode, reviews received, and the admins' review queue."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
-from chalicelib.api.http import PAGE, Call, Want, endpoint, path_id
-from chalicelib.core.lazy import lazy, refs
+from chalicelib.api import schemas
+from chalicelib.api.http import Call, Want, endpoint, page_query, path_id
 
-service = lazy("chalicelib.services.profiles")
-M = refs("chalicelib.api.schemas.profiles")
+if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
+    import chalicelib.api.schemas.profiles  # noqa: F401
+
 bp = Blueprint(__name__)
 TAGS = ("profiles",)
 
 
 def _profile_keys(want: Want) -> list:
+    from chalicelib.services import profiles as service
+
     return service.profile_keys(path_id(want.path, "user_id"), want.caller_id)
 
 
-@endpoint(bp, "/me/profile", "PUT", body=M.ProfileIn, response=M.SaveOut, tags=TAGS, errors_=(403, 422),
+@endpoint(bp, "/me/profile", "PUT", body=lambda: schemas.profiles.ProfileIn, response=lambda: schemas.profiles.SaveOut, tags=TAGS, errors_=(403, 422),
           summary="Publish the caller's profile (or queue it for review where the privacy profile says so)")
 def put_profile(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     data = call.body.model_dump(mode="json", exclude={"visibility"})
     return service.save(call.caller, data, dict(call.body.visibility))
 
 
-@endpoint(bp, "/users/{user_id}/profile", response=M.ProfileOut, auth="optional", tags=TAGS, errors_=(404,), prefetch=_profile_keys,
+@endpoint(bp, "/users/{user_id}/profile", response=lambda: schemas.profiles.ProfileOut, auth="optional", tags=TAGS, errors_=(404,), prefetch=_profile_keys,
           summary="A user's profile as the caller may see it: public, registered, hired or (the owner) everything")
 def get_profile(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     viewer = call.caller.user_id if call.caller else None
     return service.view(call.path["user_id"], viewer, call.items)
 
 
-@endpoint(bp, "/users/{user_id}/reviews", query=PAGE, response=M.ReviewOutPage, auth="optional", tags=TAGS, errors_=(404,),
+@endpoint(bp, "/users/{user_id}/reviews", query=page_query, response=lambda: schemas.profiles.ReviewOutPage, auth="optional", tags=TAGS, errors_=(404,),
           summary="Reviews a user received, newest first; 404 where the profile is (no such user, erased)")
 def get_reviews(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     return service.reviews_received(path_id(call.path, "user_id"), call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/me/anonymity", "POST", body=M.Anonymity, response=M.AnonymityOut, tags=TAGS, errors_=(403,),
+@endpoint(bp, "/me/anonymity", "POST", body=lambda: schemas.profiles.Anonymity, response=lambda: schemas.profiles.AnonymityOut, tags=TAGS, errors_=(403,),
           summary="Anonymous mode: a stable pseudonym instead of name and photo")
 def anonymity(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     return service.set_anonymity(call.caller, call.body.enabled)
 
 
-@endpoint(bp, "/admin/profile-reviews", query=PAGE, response=M.QueuedEditPage, auth="admin", tags=("admin",), summary="Profile edits waiting for review, oldest first")
+@endpoint(bp, "/admin/profile-reviews", query=page_query, response=lambda: schemas.profiles.QueuedEditPage, auth="admin", tags=("admin",), summary="Profile edits waiting for review, oldest first")
 def review_queue(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     return service.review_queue(call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/admin/profile-reviews/{user_id}/decision", "POST", body=M.ProfileDecision, response=M.ReviewDecisionOut, auth="admin", tags=("admin",), errors_=(404, 409),
+@endpoint(bp, "/admin/profile-reviews/{user_id}/decision", "POST", body=lambda: schemas.profiles.ProfileDecision, response=lambda: schemas.profiles.ReviewDecisionOut, auth="admin", tags=("admin",), errors_=(404, 409),
           summary="Publish or reject a profile edit; the previous version stays visible until then")
 def review_decision(call: Call) -> dict:
+    from chalicelib.services import profiles as service
+
     return service.decide_review(call.caller.user_id, path_id(call.path, "user_id"), call.body.decision, call.body.reason or None)

@@ -11,21 +11,23 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.core.lazy import lazy
 from chalicelib.core.resources import MAIN_TABLE, PAYMENTS_QUEUE, SCHEDULES, stream_arn
 
-service = lazy("chalicelib.services.money")
 bp = Blueprint(__name__)
 
 
 @bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
 def queue_payments(event: Any) -> None:
     """New pending payouts and fundings go to the payments queue (their ids only)."""
+    from chalicelib.services import money as service
+
     service.enqueue([(record.old_image, record.new_image) for record in event])
 
 
 @bp.on_sqs_message(queue=PAYMENTS_QUEUE.name, batch_size=1)
 def settle_payments(event: Any) -> None:
+    from chalicelib.services import money as service
+
     for record in event:
         try:
             service.settle(json.loads(record.body))
@@ -37,4 +39,6 @@ def settle_payments(event: Any) -> None:
 
 @bp.schedule(SCHEDULES["watch_payments"].expression, name="watch_payments")
 def watch_payments(event: Any) -> dict[str, int]:
+    from chalicelib.services import money as service
+
     return service.watch()

@@ -6,18 +6,20 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.core.lazy import lazy
 from chalicelib.core.resources import MAIN_TABLE, SCHEDULES, stream_arn
 
-service = lazy("chalicelib.services.policies")
 bp = Blueprint(__name__)
 
 
 @bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
 def announce_policy_versions(event: Any) -> None:
+    from chalicelib.services import policies as service
+
     service.announce([(record.old_image, record.new_image) for record in event])
 
 
 @bp.schedule(SCHEDULES["apply_policy_versions"].expression, name="apply_policy_versions")
 def apply_policy_versions(event: Any) -> dict:
+    from chalicelib.services import policies as service
+
     return service.apply_due()

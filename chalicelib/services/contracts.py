@@ -24,6 +24,11 @@ from chalicelib.services.accounts import fetch
 from chalicelib.services.caller import Caller
 
 
+def key(contract_id: str) -> tuple[str, str]:
+    """The contract's item key: what a route prefetches (`call.items`) for the functions below."""
+    return repo.key(contract_id)
+
+
 def side(contract: repo.Contract, user_id: str) -> str | None:
     if user_id == contract.employer_id:
         return rules.EMPLOYER

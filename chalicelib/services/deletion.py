@@ -36,6 +36,11 @@ from chalicelib.services.caller import Caller
 MONEY = ("pending_payout", "wallet_balance", "open_dispute", "funded_contract")
 
 
+def request_key(user_id: str) -> tuple[str, str]:
+    """The scheduled deletion's item key: what `DELETE /me/deletion` prefetches for `cancel`."""
+    return repo.request_key(user_id)
+
+
 def wanted(profile: privacy.Profile) -> list[str]:
     """The blockers of deletion under `profile`: its own, and money under every profile."""
     return list(dict.fromkeys([*profile.deletion_blockers, *MONEY]))

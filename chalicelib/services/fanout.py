@@ -86,6 +86,11 @@ def handle(message: dict[str, Any]) -> int:
     return page(message["fanout_id"], cursor)
 
 
+def back_off(receipt_handle: str, attempt: int) -> None:
+    """A message that failed is received again after a backoff that grows with each attempt."""
+    queues.back_off(FANOUT_QUEUE, receipt_handle, attempt)
+
+
 def page(fanout_id: str, cursor: dict | None) -> int:
     """Split one page of the audience into batches; queue them and the next page."""
     fanout = repo.get(fanout_id)

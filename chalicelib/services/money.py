@@ -54,6 +54,13 @@ STUCK_AFTER_SECONDS = 3600  # a payment pending longer than this is counted as s
 DEFAULT_CURRENCY = "USD"  # the wallet's currency shown when the user holds none yet
 CONFLICT_RETRIES = 5
 
+
+def payout_method_key(user_id: str) -> tuple[str, str]:
+    """The payout method's item key: what a route prefetches (`call.items`) for `payout_method`
+    and `request_payout`."""
+    return repo.payout_method_key(user_id)
+
+
 # --- errors of the API contract ------------------------------------------------------------
 
 

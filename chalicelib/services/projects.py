@@ -41,6 +41,15 @@ DOWNLOAD_SECONDS = 5 * 60
 
 # --- projects ---------------------------------------------------------------------
 
+def key(project_id: str) -> tuple[str, str]:
+    """The project's item key: what a route prefetches (`call.items`) for the functions below."""
+    return repo.key(project_id)
+
+
+def bid_key(project_id: str, bid_id: str) -> tuple[str, str]:
+    return repo.bid_key(project_id, bid_id)
+
+
 def visible_project(caller: Caller | None, items: dict, project_id: str) -> repo.Project:
     project = items.get(repo.key(project_id))
     if caller is None or not isinstance(project, repo.Project) or not (project.owner_id == caller.user_id or guards.sees_projects(caller)):
