@@ -13,7 +13,7 @@ PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 export PACKAGE_VENV PACKAGE_PYTHON
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra rehearse check-bundle diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -85,6 +85,9 @@ $(PACKAGE_STAMP): requirements.txt requirements-package.txt
 	test -x $(PACKAGE_VENV)/bin/python || $(PACKAGE_PYTHON) -m venv $(PACKAGE_VENV)
 	$(PACKAGE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-package.txt
 	touch $(PACKAGE_STAMP)
+
+# the infra and package venvs alone (.ci/run makes them while it installs the dev venv)
+infra-venvs: $(INFRA_STAMP) $(PACKAGE_STAMP)
 
 # the bundle runs alone: its wheels and .so files suit the runtime, and every function, run
 # from the unzipped bundle under the runtime's Python with the standard library only, succeeds
