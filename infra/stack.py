@@ -45,7 +45,7 @@ SCHEDULE_TIMEOUT_SECONDS = 300  # a job does a bounded page of work per run; the
 # under 10 unreserved, and a new account's limit is 10, so such an account deploys with
 # ApiReservedConcurrency=0 until its limit is raised. The other functions are bounded by
 # their event sources, not by reservations (which would come out of the same pool): queue
-# functions by their mappings' MaximumConcurrency (the definition, 13 in all), streams by
+# functions by their mappings' MaximumConcurrency (the definition, 17 in all), streams by
 # one batch per shard, schedules by one run per rule.
 API_RESERVED_CONCURRENCY = {"prod": 100}
 SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet
