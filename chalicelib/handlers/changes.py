@@ -17,4 +17,4 @@ def route_changes(event: Any) -> None:
     from chalicelib.core.changes import decode_all
     from chalicelib.services import changes
 
-    changes.route(decode_all(record.to_dict() for record in event))
+    changes.route(decode_all(event.to_dict()["Records"]))  # the raw records: decoded once, here
