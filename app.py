@@ -16,7 +16,7 @@ from chalicelib.api import (
 )
 from chalicelib.core import observability, privacy, settings
 from chalicelib.core.application import Application
-from chalicelib.handlers import erasure, fanout, marketplace, notifications, payments, retention
+from chalicelib.handlers import changes, erasure, fanout, marketplace, notifications, payments, retention
 from chalicelib.handlers import exports as export_handlers
 from chalicelib.handlers import policies as policy_handlers
 
@@ -26,6 +26,7 @@ app = Application(app_name="marketplace")  # Chalice, its current request per th
 observability.install(app)
 
 app.register_blueprint(platform.bp)
+app.register_blueprint(changes.bp)
 app.register_blueprint(notifications.bp)
 app.register_blueprint(accounts.bp)
 app.register_blueprint(policies.bp)
@@ -51,18 +52,14 @@ app.register_blueprint(retention.bp)
 # metric the alarms read, tracing) and the start-up checks above run for them too. Chalice would
 # name the blueprint's own module (chalicelib.handlers.<module>.<name>, aws/chalice#1566), where
 # none of this happens; tests/test_deploy_stack.py checks every event source is named here.
-queue_erasures = erasure.queue_erasures
+route_changes = changes.route_changes
 erase_accounts = erasure.erase_accounts
 watch_erasures = erasure.watch_erasures
-queue_exports = export_handlers.queue_exports
 build_exports = export_handlers.build_exports
-start_fanouts = fanout.start_fanouts
 send_fanouts = fanout.send_fanouts
 bid_notices = marketplace.bid_notices
-queue_notifications = notifications.queue_notifications
 deliver_notifications = notifications.deliver_notifications
 release_due_notifications = notifications.release_due_notifications
-queue_payments = payments.queue_payments
 settle_payments = payments.settle_payments
 watch_payments = payments.watch_payments
 announce_policy_versions = policy_handlers.announce_policy_versions

@@ -32,6 +32,8 @@ SECTIONS = [
      "One user's export and erasure with the rest of the table small and large: the cost follows the user's data."),
     ("Fan-out calls per user, and the retention jobs", [PY, "benchmarks/fanout_calls.py"],
      "A policy notice to every user (pages of 500, batches of 50), and each retention job with few and many items not due."),
+    ("Stream readers: reads and invocations per 1,000 table writes", [PY, "benchmarks/stream_readers.py"],
+     "The table's stream with one router against the seven stream functions it replaced."),
     ("Soak: latency and memory as the local stack fills", [PY, "benchmarks/soak.py", "--signups", "2000", "--projects", "200",
                                                            "--bids", "1000", "--contracts", "100"],
      "A fresh local stack under a day's load, scaled down tenfold (`make bench-soak` runs the full 20,000-user day, about an hour)."),

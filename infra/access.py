@@ -106,8 +106,11 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
         Grant(("cognito-idp:AdminCreateUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminAddUserToGroup",
                "cognito-idp:AdminDeleteUser"), "userpool"),
     ),
+    # the table's stream: its one reader hands each concern its messages, and a change a
+    # concern could not select straight to that concern's DLQ
+    "route_changes": _on_stream(*(g for q in r.STREAM_CONCERNS.values()
+                                  for g in (_send(q), Grant(("sqs:GetQueueUrl", "sqs:SendMessage"), f"dlq:{q.logical}")))),
     # notifications
-    "queue_notifications": _on_stream(_send(r.NOTIFICATIONS_QUEUE)),
     "deliver_notifications": _on_queue(
         r.NOTIFICATIONS_QUEUE,
         Grant(("dynamodb:GetItem", "dynamodb:UpdateItem"), MAIN),
@@ -116,12 +119,12 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
         Grant(("sns:Publish",), "*", "SMS straight to a phone number has no topic to name"),
     ),
     "release_due_notifications": (Grant(("dynamodb:UpdateItem",), MAIN), INDEXES),
-    "bid_notices": _on_stream(
+    "bid_notices": _on_queue(
+        r.NOTICES_QUEUE,
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"), MAIN),
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem"), KEYS), UNWRAP,
     ),
     # money
-    "queue_payments": _on_stream(_send(r.PAYMENTS_QUEUE)),
     "settle_payments": _on_queue(
         r.PAYMENTS_QUEUE,
         Grant(("sqs:ChangeMessageVisibility",), f"queue:{r.PAYMENTS_QUEUE.logical}"),
@@ -131,7 +134,6 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
     ),
     "watch_payments": (INDEXES, _send(r.PAYMENTS_QUEUE)),
     # erasure
-    "queue_erasures": _on_stream(_send(r.ERASURE_QUEUE)),
     "erase_accounts": _on_queue(
         r.ERASURE_QUEUE,
         Grant(("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
@@ -142,7 +144,6 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
     ),
     "watch_erasures": (INDEXES, _send(r.ERASURE_QUEUE)),
     # fan-out
-    "start_fanouts": _on_stream(_send(r.FANOUT_QUEUE)),
     "send_fanouts": _on_queue(
         r.FANOUT_QUEUE,
         _send(r.FANOUT_QUEUE), Grant(("sqs:ChangeMessageVisibility",), f"queue:{r.FANOUT_QUEUE.logical}"),
@@ -155,16 +156,17 @@ ACCESS: dict[str, tuple[Grant, ...]] = {
     ),
     # policies
     # and, for members who joined since a version was published, its fan-out's batches
-    "announce_policy_versions": _on_stream(Grant(("dynamodb:GetItem", "dynamodb:PutItem"), MAIN), _send(r.FANOUT_QUEUE)),
+    "announce_policy_versions": _on_queue(r.POLICIES_QUEUE, Grant(("dynamodb:GetItem", "dynamodb:PutItem"), MAIN), _send(r.FANOUT_QUEUE)),
     "apply_policy_versions": (Grant(("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"), MAIN), INDEXES),
     # exports
-    "queue_exports": _on_stream(_send(r.EXPORTS_QUEUE)),
     "build_exports": _on_queue(
         r.EXPORTS_QUEUE,
         Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"), MAIN),
         INDEXES, Grant(("dynamodb:GetItem", "dynamodb:BatchGetItem"), KEYS), UNWRAP,
         Grant(("kms:GenerateDataKey",), "key:data"),  # the export file is SSE-KMS under the data key
         _objects(E, "PutObject"),
+        # the end of an export's lifetime (its expiry marker removed by TTL): every version of its objects
+        _objects(E, "DeleteObject", "DeleteObjectVersion"), _versions(E),
     ),
     # retention
     "purge_identity_documents": (

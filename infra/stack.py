@@ -46,7 +46,7 @@ SCHEDULE_TIMEOUT_SECONDS = 300  # a job does a bounded page of work per run; the
 # ApiReservedConcurrency=0 from `make deploy`'s first deploy (infra.deploy) until its limit
 # is raised. The other functions are bounded by
 # their event sources, not by reservations (which would come out of the same pool): queue
-# functions by their mappings' MaximumConcurrency (the definition, 13 in all), streams by
+# functions by their mappings' MaximumConcurrency (the definition, 17 in all), streams by
 # one batch per shard, schedules by one run per rule.
 API_RESERVED_CONCURRENCY = {"prod": 100}
 SKIP = "checkov"  # resources carry `Metadata.checkov.skip` with the reason for each check they do not meet

@@ -50,3 +50,18 @@ def back_off(queue: Queue, receipt_handle: str, attempt: int) -> None:
         retry_after(queue, receipt_handle, backoff_seconds(attempt))
     except Exception as exc:
         logger.warning("could not delay the retry", extra={"queue": queue.logical, "error": type(exc).__name__})
+
+
+def send_dead_letters(queue: Queue, payloads: list[dict[str, Any]]) -> None:
+    """Put payloads straight into the queue's DLQ (work that cannot be queued, kept for an operator)."""
+    for start in range(0, len(payloads), 10):
+        chunk = payloads[start : start + 10]
+        name = queue.dlq_name
+        found = _urls.get(name)
+        if found is None:
+            found = _urls[name] = aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+        reply = aws.client("sqs").send_message_batch(
+            QueueUrl=found, Entries=[{"Id": str(i), "MessageBody": json.dumps(p, sort_keys=True)} for i, p in enumerate(chunk)],
+        )
+        if reply.get("Failed"):
+            raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {queue.logical}'s DLQ")

@@ -199,6 +199,14 @@ FANOUT_CONCURRENCY = 2
 FANOUT_QUEUE = Queue("fanout", visibility_timeout=360, max_receive_count=5, consumer_timeout=60, max_concurrency=FANOUT_CONCURRENCY)
 # Exports to build (ids only)
 EXPORTS_QUEUE = Queue("exports", visibility_timeout=900, max_receive_count=3, consumer_timeout=150, max_concurrency=2)
+# Bid notices to write (ids and statuses only: the bid, its project, who to tell); the
+# consumer reads the account and project and records the notification (its id is made of
+# the bid and status, so a redelivered message writes nothing twice).
+NOTICES_QUEUE = Queue("notices", visibility_timeout=90, max_receive_count=3, consumer_timeout=15, max_concurrency=2)
+# Policy versions to announce and members who joined since a version was published (ids
+# only); the consumer creates the version's fan-out (its id is made of the version) or
+# sends it to the newcomers alone (whoever it reached already is skipped).
+POLICIES_QUEUE = Queue("policies", visibility_timeout=180, max_receive_count=5, consumer_timeout=30, max_concurrency=2)
 # Where the stream's event-source mappings put a batch that failed every retry (bisected
 # down to the failing record): Lambda's on-failure record, the shard and the sequence
 # numbers only, never the records themselves. An alarm watches its depth; an operator
@@ -210,8 +218,22 @@ STREAM_FAILURES_QUEUE = Queue("stream-failures", retention_seconds=14 * 24 * 360
 # (`python -m ops job run NAME`); the next scheduled run catches up anyway.
 SCHEDULE_FAILURES_QUEUE = Queue("schedule-failures", retention_seconds=14 * 24 * 3600, dead_letter=False)
 SCHEDULE_RETRY = {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600}  # every job is idempotent: late is harmless
-QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE, STREAM_FAILURES_QUEUE,
-                             SCHEDULE_FAILURES_QUEUE)
+QUEUES: tuple[Queue, ...] = (NOTIFICATIONS_QUEUE, PAYMENTS_QUEUE, ERASURE_QUEUE, FANOUT_QUEUE, EXPORTS_QUEUE, NOTICES_QUEUE,
+                             POLICIES_QUEUE, STREAM_FAILURES_QUEUE, SCHEDULE_FAILURES_QUEUE)
+
+# The table stream's one reader (`handlers.changes.route_changes`) decodes each record once
+# and hands each concern what it selects to the concern's own queue: a concern that fails
+# (its selection or its consumer) fills its own DLQ and never stalls or replays the others.
+# Concern -> its queue; the selection is `chalicelib.services.<concern module>.select`.
+STREAM_CONCERNS: dict[str, Queue] = {
+    "notifications": NOTIFICATIONS_QUEUE,
+    "notices": NOTICES_QUEUE,
+    "payments": PAYMENTS_QUEUE,
+    "erasure": ERASURE_QUEUE,
+    "exports": EXPORTS_QUEUE,
+    "fanout": FANOUT_QUEUE,
+    "policies": POLICIES_QUEUE,
+}
 
 SCHEDULES: dict[str, Schedule] = {
     s.function: s

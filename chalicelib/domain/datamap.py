@@ -329,7 +329,18 @@ QUEUES: dict[str, dict[str, Field]] = {
     "notifications": {"notification_id": erase(SYSTEM, export=False)},
     "fanout": {"fanout_id": erase(SYSTEM, export=False), "cursor": erase("user.unique_id", export=False),
                "users": erase("user.unique_id", export=False)},
-    "exports": {"user_id": erase("user.unique_id", export=False), "export_id": erase(SYSTEM, export=False)},
+    "exports": {"user_id": erase("user.unique_id", export=False), "export_id": erase(SYSTEM, export=False),
+                "expire": erase(SYSTEM, export=False)},
+    "erasure": {"user_id": erase("user.unique_id", export=False), "token_hash": erase(SYSTEM, export=False),
+                "outcome": erase(SYSTEM, export=False)},
+    "notices": {"bid_id": erase(SYSTEM, export=False), "project_id": erase(SYSTEM, export=False),
+                "recipient": erase("user.unique_id", export=False), "was": erase(SYSTEM, export=False),
+                "status": erase(SYSTEM, export=False)},
+    "policies": {"version": erase(SYSTEM, export=False), "effective_at": erase(SYSTEM, export=False),
+                 "joined": erase("user.unique_id", export=False)},
+    # in any of the above's DLQ, a change the stream's router could not select: its keys and
+    # stream position (the keys hold ids, never an address), and the concern
+    "unselected change (any DLQ)": {"unselected": erase("user.unique_id", export=False), "concern": erase(SYSTEM, export=False)},
     "payments": {
         "what": erase(SYSTEM, export=False), "id": erase(SYSTEM, export=False),
         "user_id": erase("user.unique_id", export=False), "contract_id": erase(SYSTEM, export=False),

@@ -1,18 +1,23 @@
-"""Marketplace events from the table's stream."""
+"""Marketplace events: bid notices, selected from the table's stream by its router
+(`services.notices.select`) and written from the `notices` queue."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.core.resources import MAIN_TABLE, stream_arn
+from chalicelib.core.resources import NOTICES_QUEUE
 
 bp = Blueprint(__name__)
 
 
-@bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
+@bp.on_sqs_message(queue=NOTICES_QUEUE.name, batch_size=1)
 def bid_notices(event: Any) -> None:
-    """New bids and bid decisions, from the table's stream: an email to whoever they concern."""
-    from chalicelib.services import notices
+    """New bids and bid decisions: an email to whoever they concern."""
+    from chalicelib.services import changes, notices
 
-    notices.bid_changes([(record.old_image, record.new_image) for record in event])
+    for record in event:
+        message = json.loads(record.body)
+        changes.refuse_unselected(message)
+        notices.write([message])

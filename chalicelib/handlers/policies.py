@@ -1,25 +1,30 @@
-"""Policy versions off the request path: the stream tells every user of a new version
+"""Policy versions off the request path: the stream's router queues each new version and
+the members who joined since (`services.policies.select`), the `policies` queue tells them
 (a fan-out), a schedule marks versions in effect on their date (`services.policies`)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.core.resources import MAIN_TABLE, SCHEDULES, stream_arn
+from chalicelib.core.resources import POLICIES_QUEUE, SCHEDULES
 
 bp = Blueprint(__name__)
 
 
-@bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
+@bp.on_sqs_message(queue=POLICIES_QUEUE.name, batch_size=1)
 def announce_policy_versions(event: Any) -> None:
-    from chalicelib.services import policies as service
+    from chalicelib.services import changes, policies
 
-    service.announce([(record.old_image, record.new_image) for record in event])
+    for record in event:
+        message = json.loads(record.body)
+        changes.refuse_unselected(message)
+        policies.handle(message)
 
 
 @bp.schedule(SCHEDULES["apply_policy_versions"].expression, name="apply_policy_versions")
 def apply_policy_versions(event: Any) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policies
 
-    return service.apply_due()
+    return policies.apply_due()

@@ -44,6 +44,7 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import cognito, queues, storage
 from chalicelib.core import clock, privacy
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
 from chalicelib.domain import datamap
@@ -322,21 +323,19 @@ def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
     return {"status": "erased" if progress.outcome == "erase" else "archived"}
 
 
-def due(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None, by_ttl: bool) -> dict[str, str] | None:
+def due(change: Change) -> dict[str, str] | None:
     """The erasure a stream record asks for: a scheduled deletion removed by TTL (its
     grace period has ended). A deletion cancelled by the user is removed by the API, not
     by TTL, and asks for nothing."""
-    if not by_ttl or new_image or not old_image or old_image.get("kind", {}).get("S") != "deletion":
+    old = change.old
+    if not change.by_ttl or change.new or not old or old.get("kind") != "deletion":
         return None
-    return {"user_id": old_image["user_id"]["S"], "token_hash": old_image["token_hash"]["S"], "outcome": old_image["outcome"]["S"]}
+    return {"user_id": str(old["user_id"]), "token_hash": str(old["token_hash"]), "outcome": str(old["outcome"])}
 
 
-def enqueue(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None, bool]]) -> int:
-    jobs = [job for old, new, by_ttl in changes if (job := due(old, new, by_ttl)) is not None]
-    if jobs:
-        queues.send_batch(ERASURE_QUEUE, jobs)
-        metrics.add_metric(name="ErasuresQueued", unit="Count", value=len(jobs))
-    return len(jobs)
+def select(changes: list[Change]) -> list[dict[str, str]]:
+    """The stream's concern: the erasure jobs these changes ask for, for the `erasure` queue."""
+    return [job for c in changes if (job := due(c)) is not None]
 
 
 OVERDUE_AFTER_SECONDS = 24 * 3600  # DynamoDB's TTL usually deletes within a day or two of the time

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.adapters import queues, storage
+from chalicelib.adapters import storage
 from chalicelib.core import clock, errors
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.resources import EXPORTS_BUCKET, EXPORTS_QUEUE
+from chalicelib.core.resources import EXPORTS_BUCKET
 from chalicelib.repos import activity, audit, ids, notifications
 from chalicelib.repos import exports as repo
 from chalicelib.repos import users as users_repo
@@ -218,18 +219,26 @@ def build(user_id: str, export_id: str) -> str:
     return "ready"
 
 
-def queued(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None, bool]]) -> int:
-    """Stream records: new exports go to the queue; an expiry marker removed by TTL means
-    an export's lifetime ended: its objects are deleted and it is marked expired."""
-    jobs = []
-    for old, new, by_ttl in changes:
-        if new and not old and new.get("kind", {}).get("S") == "export":
-            jobs.append({"user_id": new["user_id"]["S"], "export_id": new["export_id"]["S"]})
-        elif by_ttl and old and not new and old.get("kind", {}).get("S") == "export_expiry":
-            expire(old["user_id"]["S"], old["export_id"]["S"])
-    if jobs:
-        queues.send_batch(EXPORTS_QUEUE, jobs)
-    return len(jobs)
+def select(changes: list[Change]) -> list[dict[str, Any]]:
+    """The stream's concern, for the `exports` queue (ids only): a new export is to be
+    built; an expiry marker removed by TTL means an export's lifetime ended, and its
+    objects are to be deleted and the export marked expired (`handle`)."""
+    jobs: list[dict[str, Any]] = []
+    for c in changes:
+        new, old = c.new, c.old
+        if new and not old and new.get("kind") == "export":
+            jobs.append({"user_id": str(new["user_id"]), "export_id": str(new["export_id"])})
+        elif c.by_ttl and old and not new and old.get("kind") == "export_expiry":
+            jobs.append({"user_id": str(old["user_id"]), "export_id": str(old["export_id"]), "expire": True})
+    return jobs
+
+
+def handle(job: dict[str, Any]) -> str:
+    """One message of the exports queue: build the export, or end it (both idempotent)."""
+    if job.get("expire"):
+        expire(job["user_id"], job["export_id"])
+        return "expired"
+    return build(job["user_id"], job["export_id"])
 
 
 def expire(user_id: str, export_id: str) -> None:

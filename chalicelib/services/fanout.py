@@ -29,6 +29,7 @@ from typing import Any
 
 from chalicelib.adapters import messaging, queues
 from chalicelib.core import clock
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import FANOUT_CONCURRENCY, FANOUT_QUEUE, NOTICE_TEMPLATE
 from chalicelib.repos import fanout as repo
@@ -59,13 +60,12 @@ def create(purpose: str, subject: str, body: str, created_by: str, *, audience: 
     return fanout_id
 
 
-def started(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> int:
-    """New fan-outs in a batch of stream records: queue each one's first page."""
-    first = [{"fanout_id": new["fanout_id"]["S"], "cursor": None} for old, new in changes
-             if new and not old and new.get("kind", {}).get("S") == "fanout"]
-    if first:
-        queues.send_batch(FANOUT_QUEUE, first)
-    return len(first)
+def select(changes: list[Change]) -> list[dict[str, Any]]:
+    """The stream's concern: each new fan-out's first page, for the `fanout` queue. A first
+    page queued twice (a replayed batch) splits the audience twice and reaches nobody twice
+    (`batch` skips whoever has the notice)."""
+    return [{"fanout_id": str(c.new["fanout_id"]), "cursor": None} for c in changes
+            if c.new and not c.old and c.new.get("kind") == "fanout"]
 
 
 def send_to(fanout_id: str, user_ids: list[str]) -> int:

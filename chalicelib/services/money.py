@@ -37,6 +37,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.adapters import gateway as gateways
 from chalicelib.adapters import queues
 from chalicelib.core import clock, errors, privacy
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import PAYMENTS_QUEUE
 from chalicelib.domain import ledger as rules
@@ -389,25 +390,24 @@ def _settled_meanwhile(exc: TransactWriteError, payment: repo.Payout | repo.Fund
     raise TryAgain(f"{what} {payment_id}") from exc
 
 
-def newly_pending(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> dict[str, str] | None:
+def newly_pending(change: Change) -> dict[str, str] | None:
     """The queue message (ids only) for a payout or funding that this change made pending."""
-    if not new_image or new_image.get("status", {}).get("S") != "pending":
+    new, old = change.new, change.old
+    if not new or new.get("status") != "pending":
         return None
-    if old_image and old_image.get("status", {}).get("S") == "pending":
+    if old and old.get("status") == "pending":
         return None  # already pending before this change: queued then
-    kind = new_image.get("kind", {}).get("S")
+    kind = new.get("kind")
     if kind == "payout":
-        return {"what": "payout", "user_id": new_image["user_id"]["S"], "id": new_image["payout_id"]["S"]}
+        return {"what": "payout", "user_id": str(new["user_id"]), "id": str(new["payout_id"])}
     if kind == "funding":
-        return {"what": "funding", "contract_id": new_image["contract_id"]["S"], "id": new_image["charge_id"]["S"]}
+        return {"what": "funding", "contract_id": str(new["contract_id"]), "id": str(new["charge_id"])}
     return None
 
 
-def enqueue(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> int:
-    messages = [m for old, new in changes if (m := newly_pending(old, new)) is not None]
-    if messages:
-        queues.send_batch(PAYMENTS_QUEUE, messages)
-    return len(messages)
+def select(changes: list[Change]) -> list[dict[str, str]]:
+    """The stream's concern: new pending payouts and fundings, for the `payments` queue (ids only)."""
+    return [m for c in changes if (m := newly_pending(c)) is not None]
 
 
 def settle(message: dict[str, str]) -> str:

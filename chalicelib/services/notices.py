@@ -1,8 +1,10 @@
 """Marketplace notices, sent off the request path from the table's stream: the owner
 hears of a new bid; a bidder hears whether their bid was accepted or not.
 
+stream (a bid's status changes) -> `select`: a message of ids and statuses only -> SQS
+`notices` -> `write`: the notification, whose own path sends it (`services.notifications`).
 Each notice's id is derived from its cause (bid and new status), so a redelivered
-stream record sends nothing twice. Notices name the project by its title and carry no
+stream record or message sends nothing twice. Notices name the project by its title and carry no
 one else's personal data; a user erased meanwhile gets nothing (their address is
 unreadable by then).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import notifications, users
@@ -19,23 +22,39 @@ from chalicelib.security import vault
 
 
 def _s(image: dict[str, Any] | None, name: str) -> str | None:
-    return ((image or {}).get(name) or {}).get("S")
+    value = (image or {}).get(name)
+    return value if isinstance(value, str) else None
 
 
-def bid_changes(records: list[tuple[dict | None, dict | None]]) -> int:
-    """Queue the notices these stream records call for; returns how many were new."""
-    wanted = []
-    for old, new in records:
+def select(changes: list[Change]) -> list[dict[str, Any]]:
+    """The stream's concern: the bid notices these changes call for, for the `notices`
+    queue (ids and statuses only: who to tell, the bid, its project)."""
+    out: list[dict[str, Any]] = []
+    for c in changes:
+        old, new = c.old, c.new
         if _s(new, "kind") != "bid":
             continue
-        notice = rules.bid_notice(_s(old, "status"), _s(new, "status") or "")
-        if notice is not None:
-            to, subject, body = notice
-            recipient = _s(new, "owner_id") if to == "owner" else _s(new, "freelancer_id")
-            project_id = _s(new, "project_id")
-            if recipient is None or project_id is None:
-                continue  # not a bid this code wrote; nobody to tell
-            wanted.append((recipient, project_id, f"bid-{_s(new, 'bid_id')}-{_s(new, 'status')}", subject, body))
+        was, now = _s(old, "status"), _s(new, "status") or ""
+        notice = rules.bid_notice(was, now)
+        if notice is None:
+            continue
+        recipient = _s(new, "owner_id") if notice[0] == "owner" else _s(new, "freelancer_id")
+        project_id = _s(new, "project_id")
+        if recipient is None or project_id is None:
+            continue  # not a bid this code wrote; nobody to tell
+        out.append({"bid_id": _s(new, "bid_id"), "project_id": project_id, "recipient": recipient, "was": was, "status": now})
+    return out
+
+
+def write(messages: list[dict[str, Any]]) -> int:
+    """Record the notices these messages ask for; returns how many were new."""
+    wanted = []
+    for m in messages:
+        notice = rules.bid_notice(m.get("was"), m["status"])
+        if notice is None:
+            continue
+        _, subject, body = notice
+        wanted.append((m["recipient"], m["project_id"], f"bid-{m['bid_id']}-{m['status']}", subject, body))
     if not wanted:
         return 0
     keys = [(users.user_pk(r), "ACCOUNT") for r, *_ in wanted] + [project_repo.key(p) for _, p, *_ in wanted]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters import messaging, queues
+from chalicelib.adapters import messaging
 from chalicelib.core import clock
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.resources import NOTIFICATIONS_QUEUE
 from chalicelib.repos import notifications as repo
 
 
@@ -24,24 +24,20 @@ def send(channel: str, to: str, subject: str, body: str, **kwargs: Any) -> str:
     return item.notification_id
 
 
-def newly_queued(old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> str | None:
+def newly_queued(change: Change) -> str | None:
     """The notification id if this change makes a notification ready to send."""
-    if not new_image or new_image.get("kind", {}).get("S") != "notification":
+    new, old = change.new, change.old
+    if not new or new.get("kind") != "notification" or new.get("status") != repo.QUEUED:
         return None
-    if new_image.get("status", {}).get("S") != repo.QUEUED:
+    if old and old.get("status") == repo.QUEUED:
         return None
-    if old_image and old_image.get("status", {}).get("S") == repo.QUEUED:
-        return None
-    return new_image["notification_id"]["S"]
+    return str(new["notification_id"])
 
 
-def enqueue(changes: list[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> int:
-    """Put the ids of the notifications these table changes made ready on the queue."""
-    ids = [nid for old, new in changes if (nid := newly_queued(old, new)) is not None]
-    if ids:
-        queues.send_batch(NOTIFICATIONS_QUEUE, [{"notification_id": nid} for nid in ids])
-        metrics.add_metric(name="NotificationsQueued", unit="Count", value=len(ids))
-    return len(ids)
+def select(changes: list[Change]) -> list[dict[str, Any]]:
+    """The stream's concern: the ids of the notifications these changes made ready, for the
+    `notifications` queue (no personal data)."""
+    return [{"notification_id": nid} for c in changes if (nid := newly_queued(c)) is not None]
 
 
 def deliver(nid: str) -> bool:

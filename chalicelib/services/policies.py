@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.core import clock, privacy, settings
 from chalicelib.core.cache import TtlCache
+from chalicelib.core.changes import Change
 from chalicelib.core.observability import logger
 from chalicelib.repos import policies as repo
 from chalicelib.services import deletion
@@ -192,32 +193,46 @@ def notice_channels(profile: privacy.Profile, material: bool) -> list[str]:
     return channels
 
 
-def announce(changes: list[tuple[dict | None, dict | None]]) -> int:
-    """Newly published versions in a batch of stream records: a fan-out to every member
-    on the channels the profile names (idempotent: its id is made of the version). And
-    members who joined since a version was published (an account that became active):
-    the same fan-out for each version later than the one they accepted, for them only."""
-    started = 0
-    joined: list[tuple[str, str]] = []
-    for old, new in changes:
-        if new and new.get("kind", {}).get("S") == "user" and _became_member(old, new):
-            joined.append((new["user_id"]["S"], new.get("policy_version", {}).get("S", "")))
-        if old or not new or new.get("kind", {}).get("S") != "policy" or new["version"]["S"] == FIRST_VERSION:
+NEWCOMERS_PER_MESSAGE = 50  # a fan-out batch's size (`services.fanout.BATCH_SIZE`)
+
+
+def select(changes: list[Change]) -> list[dict[str, Any]]:
+    """The stream's concern, for the `policies` queue (ids only): each newly published
+    version to announce, and the members who joined (an account that became active),
+    in messages of at most `NEWCOMERS_PER_MESSAGE`, to tell of versions they missed."""
+    out: list[dict[str, Any]] = []
+    joined: list[list[str]] = []
+    for c in changes:
+        old, new = c.old, c.new
+        if new and new.get("kind") == "user" and _became_member(old, new):
+            joined.append([str(new["user_id"]), str(new.get("policy_version") or "")])
+        if old or not new or new.get("kind") != "policy" or new["version"] == FIRST_VERSION:
             continue
-        started += _policy_fanout(new["version"]["S"], float(new["effective_at"]["N"]), new["summary"]["S"],
-                                  new.get("material", {}).get("BOOL", True),
-                                  float(new.get("published_at", {}).get("N", new["effective_at"]["N"]))) is not None
-    if joined:
-        tell_newcomers(joined)
-    return started
+        out.append({"version": str(new["version"]), "effective_at": float(new["effective_at"])})
+    out += [{"joined": joined[i:i + NEWCOMERS_PER_MESSAGE]} for i in range(0, len(joined), NEWCOMERS_PER_MESSAGE)]
+    return out
+
+
+def handle(message: dict[str, Any]) -> int:
+    """One message of the policies queue. A version: a fan-out to every member on the
+    channels the profile names (idempotent: its id is made of the version). Newcomers: the
+    same fan-out for each version later than the one they accepted, for them only."""
+    if "joined" in message:
+        return tell_newcomers([(u, v) for u, v in message["joined"]])
+    item = repo.get_version(message["version"], float(message["effective_at"]))
+    if item is None:
+        logger.warning("policy version to announce not found", extra={"version": message["version"]})
+        return 0
+    return int(_policy_fanout(item.version, item.effective_at, item.summary, item.material,
+                              item.published_at or item.effective_at) is not None)
 
 
 def _became_member(old: dict | None, new: dict) -> bool:
     from chalicelib.services.fanout import MEMBER_ROLES
 
     active = "active"  # users.ACTIVE, as the stream image spells it
-    return (new.get("status", {}).get("S") == active and new.get("role", {}).get("S") in MEMBER_ROLES
-            and (not old or old.get("status", {}).get("S") != active))
+    return (new.get("status") == active and new.get("role") in MEMBER_ROLES
+            and (not old or old.get("status") != active))
 
 
 def _policy_fanout(version: str, effective: float, summary: str, material: bool, published: float) -> str | None:

@@ -12,7 +12,7 @@ items (their `expires_at`), and the usage data as a backstop. TTL is lazy (AWS d
 within days, not at the second), so where the profile promises a period the job is
 what keeps the promise; where TTL must be followed up (an export's files when its
 expiry marker expires) the stream handler that recognises TTL's service principal
-does it (`handlers.streams.by_ttl`).
+does it (`core.changes.Change.by_ttl`).
 """
 from __future__ import annotations
 
