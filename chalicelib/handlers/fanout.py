@@ -14,7 +14,6 @@ bp = Blueprint(__name__)
 
 @bp.on_sqs_message(queue=FANOUT_QUEUE.name, batch_size=1, maximum_concurrency=FANOUT_CONCURRENCY)
 def send_fanouts(event: Any) -> None:
-    from chalicelib.adapters import queues
     from chalicelib.services import changes, fanout
 
     for record in event:
@@ -24,5 +23,5 @@ def send_fanouts(event: Any) -> None:
             fanout.handle(message)
         except Exception:
             attempt = int((record.to_dict().get("attributes") or {}).get("ApproximateReceiveCount", "1"))
-            queues.back_off(FANOUT_QUEUE, record.receipt_handle, attempt)
+            fanout.back_off(record.receipt_handle, attempt)
             raise
