@@ -19,19 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 JOBS = ("purge_usage_data", "expire_exports", "purge_identity_documents", "erase_closed_accounts", "remove_abandoned_signups")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _members(count: int, prefix: str) -> None:
@@ -139,36 +132,19 @@ def retention(background: int) -> list[tuple[int, int, str, dict]]:
 
 
 def main() -> int:
-    from benchmarks.figures import app_logs_to_stderr
-
-    app_logs_to_stderr()  # stdout: the figures alone
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--background", type=int, default=1_000)
     args = parser.parse_args()
     os.environ.setdefault("LOCAL_SES_MAX_SEND_RATE", "1000000")
-    from local import env
+    from benchmarks.stack import local_stack
 
-    port = _free_port()
-    env.configure(port)
-    from local import moto_server, provision
-
-    server = moto_server.start(port)
-    try:
-        provision.everything()
-        from app import app
-        from chalicelib.api import devtools
+    with local_stack() as (_, runtime):
         from chalicelib.core.resources import FANOUT_CONCURRENCY
         from chalicelib.services import fanout as fanout_service
-        from local import outbox
-        from local.runtime import LocalRuntime
 
-        runtime = LocalRuntime(app)
-        devtools.attach(runtime, outbox)
         sent = fan_out(args.users, runtime)
         rows = retention(args.background)
-    finally:
-        server.stop()
 
     calls, n = sent["calls"], sent["users"]
     batches = -(-n // fanout_service.BATCH_SIZE)

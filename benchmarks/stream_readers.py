@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import socket
 import sys
 import uuid
 from collections import Counter
@@ -35,12 +34,6 @@ OLD_STREAM_READERS = 7  # queue_notifications, bid_notices, queue_payments, queu
 MOVED_OFF_THE_STREAM = {"bid_notices", "announce_policy_versions"}  # consumers of work the old stream functions did themselves
 POLLS_PER_SECOND = 4  # Lambda's poll rate of a DynamoDB stream shard, per event-source mapping
 BATCH = 100
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def drive(writes: int, runtime, app) -> dict:  # noqa: ANN001
@@ -96,25 +89,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--writes", type=int, default=1000)
     args = parser.parse_args()
-    from local import env
+    from benchmarks.stack import local_stack
 
-    port = _free_port()
-    env.configure(port)
-    from local import moto_server, provision
-
-    server = moto_server.start(port)
-    try:
-        provision.everything()
-        from app import app
-        from chalicelib.api import devtools
-        from local import outbox
-        from local.runtime import LocalRuntime
-
-        runtime = LocalRuntime(app)
-        devtools.attach(runtime, outbox)
+    with local_stack() as (app, runtime):
         found = drive(args.writes, runtime, app)
-    finally:
-        server.stop()
 
     n = found["records"]
     per = 1000 / n
