@@ -192,6 +192,18 @@ def _bid_and_export(http, runtime, employer, freelancer) -> tuple[str, str, dict
     return title, bid["bid_id"], found
 
 
+def _recording_stream_runs(runtime, monkeypatch) -> list[dict]:
+    """Every stream function run the local runtime makes from here on, as it reports them."""
+    ran: list[dict] = []
+    original = runtime.pump_streams
+    monkeypatch.setattr(runtime, "pump_streams", lambda: ran.extend(step := original()) or step)
+    return ran
+
+
+def _mails_about(http, to: str, title: str) -> list[dict]:
+    return [m for m in call(http, "GET", f"/_dev/outbox?to={to}")[1]["items"] if title in m["body"]]
+
+
 def _stream_ran_once_each(ran: list[dict]) -> None:
     routed = [x for x in ran if x["function"] == "route_changes"]
     assert routed and all(x["ok"] and x["attempt"] == 1 for x in routed), routed  # never retried: nothing replayed
@@ -209,13 +221,10 @@ def test_a_concern_whose_selection_keeps_failing_leaves_the_others_flowing_and_i
         raise RuntimeError("a bug in the bid notices' selection")
 
     monkeypatch.setattr(notices, "select", broken)
-    ran = []
-    original = runtime.pump_streams
-    monkeypatch.setattr(runtime, "pump_streams", lambda: ran.extend(step := original()) or step)
+    ran = _recording_stream_runs(runtime, monkeypatch)
     title, bid_id, _ = _bid_and_export(http, runtime, employer, freelancer)
     _stream_ran_once_each(ran)
-    mails = [m for m in call(http, "GET", f"/_dev/outbox?to={employer['email']}")[1]["items"] if title in m["body"]]
-    assert mails == []  # the broken concern's work did not happen...
+    assert _mails_about(http, employer["email"], title) == []  # the broken concern's work did not happen...
     dead = _dead_letters(r.NOTICES_QUEUE)
     ours = [d for d in dead if d.get("concern") == "notices" and bid_id in json.dumps(d)]
     assert len(dead) > before and ours, dead  # ...its record waits in its own DLQ, as keys and a position
@@ -236,12 +245,10 @@ def test_a_concern_whose_consumer_keeps_failing_leaves_the_others_flowing_and_it
         raise RuntimeError("the bid notices' consumer is down")
 
     monkeypatch.setattr(notices, "write", broken)
-    ran = []
-    original = runtime.pump_streams
-    monkeypatch.setattr(runtime, "pump_streams", lambda: ran.extend(step := original()) or step)
+    ran = _recording_stream_runs(runtime, monkeypatch)
     title, bid_id, _ = _bid_and_export(http, runtime, employer, freelancer)
     _stream_ran_once_each(ran)
-    assert [m for m in call(http, "GET", f"/_dev/outbox?to={employer['email']}")[1]["items"] if title in m["body"]] == []
+    assert _mails_about(http, employer["email"], title) == []
     dead = [d for d in _dead_letters(r.NOTICES_QUEUE) if d.get("bid_id") == bid_id]
     assert dead == [{"bid_id": bid_id, "project_id": dead[0]["project_id"], "recipient": employer["user_id"], "was": None,
                      "status": "live"}], dead
@@ -251,5 +258,4 @@ def test_a_concern_whose_consumer_keeps_failing_leaves_the_others_flowing_and_it
 
     cli.dlq_redrive(None, r.NOTICES_QUEUE.logical)
     runtime.drain()
-    mails = [m for m in call(http, "GET", f"/_dev/outbox?to={employer['email']}")[1]["items"] if title in m["body"]]
-    assert len(mails) == 1
+    assert len(_mails_about(http, employer["email"], title)) == 1
