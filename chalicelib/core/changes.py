@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
@@ -42,11 +43,16 @@ def _by_ttl(record: dict[str, Any]) -> bool:
     return identity.get("type") == "Service" and identity.get("principalId") == TTL_PRINCIPAL
 
 
-def decode(record: dict[str, Any]) -> Change:
-    """One stream record (Lambda's shape) as a `Change`."""
+@cache
+def _deserialize() -> Any:
     from boto3.dynamodb.types import TypeDeserializer  # on first use: keeps boto3 out of the cold start
 
-    plain = TypeDeserializer().deserialize
+    return TypeDeserializer().deserialize  # one for the container, not one per record
+
+
+def decode(record: dict[str, Any]) -> Change:
+    """One stream record (Lambda's shape) as a `Change`."""
+    plain = _deserialize()
 
     def image(raw: dict[str, Any] | None) -> dict[str, Any] | None:
         return {k: plain(v) for k, v in raw.items()} if raw else None
