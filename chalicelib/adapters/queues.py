@@ -10,24 +10,31 @@ from chalicelib.core.resources import Queue
 _urls: dict[str, str] = {}
 
 
-def url(queue: Queue) -> str:
-    found = _urls.get(queue.name)
+def _url_of(name: str) -> str:
+    found = _urls.get(name)
     if found is None:
-        found = aws.client("sqs").get_queue_url(QueueName=queue.name)["QueueUrl"]
-        _urls[queue.name] = found
+        found = _urls[name] = aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
     return found
 
 
-def send_batch(queue: Queue, payloads: list[dict[str, Any]]) -> None:
-    """Send payloads in batches of 10; raise if any entry failed so the caller retries."""
+def url(queue: Queue) -> str:
+    return _url_of(queue.name)
+
+
+def _send(name: str, payloads: list[dict[str, Any]], what: str) -> None:
+    """Send payloads to the queue `name` in batches of 10; raise if any entry failed so the caller retries."""
     for start in range(0, len(payloads), 10):
         chunk = payloads[start : start + 10]
         reply = aws.client("sqs").send_message_batch(
-            QueueUrl=url(queue),
+            QueueUrl=_url_of(name),
             Entries=[{"Id": str(i), "MessageBody": json.dumps(p, sort_keys=True)} for i, p in enumerate(chunk)],
         )
         if reply.get("Failed"):
-            raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {queue.logical}")
+            raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {what}")
+
+
+def send_batch(queue: Queue, payloads: list[dict[str, Any]]) -> None:
+    _send(queue.name, payloads, queue.logical)
 
 
 def retry_after(queue: Queue, receipt_handle: str, seconds: int) -> None:
@@ -54,14 +61,4 @@ def back_off(queue: Queue, receipt_handle: str, attempt: int) -> None:
 
 def send_dead_letters(queue: Queue, payloads: list[dict[str, Any]]) -> None:
     """Put payloads straight into the queue's DLQ (work that cannot be queued, kept for an operator)."""
-    for start in range(0, len(payloads), 10):
-        chunk = payloads[start : start + 10]
-        name = queue.dlq_name
-        found = _urls.get(name)
-        if found is None:
-            found = _urls[name] = aws.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-        reply = aws.client("sqs").send_message_batch(
-            QueueUrl=found, Entries=[{"Id": str(i), "MessageBody": json.dumps(p, sort_keys=True)} for i, p in enumerate(chunk)],
-        )
-        if reply.get("Failed"):
-            raise RuntimeError(f"{len(reply['Failed'])} messages were not accepted by {queue.logical}'s DLQ")
+    _send(queue.dlq_name, payloads, f"{queue.logical}'s DLQ")
