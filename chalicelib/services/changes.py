@@ -18,6 +18,8 @@ or replays the others:
   queued; a settlement carries the gateway idempotency key of our id; an erasure is
   resumable and checks its deletion; an export is built only while pending; a fan-out
   reaches nobody twice; a bid notice and a policy fan-out have ids made of their cause).
+  Not yet for two copies of one notification delivered at the same moment: both can
+  send it (README, "One reader of the table's stream", the known gap).
 """
 from __future__ import annotations
 
