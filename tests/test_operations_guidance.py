@@ -6,7 +6,6 @@ itself."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -149,49 +148,13 @@ def test_the_api_has_its_one_stage_and_no_implicit_stage_stage(prod, monkeypatch
     assert stages == ["api"]
 
 
-def _references(value) -> set[str]:
-    """Logical ids a value names (Ref, Fn::GetAtt, ${X} and ${X.Attr} in Fn::Sub)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if key == "Ref" and isinstance(inner, str):
-                found.add(inner)
-            elif key == "Fn::GetAtt":
-                found.add(inner[0] if isinstance(inner, list) else inner.split(".")[0])
-            elif key == "Fn::Sub":
-                text = inner[0] if isinstance(inner, list) else inner
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
-                if isinstance(inner, list):
-                    found |= _references(inner[1])
-            else:
-                found |= _references(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _references(inner)
-    return found
-
-
 def test_no_resource_depends_on_itself(prod):
-    """E3004 on the transformed template: the API function once named the API, whose definition names the function."""
-    resources = prod["Resources"]
-    graph = {}
-    for logical, resource in resources.items():
-        depends = resource.get("DependsOn", [])
-        named = _references(resource.get("Properties", {})) | set([depends] if isinstance(depends, str) else depends)
-        graph[logical] = {n for n in named if n in resources and n != logical}
-    state: dict[str, int] = {}
+    """E3004 on the transformed template: the API function once named the API, whose definition names the function.
+    The rehearsal's own walk of every Ref, GetAtt, Sub and DependsOn (`infra.rehearse`)."""
+    from infra import rehearse
 
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        for nxt in graph[node]:
-            assert state.get(nxt) != 1, f"circular dependency: {' -> '.join(path + [node, nxt])}"
-            if nxt not in state:
-                visit(nxt, path + [node])
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node, [])
+    _, cycles = rehearse.topological_order(rehearse.dependencies(prod))
+    assert cycles == [], [" -> ".join(c) for c in cycles]
 
 
 def test_links_in_emails_have_an_address_in_every_function_that_writes_them(prod):
