@@ -43,7 +43,7 @@ def main() -> int:
         from chalicelib.adapters import gateway
         from chalicelib.api import devtools
         from chalicelib.security import tokens, vault
-        from chalicelib.services import policies
+        from chalicelib.services import policy_versions
         from local import outbox, seed
         from local.aws_calls import counting
         from local.runtime import LocalRuntime
@@ -57,7 +57,7 @@ def main() -> int:
         def cold() -> None:
             vault.forget_cache()
             tokens.forget_keys()
-            policies._index.clear()
+            policy_versions.forget_index()
 
         with Client(app, stage_name="local") as client:
             def request(label: str, method: str, path: str, payload=None, token=None, reset=False, headers=None):

@@ -36,7 +36,7 @@ def _seed_others(count: int, already: int) -> None:
             batch.save(users.UserItem(users.user_pk(uid), "ACCOUNT", user_id=uid, role="freelancer", status="active",
                                       email_enc="x", email_hash=f"h{i}", full_name_enc="x", policy_version="1.0",
                                       created_at=now, updated_at=now))
-            batch.save(users.ledger_entry(uid, "marketing", "off", "1.0", "signup"))
+            batch.save(users.consent_record(uid, "marketing", "off", "1.0", "signup"))
 
 
 def _seed_own(user_id: str, items: int) -> None:

@@ -14,7 +14,7 @@ def admin_credentials() -> tuple[str, str]:
 
 def local_admin() -> str:
     """Create the admin once (Cognito group `admin` and its account); returns its id."""
-    from chalicelib.services import accounts, policies
+    from chalicelib.services import accounts, policy_versions
 
-    policies.ensure_first_version()
+    policy_versions.ensure_first_version()
     return accounts.create_admin(*admin_credentials())

@@ -156,12 +156,12 @@ def erasure_receipt(target: Target, token: str) -> dict[str, Any]:
 
 def policy_publish(target: Target, path: str) -> dict[str, Any]:
     from chalicelib.api.schemas.policies import PolicyIn
-    from chalicelib.services import policies
+    from chalicelib.services import policy_notices, policy_versions
 
     with open(path) as f:
         body = PolicyIn.model_validate(json.load(f))
-    published = policies.publish(target.operator, body.version, body.summary, body.text, body.effective_at.timestamp(), body.material)
-    return policies.described(published)
+    published = policy_notices.publish(target.operator, body.version, body.summary, body.text, body.effective_at.timestamp(), body.material)
+    return policy_versions.described(published)
 
 
 def hold_place(target: Target, user_id: str, reason: str) -> dict[str, Any]:

@@ -63,11 +63,11 @@ def test_each_user_has_an_own_wrapped_key_and_lookups_use_keyed_hashes(client, r
 
 
 def test_get_me_costs_at_most_two_dynamodb_calls_and_one_kms_call_per_key(client, runtime):
-    from chalicelib.services import policies
+    from chalicelib.services import policy_versions
 
     user = register(client, runtime)
     vault.forget_cache()
-    policies._index.clear()  # a cold container: nothing cached
+    policy_versions.forget_index()  # a cold container: nothing cached
     with counting() as first:
         assert call(client, "GET", "/me", token=user["token"])[0] == 200
     with counting() as second:

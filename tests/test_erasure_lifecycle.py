@@ -188,8 +188,8 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
         assert (status, refused.get("Code")) == (409, "DeletionBlocked"), refused
         assert {"type": "active_contract", "id": cid} in refused["Details"]["blockers"]
     from chalicelib.core import privacy
-    from chalicelib.services import policies
-    text = policies.render(privacy.load("aplusxpert"))[1]  # the policy says so
+    from chalicelib.services import policy_text
+    text = policy_text.render(privacy.load("aplusxpert"))[1]  # the policy says so
     assert "blocked while any of these is open: open dispute, legal hold, pending payout, wallet balance, active contract" in text
 
     leaving = verified(http, runtime, world.admin, "freelancer")

@@ -1,7 +1,7 @@
 """Privacy policy routes: the version in effect, every version, the active privacy
 profile as data; publishing a version (admin), each user's decision on it (signed in,
 or by the signed link in the notice) and the user's notices; announcements (admin).
-What they do is in `services.policies` and `services.notices_inbox`."""
+What they do is in `services.policy_versions`, `policy_notices`, `policy_decisions`, `privacy_display` and `services.notices_inbox`."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -20,21 +20,21 @@ TAGS = ("privacy",)
 
 @endpoint(bp, "/policies/current", auth=None, response=lambda: schemas.policies.PolicyOut, tags=TAGS, summary="The privacy policy in effect")
 def get_current(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_versions as service
 
     return service.described(service.current())
 
 
 @endpoint(bp, "/policies", auth=None, response=lambda: schemas.policies.PolicyList, tags=TAGS, summary="Every policy version, upcoming ones included")
 def list_policies(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_versions as service
 
     return {"items": [service.described(i) for i in service.all_versions()], "next_cursor": None}
 
 
 @endpoint(bp, "/policies/profile", auth=None, tags=TAGS, summary="The active privacy profile: what the platform promises, as data")
 def get_profile(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import privacy_display as service
 
     return service.profile()
 
@@ -42,7 +42,7 @@ def get_profile(call: Call) -> dict:
 @endpoint(bp, "/policies/data-map", auth=None, response=lambda: schemas.policies.DataMap, tags=TAGS,
           summary="What the platform stores about a person, where, and what export and erasure do with each field")
 def get_data_map(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import privacy_display as service
 
     return service.data_map()
 
@@ -50,16 +50,16 @@ def get_data_map(call: Call) -> dict:
 @endpoint(bp, "/admin/policies", "POST", body=lambda: schemas.policies.PolicyIn, response=lambda: schemas.policies.PolicyOut, status=201, auth="admin", tags=("admin",),
           errors_=(409, 422), summary="Publish a policy version; every user is told as the privacy profile says")
 def publish_policy(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_notices, policy_versions
 
     b = call.body
-    return service.described(service.publish(call.caller.user_id, b.version, b.summary, b.text, b.effective_at.timestamp(), b.material))
+    return policy_versions.described(policy_notices.publish(call.caller.user_id, b.version, b.summary, b.text, b.effective_at.timestamp(), b.material))
 
 
 @endpoint(bp, "/me/policy-decisions", "POST", body=lambda: schemas.policies.DecisionIn, response=lambda: schemas.policies.DecisionOut, tags=TAGS, errors_=(404, 409),
           summary="Accept or reject a policy version (the latest decision on a version counts)")
 def decide(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_decisions as service
 
     return service.decide(call.caller.user, call.body.version, call.body.decision, "settings")
 
@@ -67,7 +67,7 @@ def decide(call: Call) -> dict:
 @endpoint(bp, "/policy-decisions/link", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.DecisionOut, auth=None, tags=TAGS, errors_=(404, 409),
           summary="The accept or reject link of a policy notice email (no sign-in): following it records the decision")
 def decide_by_link_get(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_decisions as service
 
     return service.decide_by_link(call.query.version, call.query.decision, call.query.token)
 
@@ -75,7 +75,7 @@ def decide_by_link_get(call: Call) -> dict:
 @endpoint(bp, "/policy-decisions/link", "POST", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.DecisionOut, auth=None, tags=TAGS,
           errors_=(404, 409), summary="The same link, posted")
 def decide_by_link_post(call: Call) -> dict:
-    from chalicelib.services import policies as service
+    from chalicelib.services import policy_decisions as service
 
     return service.decide_by_link(call.query.version, call.query.decision, call.query.token)
 

@@ -1,7 +1,7 @@
 """A bounded in-memory cache whose entries expire, per container (warm Lambda).
 
 Used for unwrapped data keys (`security.vault`) and the policy index
-(`services.policies`); time is read through the `now` it is given, so the test clock
+(`services.policy_versions`); time is read through the `now` it is given, so the test clock
 moves it."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Policy versions off the request path: the stream's router queues each new version and
-the members who joined since (`services.policies.select`), the `policies` queue tells them
-(a fan-out), a schedule marks versions in effect on their date (`services.policies`)."""
+the members who joined since (`services.policy_notices.select`), the `policies` queue tells them
+(a fan-out), a schedule marks versions in effect on their date (`services.policy_versions.apply_due`)."""
 from __future__ import annotations
 
 import json
@@ -15,16 +15,16 @@ bp = Blueprint(__name__)
 
 @bp.on_sqs_message(queue=POLICIES_QUEUE.name, batch_size=1)
 def announce_policy_versions(event: Any) -> None:
-    from chalicelib.services import changes, policies
+    from chalicelib.services import changes, policy_notices
 
     for record in event:
         message = json.loads(record.body)
         changes.refuse_unselected(message)
-        policies.handle(message)
+        policy_notices.handle(message)
 
 
 @bp.schedule(SCHEDULES["apply_policy_versions"].expression, name="apply_policy_versions")
 def apply_policy_versions(event: Any) -> dict:
-    from chalicelib.services import policies
+    from chalicelib.services import policy_versions
 
-    return policies.apply_due()
+    return policy_versions.apply_due()

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from chalicelib.core import clock
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, time_key
 
 
 class AuditEntry(Entity, discriminator="audit"):
@@ -28,7 +28,7 @@ class AuditEntry(Entity, discriminator="audit"):
 def build(actor_id: str, action: str, subject_id: str | None, details: dict[str, Any] | None = None) -> AuditEntry:
     now = clock.now_ts()
     entry_id = uuid.uuid4().hex
-    sk = f"{now:017.6f}#{entry_id}"
+    sk = f"{time_key(now)}#{entry_id}"
     entry = AuditEntry(
         pk="AUDIT", sk=sk, entry_id=entry_id, actor_id=actor_id, action=action, subject_id=subject_id, at=now,
         details=json.dumps(details) if details else None, gsi2pk=f"AUDIT#ACTION#{action}", gsi2sk=sk,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.repos.db import Entity
+from chalicelib.repos.db import Entity, time_key
 from chalicelib.repos.users import user_pk
 
 
@@ -55,6 +55,12 @@ class Review(Entity, discriminator="review"):
     at = NumberAttribute()
 
 
+def of_party(user_id: str, role: str) -> list[Contract]:
+    """The contracts of a party: an employer's (gsi1) or a freelancer's (gsi2), newest first."""
+    index = Contract.gsi1 if role == "employer" else Contract.gsi2
+    return list(index.query(f"CONTRACTS#{user_id}"))
+
+
 def contract_pk(contract_id: str) -> str:
     return f"CONTRACT#{contract_id}"
 
@@ -68,7 +74,7 @@ def party_key(user_id: str, other_id: str) -> tuple[str, str]:
 
 
 def new(contract_id: str, project_id: str, bid_id: str, employer_id: str, freelancer_id: str, amount: int, currency: str, at: float) -> Contract:
-    sort = f"{at:017.6f}#{contract_id}"
+    sort = f"{time_key(at)}#{contract_id}"
     return Contract(
         *key(contract_id), contract_id=contract_id, project_id=project_id, bid_id=bid_id, employer_id=employer_id,
         freelancer_id=freelancer_id, amount=amount, currency=currency, status="active", escrow_status="unfunded",
@@ -86,12 +92,12 @@ def parties(contract: Contract, at: float) -> list[Party]:
 def message(contract_id: str, message_id: str, sender_id: str, body_enc: str, at: float) -> Message:
     return Message(
         contract_pk(contract_id), f"MSG#{message_id}", message_id=message_id, contract_id=contract_id, sender_id=sender_id,
-        body_enc=body_enc, at=at, gsi1pk=f"MESSAGES#{sender_id}", gsi1sk=f"{at:017.6f}#{message_id}",
+        body_enc=body_enc, at=at, gsi1pk=f"MESSAGES#{sender_id}", gsi1sk=f"{time_key(at)}#{message_id}",
     )
 
 
 def review(contract_id: str, reviewer_id: str, reviewee_id: str, rating: int, comment_enc: str | None, at: float) -> Review:
-    sort = f"{at:017.6f}#{contract_id}"
+    sort = f"{time_key(at)}#{contract_id}"
     return Review(
         contract_pk(contract_id), f"REVIEW#{reviewer_id}", contract_id=contract_id, reviewer_id=reviewer_id, reviewee_id=reviewee_id,
         rating=rating, comment_enc=comment_enc, at=at, gsi1pk=f"REVIEWS_BY#{reviewer_id}", gsi1sk=sort,

@@ -165,6 +165,42 @@ def commit(write: Callable[[Any], None], attempts: int = 5) -> None:
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
 
+def save_together(items: list[Any]) -> None:
+    """Save the items in one transaction (all or none), with no condition."""
+    with transaction() as tx:
+        for item in items:
+            tx.save(item)
+
+
+class Conflict(Exception):
+    """A conditional write refused: an item was not as the write required (or, for a
+    transaction, another one touched its items meanwhile). `on` is the repository's name
+    for the item whose condition failed ("project", "bid", a user id, ...), told apart
+    with `failed_on`; None where the repository does not tell."""
+
+    def __init__(self, on: str | None = None) -> None:
+        super().__init__(f"condition failed on {on}" if on else "condition failed")
+        self.on = on
+
+
+class NotFound(Exception):
+    """The item a write or read needs is not stored."""
+
+
+def conflict(exc: Exception, named: dict[str, tuple[str, str]] | None = None) -> Conflict:
+    """The `Conflict` of a cancelled transaction, naming the first of `named` (name -> key)
+    whose condition cancelled it."""
+    for name, (pk, sk) in (named or {}).items():
+        if failed_on(exc, pk, sk):
+            return Conflict(name)
+    return Conflict()
+
+
+def condition_failed(exc: Exception) -> bool:
+    """Whether a single-item write failed on its condition (not on throttling or the like)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def failed_on(exc: Exception, pk: str, sk: str) -> bool:
     """Whether the condition on the item `pk`/`sk` is what cancelled a transaction (one
     made by `transaction`); False for any other reason (a conflict, throttling)."""
@@ -178,3 +214,8 @@ def failed_at(exc: Exception, index: int) -> bool:
     reason = reasons[index] if index < len(reasons) else None
     code = reason.get("Code") if isinstance(reason, dict) else getattr(reason, "code", None)
     return code == "ConditionalCheckFailed"
+
+
+def time_key(at: float) -> str:
+    """The sortable text of a time in a key: seconds since the epoch, zero-padded, to the microsecond."""
+    return f"{at:017.6f}"

@@ -17,8 +17,9 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.repos import db
-from chalicelib.repos.db import Entity, maps, strings
+from chalicelib.repos import db, users
+from chalicelib.repos.db import Entity, maps, strings, time_key
+from chalicelib.repos.ledger import Payout
 from chalicelib.repos.users import user_pk
 
 
@@ -68,11 +69,11 @@ SCHEDULED = "DELETIONS#scheduled"
 def scheduled_index(erase_after: float, user_id: str) -> dict[str, Any]:
     """The sparse gsi2 entry of a scheduled deletion, by when erasure may start: what the
     overdue-erasure watch queries (TTL deletes lazily, so it does not wait on TTL alone)."""
-    return {"gsi2pk": SCHEDULED, "gsi2sk": f"{erase_after:017.6f}#{user_id}"}
+    return {"gsi2pk": SCHEDULED, "gsi2sk": f"{time_key(erase_after)}#{user_id}"}
 
 
 def due_before(moment: float, limit: int = 100) -> list[DeletionRequest]:
-    return list(DeletionRequest.gsi2.query(SCHEDULED, DeletionRequest.gsi2sk < f"{moment:017.6f}", limit=limit))
+    return list(DeletionRequest.gsi2.query(SCHEDULED, DeletionRequest.gsi2sk < f"{time_key(moment)}", limit=limit))
 
 
 def progress_key(user_id: str) -> tuple[str, str]:
@@ -94,6 +95,52 @@ def receipt_key(hash_: str) -> tuple[str, str]:
 
 def legal_holds(user_id: str) -> list[LegalHold]:
     return list(LegalHold.query(user_pk(user_id), LegalHold.sk.startswith("LEGAL_HOLD#")))
+
+
+ACCOUNT_CHANGED = "account"  # `schedule`'s Conflict: the account changed since it was read
+
+
+def schedule(account: users.UserItem, hashed: str, now: float, erase_after: float, outcome: str) -> None:
+    """The deletion request, its receipt and the account's flag, in one transaction.
+    `db.Conflict("account")` (`ACCOUNT_CHANGED`) when a contract was entered since
+    `account` was read (consistently, before the blockers were looked for), any other
+    `db.Conflict` when a deletion is scheduled already."""
+    user_id = account.user_id
+    scheduled = DeletionRequest(
+        *request_key(user_id), user_id=user_id, status="scheduled", requested_at=now, erase_after=erase_after,
+        token_hash=hashed, outcome=outcome, expires_at=int(erase_after), **scheduled_index(erase_after, user_id),
+    )
+    receipt = DeletionReceipt(*receipt_key(hashed), status="scheduled", requested_at=now, erase_after=erase_after)
+    try:
+        with db.transaction() as tx:
+            tx.save(scheduled, condition=DeletionRequest.pk.does_not_exist())
+            tx.save(receipt, condition=DeletionReceipt.pk.does_not_exist())
+            users.schedule_deletion(tx, account, hashed)
+    except TransactWriteError as exc:
+        if db.failed_on(exc, *users.account_key(user_id)) and not db.failed_on(exc, *request_key(user_id)):
+            raise db.Conflict(ACCOUNT_CHANGED) from None
+        raise db.Conflict("deletion") from None
+
+
+def cancel(user_id: str, token_hash: str, scheduled: DeletionRequest | None, now: float) -> None:
+    """The receipt cancelled (only while still `scheduled`, which is what the start of
+    erasure moves it from: one of the two wins), the account free to deal again and the
+    request, if still there, deleted, in one transaction; `db.Conflict` otherwise."""
+    try:
+        with db.transaction() as tx:
+            tx.update(DeletionReceipt(*receipt_key(token_hash)),
+                      actions=[DeletionReceipt.status.set("cancelled"), DeletionReceipt.completed_at.set(now)],
+                      condition=DeletionReceipt.status == "scheduled")
+            users.unschedule_deletion(tx, user_id, token_hash)
+            if scheduled is not None:
+                tx.delete(scheduled, condition=DeletionRequest.status == "scheduled")
+    except TransactWriteError:
+        raise db.Conflict("deletion") from None
+
+
+def pending_payouts(user_id: str) -> list[Payout]:
+    """The user's payouts not yet paid (a Query of their partition): each blocks deletion."""
+    return list(Payout.query(user_pk(user_id), Payout.sk.startswith("PAYOUT#"), filter_condition=Payout.status == "pending"))
 
 
 def start_erasure(progress: ErasureProgress) -> bool:

@@ -10,9 +10,12 @@ phishing reports.
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib.repos.db import Entity, strings
+from chalicelib.core import clock
+from chalicelib.repos import db
+from chalicelib.repos.db import Entity, strings, time_key
+from chalicelib.repos.deletion import LegalHold
 from chalicelib.repos.users import user_pk
 
 
@@ -48,7 +51,7 @@ class RateCounter(Entity, discriminator="rate"):
 
 
 def disclosure(user_id: str, disclosure_id: str, at: float, **fields) -> Disclosure:
-    return Disclosure(user_pk(user_id), f"DISCLOSURE#{at:017.6f}#{disclosure_id}", disclosure_id=disclosure_id, user_id=user_id,
+    return Disclosure(user_pk(user_id), f"DISCLOSURE#{time_key(at)}#{disclosure_id}", disclosure_id=disclosure_id, user_id=user_id,
                       at=at, **fields)
 
 
@@ -60,6 +63,31 @@ def disclosures_told(user_id: str, limit: int, start: dict | None) -> tuple[list
 
 def hold_pointer(hold_id: str, user_id: str | None = None) -> HoldPointer:
     return HoldPointer(f"HOLD#{hold_id}", "HOLD", hold_id=hold_id, user_id=user_id or "")
+
+
+def place_hold(hold_id: str, user_id: str, reason: str, placed_by: str, at: float, *extra: Entity) -> None:
+    """A legal hold on the account (in the user's partition, where deletion's blockers
+    look), the pointer from its id, and `extra` (its audit entry), in one transaction."""
+    hold = LegalHold(user_pk(user_id), f"LEGAL_HOLD#{hold_id}", hold_id=hold_id, user_id=user_id, reason=reason,
+                     placed_by=placed_by, placed_at=at)
+    db.save_together([hold, hold_pointer(hold_id, user_id), *extra])
+
+
+def lift_hold(pointer: HoldPointer, *extra: Entity) -> None:
+    """The hold and its pointer deleted, and `extra` (its audit entry) saved, in one
+    transaction; `db.Conflict` when the pointer is gone meanwhile (lifted already)."""
+    try:
+        with db.transaction() as tx:
+            tx.delete(LegalHold(user_pk(pointer.user_id), f"LEGAL_HOLD#{pointer.hold_id}"))
+            tx.delete(pointer, condition=HoldPointer.pk.exists())
+            for item in extra:
+                tx.save(item)
+    except TransactWriteError:
+        raise db.Conflict("hold") from None
+
+
+def phishing_report(report_id: str, at: float, **fields) -> PhishingReport:
+    return PhishingReport(f"PHISHING#{clock.iso(at)[:7]}", f"{time_key(at)}#{report_id}", report_id=report_id, at=at, **fields)
 
 
 def find_hold(hold_id: str) -> HoldPointer | None:

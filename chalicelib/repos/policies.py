@@ -96,17 +96,22 @@ def versions_of(index: PolicyIndex) -> list[tuple[str, float]]:
 
 def publish(item: PolicyVersion, index: PolicyIndex, extra: list | None = None) -> None:
     """The new version and the index naming it, in one transaction; the index must be
-    as it was read (another admin publishing meanwhile makes this fail)."""
+    as it was read (another admin publishing meanwhile: `db.Conflict`)."""
     import json
 
     from chalicelib.repos import db
 
     versions = versions_of(index) + [(item.version, item.effective_at)]
-    with db.transaction() as tx:
-        tx.update(index, actions=[PolicyIndex.versions.set(json.dumps(versions))], condition=PolicyIndex.versions == index.versions)
-        tx.save(item, condition=PolicyVersion.pk.does_not_exist())
-        for other in extra or []:
-            tx.save(other)
+    try:
+        with db.transaction() as tx:
+            tx.update(index, actions=[PolicyIndex.versions.set(json.dumps(versions))], condition=PolicyIndex.versions == index.versions)
+            tx.save(item, condition=PolicyVersion.pk.does_not_exist())
+            for other in extra or []:
+                tx.save(other)
+    except TransactWriteError as exc:
+        if "TransactionCanceled" in str(exc) or getattr(exc, "cause_response_code", "") == "TransactionCanceledException":
+            raise db.Conflict() from None
+        raise
 
 
 def mark_applied(item: PolicyVersion, at: float) -> bool:

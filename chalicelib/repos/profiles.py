@@ -5,8 +5,10 @@ visibility map (field -> level) is not personal and stays in clear."""
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.repos.db import Entity, plain_map
+from chalicelib.repos import db
+from chalicelib.repos.db import Entity, plain_map, time_key
 from chalicelib.repos.users import user_pk
 
 PUBLISHED, PENDING_REVIEW = "published", "pending_review"
@@ -42,7 +44,7 @@ def published(user_id: str, data_enc: str, visibility: dict[str, str], at: float
 def draft(user_id: str, data_enc: str, visibility: dict[str, str], at: float) -> ProfileDraft:
     return ProfileDraft(
         *draft_key(user_id), user_id=user_id, data_enc=data_enc, visibility=visibility, submitted_at=at,
-        gsi2pk=REVIEW_QUEUE, gsi2sk=f"{at:017.6f}#{user_id}",
+        gsi2pk=REVIEW_QUEUE, gsi2sk=f"{time_key(at)}#{user_id}",
     )
 
 
@@ -51,6 +53,21 @@ def get_draft(user_id: str) -> ProfileDraft | None:
         return ProfileDraft.get(*draft_key(user_id), consistent_read=True)
     except ProfileDraft.DoesNotExist:
         return None
+
+
+def decide_draft(draft: ProfileDraft, approved: bool, now: float, *extra: Entity) -> None:
+    """A waiting edit taken off the queue (only the one read: not one submitted since),
+    published if `approved`, with `extra` (its audit entry, the owner's email), in one
+    transaction; `db.Conflict` when it changed or was decided meanwhile."""
+    try:
+        with db.transaction() as tx:
+            tx.delete(draft, condition=ProfileDraft.submitted_at == draft.submitted_at)
+            if approved:
+                tx.save(published(draft.user_id, draft.data_enc, draft.visibility.as_dict(), now))
+            for item in extra:
+                tx.save(item)
+    except TransactWriteError:
+        raise db.Conflict("draft") from None
 
 
 def review_page(limit: int, start: dict | None) -> tuple[list[ProfileDraft], dict | None]:

@@ -16,7 +16,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.repos.db import Entity, strings
+from chalicelib.repos.db import Entity, strings, time_key
 
 OPEN_LIST = "PROJECTS#open"
 
@@ -115,7 +115,7 @@ def currency_may_change() -> Condition:
 
 def list_keys(project: Project) -> None:
     """Set the index keys that list the project: the owner's list always, the open list while open."""
-    sort = f"{project.created_at:017.6f}#{project.project_id}"
+    sort = f"{time_key(project.created_at)}#{project.project_id}"
     project.gsi1pk, project.gsi1sk = f"PROJECTS#{project.owner_id}", sort
     if project.status == "open":
         project.gsi2pk, project.gsi2sk = OPEN_LIST, sort

@@ -11,12 +11,12 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import clock
-from chalicelib.repos.db import Entity, failed_on, numbers, plain_map
+from chalicelib.repos.db import Entity, failed_on, numbers, plain_map, time_key
 
 PENDING, ACTIVE, CLOSED, ERASED = "pending_verification", "active", "closed", "erased"
 CLAIM_PENDING_SECONDS = 15 * 60  # an unfinished signup frees its address after this
@@ -83,8 +83,8 @@ class CodeSends(Entity, discriminator="code_sends"):
     sends = numbers(default=list)
 
 
-class LedgerEntry(Entity, discriminator="consent"):
-    """The consent ledger: every acceptance of a policy version and consent change."""
+class ConsentRecord(Entity, discriminator="consent"):
+    """One record of the consent ledger: an acceptance of a policy version or a consent change."""
 
     user_id = UnicodeAttribute()
     subject = UnicodeAttribute()  # policy | marketing | analytics | ...
@@ -309,18 +309,41 @@ def count_failed_attempt(otp: OtpItem, limit: int) -> int:
 
 # --- ledger and usage ----------------------------------------------------------------
 
-def ledger_entry(user_id: str, subject: str, decision: str, version: str | None = None, source: str | None = None) -> LedgerEntry:
+def consent_record(user_id: str, subject: str, decision: str, version: str | None = None, source: str | None = None) -> ConsentRecord:
     now = clock.now_ts()
-    return LedgerEntry(
-        pk=user_pk(user_id), sk=f"CONSENT#{now:017.6f}#{uuid.uuid4().hex[:8]}",
+    return ConsentRecord(
+        pk=user_pk(user_id), sk=f"CONSENT#{time_key(now)}#{uuid.uuid4().hex[:8]}",
         user_id=user_id, subject=subject, decision=decision, version=version, source=source, at=now,
     )
 
 
-def consent_history(user_id: str, limit: int, start: dict | None) -> tuple[list[LedgerEntry], dict | None]:
-    result = LedgerEntry.query(user_pk(user_id), LedgerEntry.sk.startswith("CONSENT#"), scan_index_forward=False, limit=limit,
+def consent_history(user_id: str, limit: int, start: dict | None) -> tuple[list[ConsentRecord], dict | None]:
+    result = ConsentRecord.query(user_pk(user_id), ConsentRecord.sk.startswith("CONSENT#"), scan_index_forward=False, limit=limit,
                                page_size=limit, last_evaluated_key=start)
     return list(result), result.last_evaluated_key
+
+
+def set_anonymous(user: UserItem, enabled: bool, now: float, pseudonym: str | None = None) -> None:
+    """Anonymous mode on or off; `pseudonym`, the first time it is turned on."""
+    actions: list[Action] = [UserItem.anonymous.set(enabled), UserItem.updated_at.set(now)]
+    if pseudonym:
+        actions.append(UserItem.pseudonym.set(pseudonym))
+    user.update(actions=actions)
+
+
+def record_policy_decision(user: UserItem, was: str, accepted: str, record: ConsentRecord) -> None:
+    """The user's accepted policy version set to `accepted` (only while it is still `was`)
+    and the decision's record, in one transaction; `db.Conflict` when another decision
+    was recorded meanwhile."""
+    from chalicelib.repos import db
+
+    try:
+        with db.transaction() as tx:
+            tx.update(user, actions=[UserItem.policy_version.set(accepted), UserItem.updated_at.set(clock.now_ts())],
+                      condition=UserItem.policy_version == was)
+            tx.save(record)
+    except TransactWriteError:
+        raise db.Conflict() from None
 
 
 MARKETING_ON = "CONSENT#marketing#on"
@@ -332,8 +355,8 @@ def marketing_index(on: bool, user_id: str) -> dict[str, str | None]:
     return {"gsi2pk": MARKETING_ON, "gsi2sk": user_id} if on else {"gsi2pk": None, "gsi2sk": None}
 
 
-def ledger(user_id: str) -> list[LedgerEntry]:
-    return list(LedgerEntry.query(user_pk(user_id), LedgerEntry.sk.startswith("CONSENT#")))
+def consent_records(user_id: str) -> list[ConsentRecord]:
+    return list(ConsentRecord.query(user_pk(user_id), ConsentRecord.sk.startswith("CONSENT#")))
 
 
 USAGE_SHARDS = 4  # spreads the usage index's writes (one per sign-in) over partitions
@@ -343,11 +366,11 @@ def sign_in(user_id: str, ip_enc: str | None, user_agent_enc: str | None, keep_d
     """Usage data, on the sparse gsi2 `USAGE#<shard>` by time, which the `purge_usage_data`
     job Queries for what is past the profile's period; TTL is the backstop."""
     now = clock.now_ts()
-    sk = f"SIGNIN#{now:017.6f}#{uuid.uuid4().hex[:8]}"
+    sk = f"SIGNIN#{time_key(now)}#{uuid.uuid4().hex[:8]}"
     return SignIn(
         pk=user_pk(user_id), sk=sk, user_id=user_id, at=now,
         ip_enc=ip_enc, user_agent_enc=user_agent_enc, expires_at=int(now + keep_days * 86400),
-        gsi2pk=f"USAGE#{zlib.crc32(user_id.encode()) % USAGE_SHARDS}", gsi2sk=f"{now:017.6f}#{user_id}#{sk[-8:]}",
+        gsi2pk=f"USAGE#{zlib.crc32(user_id.encode()) % USAGE_SHARDS}", gsi2sk=f"{time_key(now)}#{user_id}#{sk[-8:]}",
     )
 
 
@@ -355,7 +378,7 @@ def usage_before(moment: float, limit: int = 100) -> list[SignIn]:
     """Sign-in records older than `moment`, oldest first, from every shard (Queries)."""
     found: list[SignIn] = []
     for shard in range(USAGE_SHARDS):
-        found += SignIn.gsi2.query(f"USAGE#{shard}", SignIn.gsi2sk < f"{moment:017.6f}", limit=limit, page_size=limit)
+        found += SignIn.gsi2.query(f"USAGE#{shard}", SignIn.gsi2sk < f"{time_key(moment)}", limit=limit, page_size=limit)
     return found
 
 

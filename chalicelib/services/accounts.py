@@ -26,7 +26,7 @@ from chalicelib.repos import users as repo
 from chalicelib.repos.db import Entity
 from chalicelib.security import crypto, vault
 from chalicelib.security.tokens import InvalidToken, verify
-from chalicelib.services import policies
+from chalicelib.services import policy_decisions, policy_versions
 from chalicelib.services.caller import Caller
 
 ROLES = ("freelancer", "employer")
@@ -90,7 +90,7 @@ def refuse_contact_details_in_name(full_name: str | None) -> None:
 def signup(data: Any) -> dict[str, Any]:
     refuse_contact_details_in_name(data.full_name)
     profile = privacy.active()
-    current_policy = policies.current_version()
+    current_policy = policy_versions.current_version()
     if data.accepted_policy_version != current_policy:
         raise errors.policy_version_mismatch(current_policy)
     if data.date_of_birth > clock.now().date():
@@ -158,8 +158,8 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
     )
     items: list[Any] = [
         user,
-        repo.ledger_entry(user_id, "policy", "accept", data.accepted_policy_version, "signup"),
-        *(repo.ledger_entry(user_id, purpose, "on" if on else "off", data.accepted_policy_version, "signup")
+        repo.consent_record(user_id, "policy", "accept", data.accepted_policy_version, "signup"),
+        *(repo.consent_record(user_id, purpose, "on" if on else "off", data.accepted_policy_version, "signup")
           for purpose, on in consents.items()),
     ]
     if profile.phone_otp_required:
@@ -223,7 +223,7 @@ def verify_phone(email: str, code: str) -> None:
     if repo.phone_verified_elsewhere(otp.phone_hash, user_id):
         raise errors.phone_in_use()
     actions = [repo.UserItem.phone_verified.set(True), repo.UserItem.updated_at.set(clock.now_ts())]
-    if user.status == repo.PENDING:  # a member from now: told of upcoming policy versions (`policies.tell_newcomers`)
+    if user.status == repo.PENDING:  # a member from now: told of upcoming policy versions (`policy_notices.tell_newcomers`)
         actions += [repo.UserItem.status.set(repo.ACTIVE), repo.UserItem.member_since.set(clock.now_ts())]
     with db.transaction() as tx:
         tx.update(user, actions=actions, condition=repo.UserItem.phone_hash == otp.phone_hash)
@@ -315,7 +315,7 @@ def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[s
     if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
         raise errors.Unauthorized("The token is not valid; sign in again")
     role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
-    policies.continued_use(user)
+    policy_decisions.continued_use(user)
     return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user), items
 
 
@@ -348,12 +348,12 @@ def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, 
     """The caller's account and the route's items; in a container that has not cached the
     policy index yet, that too: one DynamoDB read either way."""
     keys = [(repo.user_pk(user_id), "ACCOUNT"), *extra]
-    if policies.cached_index() is None:
+    if policy_versions.cached_index() is None:
         keys.append(policy_repo.INDEX_KEY)
     items = fetch(keys)
     index = items.get(policy_repo.INDEX_KEY)
     if isinstance(index, policy_repo.PolicyIndex):
-        policies.remember_index(index)
+        policy_versions.remember_index(index)
     return items
 
 
@@ -380,7 +380,7 @@ def me(user: repo.UserItem) -> dict[str, Any]:
         "identity": {"status": user.identity_status},
         "policy": {
             "accepted_version": user.policy_version or None,
-            "restricted": policies.restricted(user),
+            "restricted": policy_versions.restricted(user),
         },
     }
 

@@ -41,7 +41,7 @@ class HandOffFailed(RuntimeError):
 
 def concerns() -> dict[str, Select]:
     """Each concern's selection, by the name `STREAM_CONCERNS` gives its queue under."""
-    from chalicelib.services import erasure, exports, fanout, money, notices, notifications, policies
+    from chalicelib.services import erasure, exports, fanout, money, notices, notifications, policy_notices
 
     return {
         "notifications": notifications.select,
@@ -50,7 +50,7 @@ def concerns() -> dict[str, Select]:
         "erasure": erasure.select,
         "exports": exports.select,
         "fanout": fanout.select,
-        "policies": policies.select,
+        "policies": policy_notices.select,
     }
 
 

@@ -13,7 +13,7 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import consent as rules
 from chalicelib.repos import cursors, db
 from chalicelib.repos import users as repo
-from chalicelib.services import policies
+from chalicelib.services import policy_versions
 
 
 def state(user: repo.UserItem) -> dict[str, Any]:
@@ -26,7 +26,7 @@ def update(user: repo.UserItem, wanted: dict[str, bool | None], source: str) -> 
     changed = rules.changes(state(user), wanted)
     if not changed:
         return state(user)
-    now, version = clock.now_ts(), policies.current_version()
+    now, version = clock.now_ts(), policy_versions.current_version()
     actions = [getattr(repo.UserItem, p).set(on) for p, on in changed.items()]
     actions.append(repo.UserItem.consents_updated_at.set(now))
     if "marketing" in changed:
@@ -35,7 +35,7 @@ def update(user: repo.UserItem, wanted: dict[str, bool | None], source: str) -> 
     with db.transaction() as tx:
         tx.update(user, actions=actions, condition=repo.UserItem.pk.exists())
         for purpose, on in changed.items():
-            tx.save(repo.ledger_entry(user.user_id, purpose, "on" if on else "off", version, source))
+            tx.save(repo.consent_record(user.user_id, purpose, "on" if on else "off", version, source))
     for purpose, on in changed.items():
         setattr(user, purpose, on)
     user.consents_updated_at = now

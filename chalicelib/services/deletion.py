@@ -14,8 +14,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as market
@@ -23,7 +21,6 @@ from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import db, users
 from chalicelib.repos import deletion as repo
 from chalicelib.repos import ledger as ledger_repo
-from chalicelib.repos.users import user_pk
 from chalicelib.services.caller import Caller
 
 # Money blocks deletion under every profile that offers it: a wallet balance, a pending
@@ -57,15 +54,12 @@ def blockers(user_id: str, role: str, wanted: list[str]) -> list[dict[str, str]]
     `wanted`). Each is found by a Query of the user's own partition or contract index."""
     found: list[dict[str, str]] = []
     if "pending_payout" in wanted:
-        pending = ledger_repo.Payout.query(user_pk(user_id), ledger_repo.Payout.sk.startswith("PAYOUT#"),
-                                           filter_condition=ledger_repo.Payout.status == "pending")
-        found += [{"type": "pending_payout", "id": p.payout_id} for p in pending]
+        found += [{"type": "pending_payout", "id": p.payout_id} for p in repo.pending_payouts(user_id)]
     if "wallet_balance" in wanted:
         found += [{"type": "wallet_balance", "id": a.currency} for a in ledger_repo.user_accounts(user_id)
                   if a.account == "wallet" and int(a.balance) > 0]
     if {"open_dispute", "active_contract", "funded_contract"} & set(wanted):
-        index = contract_repo.Contract.gsi1 if role == "employer" else contract_repo.Contract.gsi2
-        for contract in index.query(f"CONTRACTS#{user_id}"):
+        for contract in contract_repo.of_party(user_id, role):
             funded = contract.escrow_status != "unfunded"
             if contract.status == market.DISPUTED and "open_dispute" in wanted:
                 found.append({"type": "open_dispute", "id": contract.contract_id})
@@ -117,18 +111,10 @@ def _schedule(user_id: str, account: users.UserItem, token: str, hashed: str, pr
     now = clock.now_ts()
     erase_after = now + profile.erasure_grace_days * 86400
     outcome = "archive" if profile.after_erasure == "archive" else "erase"
-    scheduled = repo.DeletionRequest(
-        *repo.request_key(user_id), user_id=user_id, status="scheduled", requested_at=now, erase_after=erase_after,
-        token_hash=hashed, outcome=outcome, expires_at=int(erase_after), **repo.scheduled_index(erase_after, user_id),
-    )
-    receipt = repo.DeletionReceipt(*repo.receipt_key(hashed), status="scheduled", requested_at=now, erase_after=erase_after)
     try:
-        with db.transaction() as tx:
-            tx.save(scheduled, condition=repo.DeletionRequest.pk.does_not_exist())
-            tx.save(receipt, condition=repo.DeletionReceipt.pk.does_not_exist())
-            users.schedule_deletion(tx, account, hashed)
-    except TransactWriteError as exc:
-        if db.failed_on(exc, *users.account_key(user_id)) and not db.failed_on(exc, *repo.request_key(user_id)):
+        repo.schedule(account, hashed, now, erase_after, outcome)
+    except db.Conflict as exc:
+        if exc.on == repo.ACCOUNT_CHANGED:
             return None  # a deletion flagged meanwhile is seen on the next read; a contract entered, by the blockers
         raise already_scheduled() from None
     metrics.add_metric(name="DeletionsScheduled", unit="Count", value=1)
@@ -146,14 +132,8 @@ def cancel(caller: Caller, items: dict) -> dict[str, Any]:
     if not token_hash:
         raise errors.NotFound("No deletion is scheduled")
     try:
-        with db.transaction() as tx:
-            tx.update(repo.DeletionReceipt(*repo.receipt_key(token_hash)),
-                      actions=[repo.DeletionReceipt.status.set("cancelled"), repo.DeletionReceipt.completed_at.set(clock.now_ts())],
-                      condition=repo.DeletionReceipt.status == "scheduled")
-            users.unschedule_deletion(tx, caller.user_id, token_hash)
-            if isinstance(scheduled, repo.DeletionRequest):
-                tx.delete(scheduled, condition=repo.DeletionRequest.status == "scheduled")
-    except TransactWriteError:
+        repo.cancel(caller.user_id, token_hash, scheduled if isinstance(scheduled, repo.DeletionRequest) else None, clock.now_ts())
+    except db.Conflict:
         raise errors.Conflict("The deletion is no longer scheduled (its erasure has begun); it cannot be cancelled") from None
     logger.info("deletion cancelled", extra={"user_id": caller.user_id})
     return {"status": "cancelled"}

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.repos import audit, cursors, db, ids
-from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import disclosures as repo
 from chalicelib.repos import notifications as notification_repo
-from chalicelib.repos import users as users_repo
 from chalicelib.security import vault
 from chalicelib.services.accounts import live_account
 from chalicelib.services.caller import Caller
@@ -36,17 +32,16 @@ def record_disclosure(admin_id: str, data: dict[str, Any]) -> dict[str, Any]:
     told = bool(data["notify_user"])
     item = repo.disclosure(uid, disclosure_id, now, recipient=data["recipient"], purpose=data["purpose"], legal_basis=data["legal_basis"],
                            data_categories=list(data["data_categories"]), told=told, recorded_by=admin_id)
-    with db.transaction() as tx:
-        tx.save(item)
-        tx.save(audit.build(admin_id, "disclosure.recorded", uid, {"disclosure_id": disclosure_id, "told": told}))
-        if told:
-            email = vault.readable(uid, "email", account.email_enc)
-            if email:
-                body = (f"We disclosed data about you to {data['recipient']} for this purpose: {data['purpose']} "
-                        f"(legal basis: {data['legal_basis']}). Categories: {', '.join(data['data_categories'])}. "
-                        "You can see every disclosure you may be told about in your account (GET /me/disclosures).")
-                tx.save(notification_repo.new("email", email, "A disclosure of your data", body, user_id=uid, purpose="disclosure",
-                                              notification_id=f"disclosure-{disclosure_id}"))
+    together: list[Any] = [item, audit.build(admin_id, "disclosure.recorded", uid, {"disclosure_id": disclosure_id, "told": told})]
+    if told:
+        email = vault.readable(uid, "email", account.email_enc)
+        if email:
+            body = (f"We disclosed data about you to {data['recipient']} for this purpose: {data['purpose']} "
+                    f"(legal basis: {data['legal_basis']}). Categories: {', '.join(data['data_categories'])}. "
+                    "You can see every disclosure you may be told about in your account (GET /me/disclosures).")
+            together.append(notification_repo.new("email", email, "A disclosure of your data", body, user_id=uid, purpose="disclosure",
+                                                  notification_id=f"disclosure-{disclosure_id}"))
+    db.save_together(together)
     metrics.add_metric(name="DisclosuresRecorded", unit="Count", value=1)
     logger.info("disclosure recorded", extra={"disclosure_id": disclosure_id, "told": told})
     return {"disclosure_id": disclosure_id, "told": told}
@@ -62,12 +57,7 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
 def place_hold(admin_id: str, user_id: str, reason: str) -> dict[str, Any]:
     live_account(user_id)
     hold_id, now = ids.new_id(), clock.now_ts()
-    hold = deletion_repo.LegalHold(users_repo.user_pk(user_id), f"LEGAL_HOLD#{hold_id}", hold_id=hold_id, user_id=user_id,
-                                   reason=reason, placed_by=admin_id, placed_at=now)
-    with db.transaction() as tx:
-        tx.save(hold)
-        tx.save(repo.hold_pointer(hold_id, user_id))
-        tx.save(audit.build(admin_id, "legal_hold.placed", user_id, {"hold_id": hold_id}))
+    repo.place_hold(hold_id, user_id, reason, admin_id, now, audit.build(admin_id, "legal_hold.placed", user_id, {"hold_id": hold_id}))
     return {"hold_id": hold_id}
 
 
@@ -76,11 +66,8 @@ def lift_hold(admin_id: str, hold_id: str) -> dict[str, Any]:
     if pointer is None:
         raise errors.NotFound("No such legal hold")
     try:
-        with db.transaction() as tx:
-            tx.delete(deletion_repo.LegalHold(users_repo.user_pk(pointer.user_id), f"LEGAL_HOLD#{hold_id}"))
-            tx.delete(pointer, condition=repo.HoldPointer.pk.exists())
-            tx.save(audit.build(admin_id, "legal_hold.lifted", pointer.user_id, {"hold_id": hold_id}))
-    except TransactWriteError:
+        repo.lift_hold(pointer, audit.build(admin_id, "legal_hold.lifted", pointer.user_id, {"hold_id": hold_id}))
+    except db.Conflict:
         raise errors.NotFound("No such legal hold") from None
     return {"hold_id": hold_id, "status": "lifted"}
 
@@ -93,9 +80,8 @@ def report_phishing(caller: Caller | None, source: str | None, data: dict[str, A
     if not repo.take("phishing", vault.lookup_hash("rate-source", source or "unknown"), window, PHISHING_PER_HOUR, int((window + 2) * 3600)):
         raise errors.TooManyRequests(f"At most {PHISHING_PER_HOUR} reports an hour from one place; thank you, try again later")
     report_id = ids.new_id()
-    repo.PhishingReport(f"PHISHING#{clock.iso(now)[:7]}", f"{now:017.6f}#{report_id}", report_id=report_id,
-                        reported_sender=data["reported_sender"], channel=data["channel"], content=data["content"],
-                        received_at=data["received_at"], reporter_id=caller.user_id if caller else None, at=now).save()
+    repo.phishing_report(report_id, now, reported_sender=data["reported_sender"], channel=data["channel"], content=data["content"],
+                         received_at=data["received_at"], reporter_id=caller.user_id if caller else None).save()
     metrics.add_metric(name="PhishingReports", unit="Count", value=1)
     logger.info("phishing report stored", extra={"report_id": report_id, "channel": data["channel"]})
     return {"report_id": report_id}

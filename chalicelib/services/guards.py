@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.core import errors, privacy
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import identity
-from chalicelib.services import policies
+from chalicelib.services import policy_versions
 from chalicelib.services.caller import Caller
 
 
@@ -23,8 +23,8 @@ def member(caller: Caller, doing: str) -> None:
 def policy_accepted(caller: Caller) -> None:
     """Where the profile wants explicit acceptance, a user who has not accepted the
     version in effect may read, correct and delete, but not create (API.md)."""
-    if policies.restricted(caller.user):
-        raise errors.policy_not_accepted(policies.current_version())
+    if policy_versions.restricted(caller.user):
+        raise errors.policy_not_accepted(policy_versions.current_version())
 
 
 def registered(caller: Caller) -> bool:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.adapters import storage
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger
@@ -33,13 +31,7 @@ def start(user: users.UserItem, id_type: str, id_number: str) -> dict[str, Any]:
     if current is not None:
         _delete_documents(user.user_id, current.upload_id)  # a new attempt supersedes the old uploads
     upload_id = uuid.uuid4().hex
-    item = repo.IdentityItem(
-        pk=users.user_pk(user.user_id), sk="IDENTITY", user_id=user.user_id, status=repo.PENDING_UPLOAD, id_type=id_type,
-        id_number_enc=vault.seal(user.user_id, "id_number", id_number), upload_id=upload_id,
-    )
-    with db.transaction() as tx:
-        tx.save(item)
-        tx.update(user, actions=[users.UserItem.identity_status.set(repo.PENDING_UPLOAD)])
+    repo.start(user, id_type, vault.seal(user.user_id, "id_number", id_number), upload_id)
     uploads = {
         which: storage.presigned_post(
             DOCUMENTS_BUCKET.name, repo.object_key(user.user_id, upload_id, which), "image/", rules.MAX_BYTES, rules.UPLOAD_SECONDS,
@@ -66,18 +58,9 @@ def submit(user: users.UserItem) -> dict[str, str]:
         raise errors.Conflict("Start identity verification first (POST /me/identity)")
     for which in repo.UPLOADS:
         _check_upload(repo.object_key(user.user_id, item.upload_id, which), which)
-    now = clock.now_ts()
-    gsi2pk, gsi2sk = repo.queue_keys(repo.SUBMITTED, now, user.user_id)
     try:
-        with db.transaction() as tx:
-            tx.update(
-                item,
-                actions=[repo.IdentityItem.status.set(repo.SUBMITTED), repo.IdentityItem.submitted_at.set(now),
-                         repo.IdentityItem.gsi2pk.set(gsi2pk), repo.IdentityItem.gsi2sk.set(gsi2sk)],
-                condition=(repo.IdentityItem.status == repo.PENDING_UPLOAD) & (repo.IdentityItem.upload_id == item.upload_id),
-            )
-            tx.update(user, actions=[users.UserItem.identity_status.set(repo.SUBMITTED)])
-    except TransactWriteError:
+        repo.submit(item, user, clock.now_ts())
+    except db.Conflict:
         raise errors.Conflict("The verification changed meanwhile; reload and try again") from None
     return {"status": repo.SUBMITTED}
 
@@ -112,11 +95,11 @@ def documents(admin_id: str, user_id: str) -> dict[str, Any]:
         raise errors.NotFound("No submitted identity documents for this user")
     if item.documents_purged_at:
         raise errors.NotFound("This user's identity documents were deleted when their keep period ended")
-    urls = {}
-    with db.transaction() as tx:
-        for which in repo.UPLOADS:
-            urls[which] = storage.presigned_get(DOCUMENTS_BUCKET.name, repo.object_key(user_id, item.upload_id, which), rules.VIEW_SECONDS)
-            tx.save(audit.build(admin_id, "identity.document_viewed", user_id, {"document": which}))
+    urls, viewed = {}, []
+    for which in repo.UPLOADS:
+        urls[which] = storage.presigned_get(DOCUMENTS_BUCKET.name, repo.object_key(user_id, item.upload_id, which), rules.VIEW_SECONDS)
+        viewed.append(audit.build(admin_id, "identity.document_viewed", user_id, {"document": which}))
+    db.save_together(viewed)
     return {"documents": urls, "expires_in": rules.VIEW_SECONDS}
 
 
@@ -129,23 +112,10 @@ def decide(admin_id: str, user_id: str, decision: str, reason: str | None) -> di
     now = clock.now_ts()
     status = repo.APPROVED if decision == "approve" else repo.REJECTED
     keep = privacy.active().identity_documents_keep_days
-    gsi2pk, gsi2sk = repo.queue_keys(status, now, user_id)
-    actions = [
-        repo.IdentityItem.status.set(status), repo.IdentityItem.decided_at.set(now), repo.IdentityItem.decided_by.set(admin_id),
-        repo.IdentityItem.gsi2pk.set(gsi2pk), repo.IdentityItem.gsi2sk.set(gsi2sk),
-    ]
-    if reason:
-        actions.append(repo.IdentityItem.reason_enc.set(vault.seal(user_id, "identity.reason", reason)))
-    if keep is not None:
-        purge_pk, purge_sk = repo.purge_keys(now + keep * 86400, user_id)
-        actions += [repo.IdentityItem.documents_delete_after.set(now + keep * 86400),
-                    repo.IdentityItem.gsi1pk.set(purge_pk), repo.IdentityItem.gsi1sk.set(purge_sk)]
     try:
-        with db.transaction() as tx:
-            tx.update(item, actions=actions, condition=repo.IdentityItem.status == repo.SUBMITTED)
-            tx.update(users.UserItem(pk=users.user_pk(user_id), sk="ACCOUNT"), actions=[users.UserItem.identity_status.set(status)])
-            tx.save(audit.build(admin_id, f"identity.{status}", user_id))
-    except TransactWriteError:
+        repo.decide(item, status, admin_id, now, vault.seal(user_id, "identity.reason", reason) if reason else None,
+                    now + keep * 86400 if keep is not None else None, audit.build(admin_id, f"identity.{status}", user_id))
+    except db.Conflict:
         raise errors.Conflict("Another administrator decided meanwhile") from None
     logger.info("identity decided", extra={"user_id": user_id, "decision": status})
     return {"user_id": user_id, "status": status}
@@ -165,12 +135,8 @@ def purge_documents() -> dict[str, int]:
     for item in repo.purge_due(now):
         objects += _delete_documents(item.user_id, item.upload_id)
         try:
-            with db.transaction() as tx:
-                tx.update(item, actions=[repo.IdentityItem.documents_purged_at.set(now), repo.IdentityItem.gsi1pk.remove(),
-                                         repo.IdentityItem.gsi1sk.remove()],
-                          condition=repo.IdentityItem.upload_id == item.upload_id)
-                tx.save(audit.build("system", "identity.documents_purged", item.user_id, {"objects": len(repo.UPLOADS)}))
-        except TransactWriteError:
+            repo.documents_purged(item, now, audit.build("system", "identity.documents_purged", item.user_id, {"objects": len(repo.UPLOADS)}))
+        except db.Conflict:
             continue  # a new attempt replaced it meanwhile; its own decision schedules its own purge
         purged += 1
     logger.info("identity documents purged", extra={"verifications": purged, "object_versions": objects})

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.update import Action
-
 from chalicelib.core import clock, errors, privacy
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
@@ -123,11 +120,10 @@ def set_anonymity(caller: Caller, enabled: bool) -> dict[str, Any]:
     if not privacy.active().anonymity_allowed:
         raise errors.Forbidden("This platform does not offer anonymous mode", code="AnonymityNotOffered")
     user = caller.user
-    actions: list[Action] = [users.UserItem.anonymous.set(enabled), users.UserItem.updated_at.set(clock.now_ts())]
+    new_pseudonym = None
     if enabled and not user.pseudonym:
-        user.pseudonym = rules.new_pseudonym(user.role)
-        actions.append(users.UserItem.pseudonym.set(user.pseudonym))
-    user.update(actions=actions)
+        new_pseudonym = user.pseudonym = rules.new_pseudonym(user.role)
+    users.set_anonymous(user, enabled, clock.now_ts(), new_pseudonym)
     return {"anonymous": enabled, "display_name": user.pseudonym if enabled else vault.unseal(user.user_id, "full_name", user.full_name_enc),
             "warning": ANONYMITY_WARNING if enabled else None}
 
@@ -160,18 +156,15 @@ def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None
         raise errors.NotFound("No profile edit waits for review for this user")
     approved = decision == "approve"
     email = vault.readable(user_id, "email", account.email_enc)
+    together: list[Any] = [audit.build(admin_id, f"profile.{'approved' if approved else 'rejected'}", user_id, {"reason_given": bool(reason)})]
+    if email:
+        subject = "Your profile edit is published" if approved else "Your profile edit was not published"
+        body = ("Your edited profile is now visible." if approved else "Your edited profile was not published; the previous "
+                "version stays visible.") + (f"\n\nReviewer's note: {reason}" if reason else "")
+        together.append(notifications.new("email", email, subject, body, user_id=user_id, purpose="profile_review"))
     try:
-        with db.transaction() as tx:
-            tx.delete(draft, condition=repo.ProfileDraft.submitted_at == draft.submitted_at)
-            if approved:
-                tx.save(repo.published(user_id, draft.data_enc, draft.visibility.as_dict(), clock.now_ts()))
-            tx.save(audit.build(admin_id, f"profile.{'approved' if approved else 'rejected'}", user_id, {"reason_given": bool(reason)}))
-            if email:
-                subject = "Your profile edit is published" if approved else "Your profile edit was not published"
-                body = ("Your edited profile is now visible." if approved else "Your edited profile was not published; the previous "
-                        "version stays visible.") + (f"\n\nReviewer's note: {reason}" if reason else "")
-                tx.save(notifications.new("email", email, subject, body, user_id=user_id, purpose="profile_review"))
-    except TransactWriteError:
+        repo.decide_draft(draft, approved, clock.now_ts(), *together)
+    except db.Conflict:
         raise errors.Conflict("The edit changed or was decided meanwhile; reload the queue") from None
     return {"user_id": user_id, "status": repo.PUBLISHED if approved else "rejected"}
 
