@@ -172,6 +172,20 @@ def save_together(items: list[Any]) -> None:
             tx.save(item)
 
 
+def read_many(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    if len(keys) == 1:
+        try:
+            item = Entity.get(*keys[0])
+        except Entity.DoesNotExist:
+            return {}
+        return {(item.pk, item.sk): item}
+    return {(item.pk, item.sk): item for item in Entity.batch_get(keys)}
+
+
 class Conflict(Exception):
     """A conditional write refused: an item was not as the write required (or, for a
     transaction, another one touched its items meanwhile). `on` is the repository's name

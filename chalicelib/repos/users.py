@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -302,9 +303,120 @@ def code_send_raced(exc: Exception, user_id: str) -> bool:
 
 
 def count_failed_attempt(otp: OtpItem, limit: int) -> int:
-    """Atomically count one wrong try; returns the tries made so far."""
-    otp.update(actions=[OtpItem.attempts.add(1)], condition=OtpItem.attempts < limit)
+    """Atomically count one wrong try; returns the tries made so far. `db.Conflict` when
+    `limit` tries were made already."""
+    from chalicelib.repos import db
+
+    try:
+        otp.update(actions=[OtpItem.attempts.add(1)], condition=OtpItem.attempts < limit)
+    except UpdateError:
+        raise db.Conflict("otp") from None
     return int(otp.attempts)
+
+
+@dataclass(frozen=True)
+class CodeSend:
+    """One more code sent to an account: its recent sends as `read` saw them, and `sends`
+    with this one, kept `keep_seconds` after the last (see `record_code_send`)."""
+
+    read: CodeSends | None
+    sends: list[float]
+    keep_seconds: int
+
+
+CODE_SENDS = "code_sends"  # the `db.Conflict` of a code sent meanwhile by another request (`code_send_raced`)
+ACCOUNT = "account"
+
+
+def _sending(tx: TransactWrite, user_id: str, send: CodeSend | None) -> None:
+    if send is not None:
+        record_code_send(tx, user_id, send.read, send.sends, send.keep_seconds)
+
+
+def create_account(user_id: str, key_item: Any, items: list[Entity], email_hash: str, claim_id: str, send: CodeSend | None) -> None:
+    """A new account in one transaction: its wrapped data key and `items` (the account,
+    its consent records, a code and its SMS), none of them there before, the code's send
+    counted and the address's claim taken (the account unverified while a code is sent)."""
+    from chalicelib.repos import db
+
+    with db.transaction() as tx:
+        tx.save(key_item, condition=type(key_item).pk.does_not_exist())
+        for item in items:
+            tx.save(item, condition=type(item).pk.does_not_exist())
+        _sending(tx, user_id, send)
+        finish_claim(tx, email_hash, claim_id, user_id, unverified=send is not None)
+
+
+def create_admin_account(key_item: Any, user: UserItem, email_hash: str, claim_id: str) -> None:
+    """The operator's admin account, its wrapped data key and its address, in one transaction."""
+    from chalicelib.repos import db
+
+    with db.transaction() as tx:
+        tx.save(key_item)
+        tx.save(user, condition=UserItem.pk.does_not_exist())
+        finish_claim(tx, email_hash, claim_id, user.user_id)
+
+
+def phone_verified(user: UserItem, otp: OtpItem, now: float) -> None:
+    """The phone verified with `otp` (the number and the code still the ones read); a
+    pending account becomes active, a member from now, and no longer an abandoned signup."""
+    from chalicelib.repos import db
+
+    actions: list[Action] = [UserItem.phone_verified.set(True), UserItem.updated_at.set(now)]
+    if user.status == PENDING:
+        actions += [UserItem.status.set(ACTIVE), UserItem.member_since.set(now)]
+    with db.transaction() as tx:
+        tx.update(user, actions=actions, condition=UserItem.phone_hash == otp.phone_hash)
+        tx.delete(otp, condition=OtpItem.code_hash == otp.code_hash)
+        if user.status == PENDING:
+            verified(tx, user.email_hash)
+
+
+def send_code(user_id: str, items: list[Entity], send: CodeSend) -> None:
+    """A new code and its SMS (replacing the old code and its tries), its send counted, in
+    one transaction; `db.Conflict(CODE_SENDS)` when another code was sent meanwhile."""
+    from chalicelib.repos import db
+
+    try:
+        with db.transaction() as tx:
+            for item in items:
+                tx.save(item)
+            _sending(tx, user_id, send)
+    except TransactWriteError as exc:
+        if code_send_raced(exc, user_id):
+            raise db.Conflict(CODE_SENDS) from None
+        raise
+
+
+def correct(user: UserItem, fields: dict[str, Any], now: float, extra: list[Entity], send: CodeSend | None) -> None:
+    """The account's own data corrected (`fields`: attribute -> value, None removes it; a
+    new phone hash is indexed again), while it is active or pending, with `extra` (a new
+    code and its SMS) and the code's send counted, in one transaction; the item read is
+    changed to match. `db.Conflict(CODE_SENDS)` when another code was sent meanwhile,
+    `db.Conflict(ACCOUNT)` when the account changed or is closed."""
+    from chalicelib.repos import db
+
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if "phone_hash" in fields:
+        index_phone(user)
+        fields = {**fields, "gsi1pk": user.gsi1pk, "gsi1sk": user.gsi1sk}
+    actions = [UserItem.updated_at.set(now), *(db.set_or_remove(getattr(UserItem, name), value) for name, value in fields.items())]
+    try:
+        with db.transaction() as tx:
+            tx.update(user, actions=actions, condition=UserItem.status.is_in(ACTIVE, PENDING))
+            for item in extra:
+                tx.save(item)
+            _sending(tx, user.user_id, send)
+    except TransactWriteError as exc:
+        if code_send_raced(exc, user.user_id):
+            raise db.Conflict(CODE_SENDS) from None
+        raise db.Conflict(ACCOUNT) from None
+
+
+def remember_revoked(user: UserItem, revoked: dict[str, Any]) -> None:
+    """The account's revoked tokens (id -> expiry) are now `revoked`."""
+    user.update(actions=[UserItem.revoked.set(revoked)])
 
 
 # --- ledger and usage ----------------------------------------------------------------

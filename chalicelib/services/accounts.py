@@ -13,8 +13,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-
 from chalicelib.adapters import cognito
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger
@@ -62,16 +60,16 @@ def _may_send_code(user_id: str) -> repo.CodeSends | None:
     return read
 
 
-def _count_send(tx: db.Transaction, user_id: str, read: repo.CodeSends | None) -> None:
+def _count_send(read: repo.CodeSends | None) -> repo.CodeSend:
+    """One more code sent, for the repository to count in the transaction that sends it."""
     now = clock.now_ts()
-    sends = rules.recent_sends(list(read.sends) if read else [], now) + [now]
-    repo.record_code_send(tx, user_id, read, sends, rules.RESEND_WINDOW_SECONDS)
+    return repo.CodeSend(read, rules.recent_sends(list(read.sends) if read else [], now) + [now], rules.RESEND_WINDOW_SECONDS)
 
 
-def _raced_send(exc: Exception, user_id: str) -> None:
+def _raced_send(exc: db.Conflict) -> None:
     """A code sent to the account by another request meanwhile (the count it read changed)
     is `429`, as if it had come first."""
-    if repo.code_send_raced(exc, user_id):
+    if exc.on == repo.CODE_SENDS:
         raise errors.TooManyRequests(
             f"Wait {rules.RESEND_MIN_SECONDS} seconds before asking for another code", retry_after=rules.RESEND_MIN_SECONDS,
         ) from None
@@ -164,13 +162,8 @@ def _write_new_account(user_id: str, email: str, e_hash: str, claim: str, data: 
     ]
     if profile.phone_otp_required:
         items += _otp_items(user_id, data.phone)
-    with db.transaction() as tx:
-        tx.save(key_item, condition=type(key_item).pk.does_not_exist())
-        for item in items:
-            tx.save(item, condition=type(item).pk.does_not_exist())
-        if profile.phone_otp_required:
-            _count_send(tx, user_id, None)  # the signup's code is the first the limit counts
-        repo.finish_claim(tx, e_hash, claim, user_id, unverified=profile.phone_otp_required)
+    # the signup's code is the first the limit counts
+    repo.create_account(user_id, key_item, items, e_hash, claim, _count_send(None) if profile.phone_otp_required else None)
 
 
 def create_admin(email: str, password: str) -> str:
@@ -193,10 +186,7 @@ def create_admin(email: str, password: str) -> str:
         user_id, role="admin", status=repo.ACTIVE, email_enc=vault.seal(user_id, "email", email), email_hash=e_hash,
         full_name_enc=vault.seal(user_id, "full_name", "Administrator"), phone_verified=True, policy_version="",
     )
-    with db.transaction() as tx:
-        tx.save(key_item)
-        tx.save(user, condition=repo.UserItem.pk.does_not_exist())
-        repo.finish_claim(tx, e_hash, claim, user_id)
+    repo.create_admin_account(key_item, user, e_hash, claim)
     return user_id
 
 
@@ -213,7 +203,7 @@ def verify_phone(email: str, code: str) -> None:
     if not crypto.same(vault.lookup_hash(f"otp:{user_id}", code), otp.code_hash):
         try:
             tries = repo.count_failed_attempt(otp, rules.OTP_MAX_ATTEMPTS)
-        except UpdateError:
+        except db.Conflict:
             raise errors.TooManyRequests("Too many wrong codes; ask for a new one") from None
         if tries >= rules.OTP_MAX_ATTEMPTS:
             raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
@@ -222,14 +212,8 @@ def verify_phone(email: str, code: str) -> None:
         )
     if repo.phone_verified_elsewhere(otp.phone_hash, user_id):
         raise errors.phone_in_use()
-    actions = [repo.UserItem.phone_verified.set(True), repo.UserItem.updated_at.set(clock.now_ts())]
-    if user.status == repo.PENDING:  # a member from now: told of upcoming policy versions (`policy_notices.tell_newcomers`)
-        actions += [repo.UserItem.status.set(repo.ACTIVE), repo.UserItem.member_since.set(clock.now_ts())]
-    with db.transaction() as tx:
-        tx.update(user, actions=actions, condition=repo.UserItem.phone_hash == otp.phone_hash)
-        tx.delete(otp, condition=repo.OtpItem.code_hash == otp.code_hash)
-        if user.status == repo.PENDING:
-            repo.verified(tx, user.email_hash)
+    # a pending account is a member from now: told of upcoming policy versions (`policy_notices.tell_newcomers`)
+    repo.phone_verified(user, otp, clock.now_ts())
     logger.info("phone verified", extra={"user_id": user_id})
 
 
@@ -241,12 +225,9 @@ def resend_code(email: str) -> None:
     sends = _may_send_code(user_id)
     phone = vault.unseal(user_id, "phone", user.phone_enc)
     try:
-        with db.transaction() as tx:
-            for item in _otp_items(user_id, phone):
-                tx.save(item)  # the new code replaces the old one and its tries
-            _count_send(tx, user_id, sends)
-    except TransactWriteError as exc:
-        _raced_send(exc, user_id)
+        repo.send_code(user_id, _otp_items(user_id, phone), _count_send(sends))  # the new code replaces the old one and its tries
+    except db.Conflict as exc:
+        _raced_send(exc)
         raise
 
 
@@ -296,7 +277,7 @@ def logout(caller: Caller) -> None:
     now = clock.now_ts()
     remembered = rules.prune_revoked(dict(caller.user.revoked or {}), now)
     remembered[caller.claims.jti] = caller.claims.exp
-    caller.user.update(actions=[repo.UserItem.revoked.set(remembered)])
+    repo.remember_revoked(caller.user, remembered)
     cognito.sign_out(caller.token)
 
 
@@ -321,27 +302,15 @@ def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[s
 
 def live_account(user_id: str) -> repo.UserItem:
     """The account of `user_id`, or `404` if there is none or it was erased."""
-    try:
-        account = repo.UserItem.get(repo.user_pk(user_id), "ACCOUNT")
-    except repo.UserItem.DoesNotExist:
-        raise errors.NotFound("No such user") from None
-    if account.status == repo.ERASED:
+    account = repo.get(user_id)
+    if account is None or account.status == repo.ERASED:
         raise errors.NotFound("No such user")
     return account
 
 
 def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
-        return {}
-    if len(keys) == 1:
-        try:
-            item = Entity.get(*keys[0])
-        except Entity.DoesNotExist:
-            return {}
-        return {(item.pk, item.sk): item}
-    return {(item.pk, item.sk): item for item in Entity.batch_get(keys)}
+    return db.read_many(keys)
 
 
 def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -395,35 +364,21 @@ def update_me(user: repo.UserItem, changes: dict[str, Any]) -> dict[str, Any]:
     sends_code = phone_changes and privacy.active().phone_otp_required
     refuse_contact_details_in_name(changes.get("full_name"))
     sends = _may_send_code(uid) if sends_code else None  # over the limit: 429, and nothing changes
-    actions = [repo.UserItem.updated_at.set(clock.now_ts())]
+    fields: dict[str, Any] = {}
     extra: list[Entity] = []
     for field in ("full_name", "address"):
         if field in changes:
-            value = changes[field]
-            setattr(user, f"{field}_enc", vault.seal(uid, field, value))
-            attribute = getattr(repo.UserItem, f"{field}_enc")
-            actions.append(attribute.set(getattr(user, f"{field}_enc")) if value is not None else attribute.remove())
+            fields[f"{field}_enc"] = vault.seal(uid, field, changes[field])
     for field in ("timezone", "language"):
         if field in changes:
-            setattr(user, field, changes[field])
-            actions.append(getattr(repo.UserItem, field).set(changes[field]))
+            fields[field] = changes[field]
     if phone_changes:
-        user.phone_enc, user.phone_hash, user.phone_verified = vault.seal(uid, "phone", new_phone), phone_hash(new_phone), False
-        repo.index_phone(user)
-        actions += [
-            repo.UserItem.phone_enc.set(user.phone_enc), repo.UserItem.phone_hash.set(user.phone_hash),
-            repo.UserItem.phone_verified.set(False), repo.UserItem.gsi1pk.set(user.gsi1pk), repo.UserItem.gsi1sk.set(user.gsi1sk),
-        ]
+        fields.update(phone_enc=vault.seal(uid, "phone", new_phone), phone_hash=phone_hash(new_phone), phone_verified=False)
         if sends_code:
             extra = _otp_items(uid, new_phone)
     try:
-        with db.transaction() as tx:
-            tx.update(user, actions=actions, condition=repo.UserItem.status.is_in(repo.ACTIVE, repo.PENDING))
-            for item in extra:
-                tx.save(item)
-            if sends_code:
-                _count_send(tx, uid, sends)
-    except TransactWriteError as exc:
-        _raced_send(exc, uid)
+        repo.correct(user, fields, clock.now_ts(), extra, _count_send(sends) if sends_code else None)
+    except db.Conflict as exc:
+        _raced_send(exc)
         raise errors.Conflict("The account changed or is closed; reload and try again") from None
     return me(user)

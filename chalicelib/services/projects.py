@@ -19,9 +19,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.expressions.update import Action
-
 from chalicelib.adapters import storage
 from chalicelib.core import clock, errors
 from chalicelib.core.observability import logger, metrics
@@ -29,7 +26,7 @@ from chalicelib.core.resources import FILES_BUCKET
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import contracts as contract_repo
-from chalicelib.repos import cursors, db, ids, users
+from chalicelib.repos import cursors, db, ids
 from chalicelib.repos import projects as repo
 from chalicelib.security import vault
 from chalicelib.services import guards, profiles
@@ -96,11 +93,9 @@ def create(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     )
     repo.list_keys(project)
     try:
-        with db.transaction() as tx:
-            users.check_dealing(tx, caller.user_id)
-            tx.save(project, condition=repo.Project.pk.does_not_exist())
-    except TransactWriteError as exc:
-        if db.failed_on(exc, *users.account_key(caller.user_id)):
+        repo.post(project)
+    except db.Conflict as exc:
+        if exc.on == repo.OWNER:
             raise errors.deletion_scheduled("post projects") from None
         raise
     logger.info("project posted", extra={"project_id": pid, "user_id": caller.user_id})
@@ -131,17 +126,9 @@ def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]
     new_currency = bool(budget) and budget["currency"] != project.budget_currency
     if new_currency and project.live_bids != 0:
         raise _live_bids_in_currency()
-    actions: list[Action] = [repo.Project.updated_at.set(clock.now_ts())]
-    for name, value in changes.items():
-        if name == "budget":
-            actions += [repo.Project.budget_amount.set(value["amount"]), repo.Project.budget_currency.set(value["currency"])]
-        elif value is None:
-            actions.append(getattr(repo.Project, name).remove())
-        else:
-            actions.append(getattr(repo.Project, name).set(value))
     try:
-        project.update(actions=actions, condition=repo.currency_may_change() if new_currency else repo.Project.status == rules.OPEN)
-    except UpdateError:
+        repo.edit_if_open(project, changes, clock.now_ts(), new_currency)
+    except db.Conflict:
         now_is = repo.read(project_id)
         if new_currency and now_is is not None and now_is.status == rules.OPEN:
             raise _live_bids_in_currency() from None  # a bid went in since the project was read
@@ -169,18 +156,11 @@ def shut(project: repo.Project) -> repo.Project:
     project_id = project.project_id
     inside, after = _split(repo.live_bids(project_id))
     try:
-        with db.transaction() as tx:
-            tx.update(
-                project,
-                actions=[repo.Project.status.set(rules.CLOSED), repo.Project.updated_at.set(now),
-                         repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
-                condition=repo.Project.status == rules.OPEN,
-            )
-            _reject(tx, inside, now)
-    except TransactWriteError:
+        repo.close_if_open(project, inside, now)
+    except db.Conflict:
         raise errors.Conflict("The project changed meanwhile; reload it") from None
     for bid in after:
-        reject_if_live(bid, now)
+        repo.reject_if_live(bid, now)
     project.status = rules.CLOSED
     project.updated_at = now
     return project
@@ -189,11 +169,6 @@ def shut(project: repo.Project) -> repo.Project:
 def _split(bids: list[repo.Bid]) -> tuple[list[repo.Bid], list[repo.Bid]]:
     """Bids to reject inside the transaction, and those left for right after it."""
     return bids[: rules.MAX_REJECTED_IN_ACCEPT], bids[rules.MAX_REJECTED_IN_ACCEPT:]
-
-
-def _reject(tx: Any, bids: list[repo.Bid], now: float) -> None:
-    for bid in bids:
-        tx.update(bid, actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
 
 
 # --- files -----------------------------------------------------------------------------
@@ -209,11 +184,7 @@ def add_file(caller: Caller, items: dict, project_id: str, filename: str, conten
         raise errors.Conflict("The project is closed")
     file_id, now = ids.new_id(), clock.now_ts()
     key = f"projects/{project_id}/{file_id}/{_safe_filename(filename)}"
-    repo.ProjectFile(
-        repo.project_pk(project_id), f"FILE#{file_id}", file_id=file_id, project_id=project_id, filename=_safe_filename(filename),
-        content_type=content_type, size=size, object_key=key, uploaded_by=caller.user_id, created_at=now,
-        gsi1pk=f"FILES#{caller.user_id}", gsi1sk=f"{now:017.6f}#{file_id}",
-    ).save()
+    repo.new_file(project_id, file_id, _safe_filename(filename), content_type, size, key, caller.user_id, now).save()
     upload = storage.presigned_post(FILES_BUCKET.name, key, content_type, size, UPLOAD_SECONDS)
     return {"file_id": file_id, "upload": upload, "expires_in": UPLOAD_SECONDS}
 
@@ -235,7 +206,7 @@ def _upload_state(f: repo.ProjectFile) -> str:
         f.delete()
         logger.info("project file refused", extra={"project_id": f.project_id, "file_id": f.file_id, "problem": problem})
         return REFUSED
-    f.update(actions=[repo.ProjectFile.uploaded.set(True)])
+    repo.mark_uploaded(f)
     return UPLOADED
 
 
@@ -272,36 +243,23 @@ def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]
         raise _other_currency(project)
     _no_contact_details({"cover_letter": data["cover_letter"]})
     bid_id, now, uid = ids.new_id(), clock.now_ts(), caller.user_id
-    bid = repo.Bid(
-        *repo.bid_key(project_id, bid_id), bid_id=bid_id, project_id=project_id, owner_id=project.owner_id, freelancer_id=uid,
-        amount=data["amount"]["amount"], currency=data["amount"]["currency"], delivery_days=data["delivery_days"],
-        cover_letter_enc=vault.seal(uid, "bid.cover_letter", data["cover_letter"]), status=rules.LIVE, created_at=now, updated_at=now,
-        gsi1pk=f"BIDS#{uid}", gsi1sk=f"{now:017.6f}#{bid_id}",
-    )
-    guard = repo.guard(project_id, uid, bid_id)
-
-    def write(tx: Any) -> None:  # the project's count of live bids, if still open and in the bid's currency
-        tx.update(project, actions=[repo.counted(+1)], condition=repo.open_in(bid.currency))
-        tx.save(guard, condition=repo.BidderGuard.pk.does_not_exist())
-        tx.save(bid, condition=repo.Bid.pk.does_not_exist())
-        users.check_dealing(tx, uid)
-        users.check_dealing(tx, project.owner_id)  # an owner leaving hires nobody: the bid would only wait to be rejected
-
+    bid = repo.new_bid(project, bid_id, uid, data["amount"]["amount"], data["amount"]["currency"], data["delivery_days"],
+                       vault.seal(uid, "bid.cover_letter", data["cover_letter"]), now)
     try:
-        db.commit(write)
-    except TransactWriteError as exc:
-        if db.failed_on(exc, *repo.key(project_id)):
+        repo.place_bid(project, bid)
+    except db.Conflict as exc:
+        if exc.on == repo.PROJECT:
             now_is = repo.read(project_id)
             if now_is is not None and now_is.status == rules.OPEN:
                 raise _other_currency(now_is) from None  # its budget changed currency since it was read
             raise errors.Conflict("The project is no longer open") from None
-        if db.failed_on(exc, guard.pk, guard.sk):
+        if exc.on == repo.GUARD:
             raise errors.Conflict("You already have a live bid on this project; withdraw it to bid again") from None
-        if db.failed_on(exc, *users.account_key(uid)):
+        if exc.on == repo.FREELANCER:
             raise errors.deletion_scheduled("bid") from None
-        if db.failed_on(exc, *users.account_key(project.owner_id)):
+        if exc.on == repo.OWNER:
             raise errors.account_unavailable("employer", "this project takes no bids") from None
-        if db.conflicted(exc):  # still colliding with other bids after the retries: the caller may simply send it again
+        if exc.on == repo.BUSY:  # still colliding with other bids after the retries: the caller may simply send it again
             raise errors.Conflict("Many bids reached this project at the same moment; place yours again") from None
         raise
     logger.info("bid placed", extra={"project_id": project_id, "bid_id": bid_id, "user_id": uid})
@@ -369,16 +327,9 @@ def retract(bid: repo.Bid) -> bool:
     """What withdrawing does (its bidder's request, or erasure of its bidder): the bid is
     `withdrawn`, its bidder guard goes and the project counts one live bid fewer, in one
     transaction. False if it was not live."""
-
-    def write(tx: Any) -> None:
-        tx.update(bid, actions=[repo.Bid.status.set(rules.WITHDRAWN), repo.Bid.updated_at.set(clock.now_ts())],
-                  condition=repo.Bid.status == rules.LIVE)
-        tx.delete(repo.guard(bid.project_id, bid.freelancer_id, bid.bid_id), condition=repo.BidderGuard.bid_id == bid.bid_id)
-        tx.update(repo.Project(*repo.key(bid.project_id)), actions=[repo.counted(-1)], condition=repo.Project.pk.exists())
-
     try:
-        db.commit(write)
-    except TransactWriteError:
+        repo.withdraw_if_live(bid, clock.now_ts())
+    except db.Conflict:
         return False
     bid.status = rules.WITHDRAWN
     return True
@@ -401,39 +352,20 @@ def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[st
     contract = contract_repo.new(contract_id, project_id, bid_id, caller.user_id, bid.freelancer_id, int(bid.amount), bid.currency, now)
     inside, after = _split([b for b in repo.live_bids(project_id) if b.bid_id != bid_id])
     try:
-        with db.transaction() as tx:
-            tx.update(
-                project,
-                actions=[repo.Project.status.set(rules.IN_PROGRESS), repo.Project.contract_id.set(contract_id),
-                         repo.Project.updated_at.set(now), repo.Project.gsi2pk.remove(), repo.Project.gsi2sk.remove()],
-                condition=repo.open_in(bid.currency) & (repo.Project.owner_id == caller.user_id),
-            )
-            tx.update(bid, actions=[repo.Bid.status.set(rules.ACCEPTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
-            users.engage(tx, caller.user_id)  # neither party is leaving, and each counts the contract
-            users.engage(tx, bid.freelancer_id)
-            tx.save(contract, condition=contract_repo.Contract.pk.does_not_exist())
-            for party in contract_repo.parties(contract, now):
-                tx.save(party)
-            _reject(tx, inside, now)
-    except TransactWriteError as exc:
-        if db.failed_on(exc, *repo.key(project_id)):
+        repo.accept(project, bid, contract, caller.user_id, inside, now)
+    except db.Conflict as exc:
+        if exc.on == repo.PROJECT:
             raise errors.Conflict("A bid on this project was accepted already") from None
-        if db.failed_on(exc, *repo.bid_key(project_id, bid_id)):
+        if exc.on == repo.BID:
             raise errors.Conflict("The bid is no longer live") from None
-        if db.failed_on(exc, *users.account_key(caller.user_id)):
+        if exc.on == repo.OWNER:
             raise errors.deletion_scheduled("hire") from None
-        if db.failed_on(exc, *users.account_key(bid.freelancer_id)):
+        if exc.on == repo.FREELANCER:
             raise errors.account_unavailable("freelancer", "this bid can no longer be accepted") from None
         raise errors.Conflict("The project changed meanwhile; reload it and try again") from None
     for other in after:
-        reject_if_live(other, now)
+        repo.reject_if_live(other, now)
     logger.info("bid accepted", extra={"project_id": project_id, "bid_id": bid_id, "contract_id": contract_id})
     metrics.add_metric(name="ContractsCreated", unit="Count", value=1)
     return {"contract_id": contract_id}
 
-
-def reject_if_live(bid: repo.Bid, now: float) -> None:
-    try:
-        bid.update(actions=[repo.Bid.status.set(rules.REJECTED), repo.Bid.updated_at.set(now)], condition=repo.Bid.status == rules.LIVE)
-    except UpdateError:
-        pass  # withdrawn or already rejected: nothing to do
