@@ -9,10 +9,16 @@ which is what lets each see the other's `hired` profile fields.
 """
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from collections.abc import Callable
+from typing import Any
 
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.domain import marketplace as rules
+from chalicelib.repos import db
 from chalicelib.repos.db import Entity, time_key
-from chalicelib.repos.users import user_pk
+from chalicelib.repos.users import UserItem, user_pk
 
 
 class Contract(Entity, discriminator="contract"):
@@ -122,3 +128,50 @@ def messages(contract_id: str, limit: int, start: dict | None) -> tuple[list[Mes
 def reviews_of(user_id: str, limit: int, start: dict | None) -> tuple[list[Review], dict | None]:
     result = Review.gsi2.query(f"REVIEWS#{user_id}", scan_index_forward=False, limit=limit, page_size=limit, last_evaluated_key=start)
     return list(result), result.last_evaluated_key
+
+
+def move(contract: Contract, new_state: str, now: float, *, fields: dict[str, Any] | None = None, record: Entity | None = None,
+         unfunded_only: bool = False, settle: Callable[[Any], list] | None = None) -> None:
+    """A transition of the state machine, in one transaction: the contract `new_state`
+    (with `fields` set) while its status is still the one read (and, `unfunded_only`, its
+    escrow never funded), its project closed if it is cancelled, and `record` (an audit
+    entry) saved. `settle(tx)` empties the funded escrow in the same transaction (and
+    returns the contract's own updates for it): the escrow must then be funded.
+    `db.Conflict` when the contract changed meanwhile."""
+    from chalicelib.repos import projects
+
+    condition = Contract.status == contract.status
+    if unfunded_only:
+        condition = condition & (Contract.escrow_status == "unfunded")
+    try:
+        with db.transaction() as tx:
+            actions = [Contract.status.set(new_state), Contract.updated_at.set(now),
+                       *(getattr(Contract, name).set(value) for name, value in (fields or {}).items())]
+            if settle is not None:
+                actions += settle(tx)
+                condition = condition & (Contract.escrow_status == "funded")
+            tx.update(contract, actions=actions, condition=condition)
+            if new_state == rules.CANCELLED:
+                projects.close_with_contract(tx, contract.project_id, contract.contract_id, now)
+            if record is not None:
+                tx.save(record)
+    except TransactWriteError:
+        raise db.Conflict("contract") from None
+
+
+REVIEW, REVIEWEE = "review", "reviewee"  # what refused `post_review`
+
+
+def post_review(item: Review) -> None:
+    """The review (one per party: `db.Conflict(REVIEW)` for a second) and the reviewee's
+    rating counting it (`db.Conflict(REVIEWEE)` when their account is gone), in one transaction."""
+    try:
+        with db.transaction() as tx:
+            tx.save(item, condition=Review.pk.does_not_exist())
+            tx.update(
+                UserItem(user_pk(item.reviewee_id), "ACCOUNT"),
+                actions=[UserItem.rating_sum.add(item.rating), UserItem.rating_count.add(1)],
+                condition=UserItem.pk.exists(),
+            )
+    except TransactWriteError as exc:
+        raise db.Conflict(REVIEW if db.failed_at(exc, 0) else REVIEWEE) from None

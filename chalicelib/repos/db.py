@@ -186,6 +186,11 @@ def read_many(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     return {(item.pk, item.sk): item for item in Entity.batch_get(keys)}
 
 
+def remove_fields(item: Entity, names: list[str]) -> None:
+    """The attributes `names` removed from the stored item."""
+    item.update(actions=[getattr(type(item), name).remove() for name in names])
+
+
 class Conflict(Exception):
     """A conditional write refused: an item was not as the write required (or, for a
     transaction, another one touched its items meanwhile). `on` is the repository's name

@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.repos import db, users
 from chalicelib.repos.db import Entity, maps, strings, time_key
@@ -155,6 +156,35 @@ def start_erasure(progress: ErasureProgress) -> bool:
                       condition=DeletionReceipt.status == SCHEDULED_STATUS)
             tx.save(progress, condition=ErasureProgress.pk.does_not_exist())
     except TransactWriteError:
+        return False
+    return True
+
+
+def step_done(progress: ErasureProgress, step: str, touched: set[str] | None = None) -> None:
+    """One step of an erasure done (and the kinds of items it reached, `touched`); the
+    item read is changed to match."""
+    actions: list[Action] = [ErasureProgress.done.set(ErasureProgress.done.append([step]))]
+    if touched:
+        actions.append(ErasureProgress.touched.set(sorted(set(progress.touched or []) | touched)))
+        progress.touched = sorted(set(progress.touched or []) | touched)
+    progress.update(actions=actions)
+    progress.done = [*(progress.done or []), step]
+
+
+def erasure_finished(progress: ErasureProgress, now: float) -> None:
+    progress.update(actions=[ErasureProgress.finished_at.set(now)])
+
+
+def complete_receipt(hash_: str, status: str, erased: list[str], kept: list[dict[str, str]], now: float) -> bool:
+    """The receipt says what the erasure erased and kept; False if there is no receipt."""
+    try:
+        DeletionReceipt(*receipt_key(hash_)).update(actions=[
+            DeletionReceipt.status.set(status), DeletionReceipt.erased.set(erased),
+            DeletionReceipt.kept.set(kept), DeletionReceipt.completed_at.set(now),
+        ], condition=DeletionReceipt.pk.exists())
+    except UpdateError as exc:
+        if not db.condition_failed(exc):
+            raise
         return False
     return True
 

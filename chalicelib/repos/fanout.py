@@ -69,6 +69,17 @@ def get(fanout_id: str) -> Fanout | None:
         return None
 
 
+def save_once(item: Fanout) -> None:
+    """Store a fan-out unless one with its id is stored already (creating it is idempotent)."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        item.save(condition=Fanout.pk.does_not_exist())
+    except PutError as exc:
+        if not db.condition_failed(exc):
+            raise
+
+
 def member_index(user_id: str) -> dict[str, str]:
     """The gsi2 entry that puts an account (through its email claim) in the audience of
     every notice and announcement."""

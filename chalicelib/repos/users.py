@@ -443,6 +443,85 @@ def set_anonymous(user: UserItem, enabled: bool, now: float, pseudonym: str | No
     user.update(actions=actions)
 
 
+def close(account: UserItem, now: float) -> None:
+    """The account closed: nobody signs in to it any more (the start of its erasure)."""
+    account.update(actions=[UserItem.status.set(CLOSED), UserItem.updated_at.set(now)])
+
+
+def erase(account: UserItem, doomed: list[str], now: float) -> None:
+    """The account erased: the attributes `doomed` removed, off every index."""
+    actions = [getattr(UserItem, n).remove() for n in doomed]
+    actions += [UserItem.status.set(ERASED), UserItem.updated_at.set(now)]
+    actions += [getattr(UserItem, a).remove() for a in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")]
+    account.update(actions=actions)
+
+
+def unlist(account: UserItem) -> None:
+    """An archived account out of every list that processes users (marketing, campaigns)."""
+    account.update(actions=[
+        *(getattr(UserItem, p).set(False) for p in ("marketing", "analytics", "promotions", "third_party_sharing")),
+        UserItem.gsi2pk.remove(), UserItem.gsi2sk.remove(),
+    ])
+
+
+def release_address(email_hash: str, user_id: str) -> None:
+    """The address's claim deleted, if it is still this user's (gone already, a rerun, or
+    someone else's now: nothing to do)."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        EmailClaim(_claim_pk(email_hash), "EMAIL").delete(condition=EmailClaim.user_id == user_id)
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+
+
+def partition(user_id: str, page_size: int | None = None) -> Any:
+    """Every item of the user's partition (a Query, paged as it is read)."""
+    return Entity.query(user_pk(user_id), page_size=page_size)
+
+
+def listed_under(user_id: str) -> Any:
+    """Every item listed under the user's id on gsi1 (their notifications: a Query)."""
+    return Entity.gsi1.query(user_pk(user_id))
+
+
+def change_consents(user: UserItem, changed: dict[str, bool], now: float, records: list[ConsentRecord]) -> None:
+    """The account's consent per purpose `changed` (its marketing index entry moving with
+    marketing) and the ledger's `records` of the change, in one transaction."""
+    from chalicelib.repos import db
+
+    actions: list[Action] = [getattr(UserItem, p).set(on) for p, on in changed.items()]
+    actions.append(UserItem.consents_updated_at.set(now))
+    if "marketing" in changed:
+        index = marketing_index(changed["marketing"], user.user_id)
+        actions += [db.set_or_remove(UserItem.gsi2pk, index["gsi2pk"]), db.set_or_remove(UserItem.gsi2sk, index["gsi2sk"])]
+    with db.transaction() as tx:
+        tx.update(user, actions=actions, condition=UserItem.pk.exists())
+        for record in records:
+            tx.save(record)
+
+
+def accounts(user_ids: list[str]) -> list[UserItem]:
+    """The accounts of `user_ids` that exist (one BatchGetItem per 100)."""
+    keys = [(user_pk(u), "ACCOUNT") for u in dict.fromkeys(user_ids)]
+    return [a for a in Entity.batch_get(keys) if isinstance(a, UserItem)]
+
+
+def remove_unverified_claim(claim: EmailClaim) -> bool:
+    """An abandoned signup's claim deleted, only while it is still unverified; False if
+    the phone was verified meanwhile."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        claim.delete(condition=EmailClaim.gsi1pk == UNVERIFIED)
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
 def record_policy_decision(user: UserItem, was: str, accepted: str, record: ConsentRecord) -> None:
     """The user's accepted policy version set to `accepted` (only while it is still `was`)
     and the decision's record, in one transaction; `db.Conflict` when another decision

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.core import clock
 from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import consent as rules
-from chalicelib.repos import cursors, db
+from chalicelib.repos import cursors
 from chalicelib.repos import users as repo
 from chalicelib.services import policy_versions
 
@@ -27,15 +27,8 @@ def update(user: repo.UserItem, wanted: dict[str, bool | None], source: str) -> 
     if not changed:
         return state(user)
     now, version = clock.now_ts(), policy_versions.current_version()
-    actions = [getattr(repo.UserItem, p).set(on) for p, on in changed.items()]
-    actions.append(repo.UserItem.consents_updated_at.set(now))
-    if "marketing" in changed:
-        index = repo.marketing_index(changed["marketing"], user.user_id)
-        actions += [db.set_or_remove(repo.UserItem.gsi2pk, index["gsi2pk"]), db.set_or_remove(repo.UserItem.gsi2sk, index["gsi2sk"])]
-    with db.transaction() as tx:
-        tx.update(user, actions=actions, condition=repo.UserItem.pk.exists())
-        for purpose, on in changed.items():
-            tx.save(repo.consent_record(user.user_id, purpose, "on" if on else "off", version, source))
+    repo.change_consents(user, changed, now, [repo.consent_record(user.user_id, purpose, "on" if on else "off", version, source)
+                                             for purpose, on in changed.items()])
     for purpose, on in changed.items():
         setattr(user, purpose, on)
     user.consents_updated_at = now

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-
 from chalicelib.core import clock, errors
 from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
-from chalicelib.repos import projects as projects_repo
 from chalicelib.security import vault
 from chalicelib.services import guards, money, profiles
 from chalicelib.services.accounts import fetch
@@ -81,7 +78,7 @@ def mine(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [summary(c) for c in found], "next_cursor": cursors.encode(last)}
 
 
-def _move(contract: repo.Contract, action: str, actor: str, extra: list | None = None, record: Any = None,
+def _move(contract: repo.Contract, action: str, actor: str, extra: dict[str, Any] | None = None, record: Any = None,
           escrow_to: str | None = None, escrow_unfunded: bool = False) -> str:
     """Apply a transition of the state machine; `record` (an audit entry) is written in
     the same transaction, so a move is never without its record. `escrow_to` (the
@@ -93,21 +90,14 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
     except rules.TransitionRefused as exc:
         raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
     now = clock.now_ts()
-    condition = repo.Contract.status == contract.status
-    if escrow_unfunded:
-        condition = condition & (repo.Contract.escrow_status == "unfunded")
+
+    def settle(tx: Any) -> list:
+        return money.settle_escrow(tx, contract, str(escrow_to), now)
+
     try:
-        with db.transaction() as tx:
-            actions = [repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])]
-            if escrow_to is not None:
-                actions += money.settle_escrow(tx, contract, escrow_to, now)
-                condition = condition & (repo.Contract.escrow_status == "funded")
-            tx.update(contract, actions=actions, condition=condition)
-            if new_state == rules.CANCELLED:
-                projects_repo.close_with_contract(tx, contract.project_id, contract.contract_id, now)
-            if record is not None:
-                tx.save(record)
-    except TransactWriteError:
+        repo.move(contract, new_state, now, fields=extra, record=record, unfunded_only=escrow_unfunded,
+                  settle=settle if escrow_to is not None else None)
+    except db.Conflict:
         raise errors.Conflict("The contract changed meanwhile; reload it") from None
     contract.status, contract.updated_at = new_state, now
     if escrow_to is not None:
@@ -125,7 +115,7 @@ def cancel_for_erasure(contract: repo.Contract) -> bool:
     if contract.status != rules.ACTIVE or contract.escrow_status != "unfunded":
         return False
     try:
-        _move(contract, "cancel", "erasure", extra=[], escrow_unfunded=True)
+        _move(contract, "cancel", "erasure", escrow_unfunded=True)
     except errors.Conflict:
         return False
     return True
@@ -153,7 +143,7 @@ def complete(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
 def dispute(caller: Caller, items: dict, contract_id: str, reason: str) -> dict[str, Any]:
     contract, role = party_contract(caller, items, contract_id)
     sealed = vault.seal(caller.user_id, "contract.dispute_reason", reason)
-    _move(contract, "dispute", role, [repo.Contract.dispute_reason_enc.set(sealed), repo.Contract.disputed_by.set(caller.user_id)])
+    _move(contract, "dispute", role, {"dispute_reason_enc": sealed, "disputed_by": caller.user_id})
     return summary(contract)
 
 
@@ -210,15 +200,9 @@ def review(caller: Caller, items: dict, contract_id: str, rating: int, comment: 
     now = clock.now_ts()
     item = repo.review(contract_id, caller.user_id, reviewee, rating, vault.seal(caller.user_id, "review.comment", comment), now)
     try:
-        with db.transaction() as tx:
-            tx.save(item, condition=repo.Review.pk.does_not_exist())
-            tx.update(
-                users.UserItem(users.user_pk(reviewee), "ACCOUNT"),
-                actions=[users.UserItem.rating_sum.add(rating), users.UserItem.rating_count.add(1)],
-                condition=users.UserItem.pk.exists(),
-            )
-    except TransactWriteError as exc:
-        if db.failed_at(exc, 0):
+        repo.post_review(item)
+    except db.Conflict as exc:
+        if exc.on == repo.REVIEW:
             raise errors.Conflict("You have reviewed this contract already") from None
         raise errors.Conflict("The other party's account is gone; the review cannot be shown") from None
     return {"contract_id": contract_id, "rating": rating, "reviewee_id": reviewee}

@@ -39,9 +39,6 @@ import hashlib
 import json
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, UpdateError
-from pynamodb.expressions.update import Action
-
 from chalicelib.adapters import cognito, queues, storage
 from chalicelib.core import clock, privacy
 from chalicelib.core.changes import Change
@@ -49,7 +46,7 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import DOCUMENTS_BUCKET, ERASURE_QUEUE, EXPORTS_BUCKET, FILES_BUCKET
 from chalicelib.domain import datamap
 from chalicelib.domain import marketplace as market
-from chalicelib.repos import activity, notifications
+from chalicelib.repos import activity, db, notifications
 from chalicelib.repos import deletion as deletion_repo
 from chalicelib.repos import identity as identity_repo
 from chalicelib.repos import users as users_repo
@@ -63,26 +60,18 @@ KEY_ATTRIBUTES = set(datamap.KEYS)
 
 
 def _done(progress: deletion_repo.ErasureProgress, step: str, touched: set[str] | None = None) -> None:
-    actions: list[Action] = [deletion_repo.ErasureProgress.done.set(deletion_repo.ErasureProgress.done.append([step]))]
-    if touched:
-        actions.append(deletion_repo.ErasureProgress.touched.set(sorted(set(progress.touched or []) | touched)))
-        progress.touched = sorted(set(progress.touched or []) | touched)
-    progress.update(actions=actions)
-    progress.done = [*(progress.done or []), step]
+    deletion_repo.step_done(progress, step, touched)
 
 
 def _account(user_id: str) -> users_repo.UserItem | None:
-    try:
-        return users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT", consistent_read=True)
-    except users_repo.UserItem.DoesNotExist:
-        return None
+    return users_repo.get_consistent(user_id)
 
 
 def _strip(item: Entity, kind: str) -> None:
     """Remove the fields the data map erases from one item (if it has any)."""
     doomed = [name for name in datamap.erased_fields(kind) if getattr(item, name, None) is not None and name not in KEY_ATTRIBUTES]
     if doomed:
-        item.update(actions=[getattr(type(item), name).remove() for name in doomed])
+        db.remove_fields(item, doomed)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -95,7 +84,7 @@ def _sign_in(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
     if email:
         (cognito.disable_user if progress.outcome == "archive" else cognito.delete_user)(email)
     if account.status not in (users_repo.CLOSED, users_repo.ERASED):
-        account.update(actions=[users_repo.UserItem.status.set(users_repo.CLOSED), users_repo.UserItem.updated_at.set(clock.now_ts())])
+        users_repo.close(account, clock.now_ts())
 
 
 def _bids(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -141,10 +130,10 @@ def _activity(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str]
                 item.delete()
             elif item_kind == "contract":
                 if item.disputed_by == user_id and item.dispute_reason_enc is not None:
-                    item.update(actions=[type(item).dispute_reason_enc.remove()])
+                    db.remove_fields(item, ["dispute_reason_enc"])
             else:
                 _strip(item, item_kind)
-    for item in Entity.gsi1.query(users_repo.user_pk(user_id)):  # notifications to the user
+    for item in users_repo.listed_under(user_id):  # notifications to the user
         item_kind = kind_of(item)
         touched.add(item_kind)
         item.delete()
@@ -155,13 +144,8 @@ def _partition(user_id: str, progress: deletion_repo.ErasureProgress) -> set[str
     touched: set[str] = set()
     account = _account(user_id)
     if account is not None and account.email_hash:
-        claim = users_repo.EmailClaim(f"EMAIL#{account.email_hash}", "EMAIL")
-        try:  # the address may sign up again; gone already (a rerun) or someone else's now: nothing to do
-            claim.delete(condition=users_repo.EmailClaim.user_id == user_id)
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    for item in Entity.query(users_repo.user_pk(user_id)):
+        users_repo.release_address(account.email_hash, user_id)  # the address may sign up again
+    for item in users_repo.partition(user_id):
         kind = kind_of(item)
         touched.add(kind)
         if kind == "user":
@@ -179,11 +163,7 @@ def _account_item(user_id: str, progress: deletion_repo.ErasureProgress) -> None
     account = _account(user_id)
     if account is None:
         return
-    doomed = [n for n in datamap.erased_fields("user") if getattr(account, n, None) is not None]
-    actions = [getattr(users_repo.UserItem, n).remove() for n in doomed]
-    actions += [users_repo.UserItem.status.set(users_repo.ERASED), users_repo.UserItem.updated_at.set(clock.now_ts())]
-    actions += [getattr(users_repo.UserItem, a).remove() for a in ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")]
-    account.update(actions=actions)
+    users_repo.erase(account, [n for n in datamap.erased_fields("user") if getattr(account, n, None) is not None], clock.now_ts())
 
 
 def _unlist(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -191,10 +171,7 @@ def _unlist(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
     account = _account(user_id)
     if account is None:
         return
-    account.update(actions=[
-        *(getattr(users_repo.UserItem, p).set(False) for p in ("marketing", "analytics", "promotions", "third_party_sharing")),
-        users_repo.UserItem.gsi2pk.remove(), users_repo.UserItem.gsi2sk.remove(),
-    ])
+    users_repo.unlist(account)
 
 
 def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
@@ -207,15 +184,7 @@ def _receipt(user_id: str, progress: deletion_repo.ErasureProgress) -> None:
     else:
         erased, kept = datamap.receipt_lines(sorted(set(progress.touched or []) | {"user"}), activity.remaining(user_id))
         status = "erased"
-    receipt = deletion_repo.DeletionReceipt(*deletion_repo.receipt_key(progress.token_hash))
-    try:
-        receipt.update(actions=[
-            deletion_repo.DeletionReceipt.status.set(status), deletion_repo.DeletionReceipt.erased.set(erased),
-            deletion_repo.DeletionReceipt.kept.set(kept), deletion_repo.DeletionReceipt.completed_at.set(now),
-        ], condition=deletion_repo.DeletionReceipt.pk.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not deletion_repo.complete_receipt(progress.token_hash, status, erased, kept, now):
         logger.warning("erasure without a receipt to complete", extra={"user_id": user_id})
 
 
@@ -317,7 +286,7 @@ def run(user_id: str, token_hash: str, outcome: str) -> dict[str, Any]:
             continue
         touched = STEP[step](user_id, progress)
         _done(progress, step, touched if isinstance(touched, set) else None)
-    progress.update(actions=[deletion_repo.ErasureProgress.finished_at.set(clock.now_ts())])
+    deletion_repo.erasure_finished(progress, clock.now_ts())
     metrics.add_metric(name="AccountsErased" if progress.outcome == "erase" else "AccountsArchived", unit="Count", value=1)
     logger.info("erasure finished", extra={"user_id": user_id, "outcome": progress.outcome})
     return {"status": "erased" if progress.outcome == "erase" else "archived"}

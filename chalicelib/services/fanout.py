@@ -35,7 +35,6 @@ from chalicelib.core.resources import FANOUT_CONCURRENCY, FANOUT_QUEUE, NOTICE_T
 from chalicelib.repos import fanout as repo
 from chalicelib.repos import ids
 from chalicelib.repos import users as users_repo
-from chalicelib.repos.db import Entity
 from chalicelib.security import vault
 
 PAGE_SIZE = 500
@@ -51,11 +50,7 @@ def create(purpose: str, subject: str, body: str, created_by: str, *, audience: 
     item = repo.Fanout(*repo.key(fanout_id), fanout_id=fanout_id, purpose=purpose, topic=topic, audience=audience,
                        channels=channels or ["email", "in_app"], decision=decision, subject=subject, body=body,
                        created_by=created_by, created_at=clock.now_ts())
-    try:
-        item.save(condition=repo.Fanout.pk.does_not_exist())
-    except Exception as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
+    repo.save_once(item)
     logger.info("fan-out created", extra={"fanout_id": fanout_id, "purpose": purpose})
     return fanout_id
 
@@ -108,8 +103,7 @@ def page(fanout_id: str, cursor: dict | None) -> int:
 
 
 def _recipients(fanout: repo.Fanout, user_ids: list[str]) -> list[users_repo.UserItem]:
-    keys = [(users_repo.user_pk(u), "ACCOUNT") for u in dict.fromkeys(user_ids)]
-    accounts = [a for a in Entity.batch_get(keys) if isinstance(a, users_repo.UserItem)]
+    accounts = users_repo.accounts(user_ids)
     return [a for a in accounts if a.status == users_repo.ACTIVE and a.role in MEMBER_ROLES
             and (fanout.audience != "marketing" or a.marketing)]
 

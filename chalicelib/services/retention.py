@@ -106,14 +106,10 @@ def _remove_signup(claim: users_repo.EmailClaim) -> int:
         if email:
             cognito.delete_user(email)
     if user_id:
-        _delete_all(Entity.query(users_repo.user_pk(user_id)))
-        _delete_all(Entity.gsi1.query(users_repo.user_pk(user_id)))  # its SMS notification items
+        _delete_all(users_repo.partition(user_id))
+        _delete_all(users_repo.listed_under(user_id))  # its SMS notification items
         vault.shred(user_id)
-    try:
-        claim.delete(condition=users_repo.EmailClaim.gsi1pk == users_repo.UNVERIFIED)
-    except Exception as exc:
-        if getattr(exc, "cause_response_code", "") != "ConditionalCheckFailedException":
-            raise
+    if not users_repo.remove_unverified_claim(claim):
         return 0
     audit.build("system", "signup.abandoned_removed", user_id).save()
     return 1
