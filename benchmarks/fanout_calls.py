@@ -77,11 +77,12 @@ def _item(kind: str, uid: str, when: float) -> object:
 
     from chalicelib.repos import deletion, identity, users
     from chalicelib.repos import exports as export_repo
+    from chalicelib.repos.db import time_key
 
     if kind == "purge_usage_data":
-        sk = f"SIGNIN#{when:017.6f}#{zlib.crc32(uid.encode()):08x}"
+        sk = f"SIGNIN#{time_key(when)}#{zlib.crc32(uid.encode()):08x}"
         return users.SignIn(users.user_pk(uid), sk, user_id=uid, at=when, expires_at=int(when + 400 * 86400),
-                            gsi2pk=f"USAGE#{zlib.crc32(uid.encode()) % users.USAGE_SHARDS}", gsi2sk=f"{when:017.6f}#{uid}#x")
+                            gsi2pk=f"USAGE#{zlib.crc32(uid.encode()) % users.USAGE_SHARDS}", gsi2sk=f"{time_key(when)}#{uid}#x")
     if kind == "expire_exports":
         return export_repo.ExportExpiry(f"EXPORT_EXPIRY#{uid}", "EXPIRY", export_id=uid, user_id=uid, expires_at=int(when + 400 * 86400),
                                         gsi2pk=export_repo.EXPIRING, gsi2sk=f"{when:017.3f}#{uid}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from pynamodb.attributes import DiscriminatorAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -189,6 +189,16 @@ def read_many(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
 def remove_fields(item: Entity, names: list[str]) -> None:
     """The attributes `names` removed from the stored item."""
     item.update(actions=[getattr(type(item), name).remove() for name in names])
+
+
+def delete_all(items: Iterable[Entity]) -> int:
+    """Delete the items in batches (plain deletes, no condition); returns how many."""
+    count = 0
+    with Entity.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+            count += 1
+    return count
 
 
 class Conflict(Exception):

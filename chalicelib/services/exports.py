@@ -22,7 +22,7 @@ from chalicelib.core.resources import EXPORTS_BUCKET
 from chalicelib.repos import activity, audit, ids, notifications
 from chalicelib.repos import exports as repo
 from chalicelib.repos import users as users_repo
-from chalicelib.repos.db import Entity, kind_of
+from chalicelib.repos.db import kind_of
 from chalicelib.security import vault
 from chalicelib.services import accounts, consents, contracts, projects
 from chalicelib.services.caller import Caller
@@ -70,7 +70,7 @@ def gather(user_id: str) -> dict[str, Any]:
     account = users_repo.UserItem.get(users_repo.user_pk(user_id), "ACCOUNT", consistent_read=True)
     vault.preload([user_id])
     partition: dict[str, list[Any]] = {}
-    for item in Entity.query(users_repo.user_pk(user_id), page_size=500):
+    for item in users_repo.partition(user_id, page_size=500):
         partition.setdefault(kind_of(item), []).append(item)
     done = activity.everything(user_id)
     contracts_of_user = done["contracts_as_employer"] + done["contracts_as_freelancer"]

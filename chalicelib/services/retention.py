@@ -23,7 +23,7 @@ from chalicelib.adapters import cognito, queues
 from chalicelib.core import clock, privacy
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import ERASURE_QUEUE
-from chalicelib.repos import audit, deletion
+from chalicelib.repos import audit, db, deletion
 from chalicelib.repos import exports as export_repo
 from chalicelib.repos import users as users_repo
 from chalicelib.repos.db import Entity
@@ -53,12 +53,7 @@ def _run(job: str, due: Callable[[], list[Any]], remove: Callable[[list[Any]], i
 
 
 def _delete_all(items: Iterable[Entity]) -> int:
-    count = 0
-    with Entity.batch_write() as batch:
-        for item in items:
-            batch.delete(item)
-            count += 1
-    return count
+    return db.delete_all(items)
 
 
 def purge_usage_data() -> dict[str, int]:
