@@ -316,7 +316,7 @@ def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
 def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
     """The caller's account and the route's items; in a container that has not cached the
     policy index yet, that too: one DynamoDB read either way."""
-    keys = [(repo.user_pk(user_id), "ACCOUNT"), *extra]
+    keys = [repo.account_key(user_id), *extra]
     if policy_versions.cached_index() is None:
         keys.append(policy_repo.INDEX_KEY)
     items = fetch(keys)

@@ -66,7 +66,7 @@ def _person(account: users.UserItem | None, user_id: str) -> dict[str, Any]:
 def get(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
     contract, role = party_contract(caller, items, contract_id)
     other_id = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id
-    other = fetch([(users.user_pk(other_id), "ACCOUNT")]).get((users.user_pk(other_id), "ACCOUNT"))
+    other = fetch([users.account_key(other_id)]).get(users.account_key(other_id))
     vault.preload([caller.user_id, other_id])
     people = {caller.user_id: _person(caller.user, caller.user_id), other_id: _person(other, other_id)}
     return {**summary(contract), "employer": people[contract.employer_id], "freelancer": people[contract.freelancer_id], "you_are": role}

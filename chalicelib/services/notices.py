@@ -57,12 +57,12 @@ def write(messages: list[dict[str, Any]]) -> int:
         wanted.append((m["recipient"], m["project_id"], f"bid-{m['bid_id']}-{m['status']}", subject, body))
     if not wanted:
         return 0
-    keys = [(users.user_pk(r), "ACCOUNT") for r, *_ in wanted] + [project_repo.key(p) for _, p, *_ in wanted]
+    keys = [users.account_key(r) for r, *_ in wanted] + [project_repo.key(p) for _, p, *_ in wanted]
     found = {(i.pk, i.sk): i for i in Entity.batch_get(list(dict.fromkeys(keys)))}
     vault.preload([r for r, *_ in wanted])
     queued = 0
     for recipient, project_id, nid, subject, body in wanted:
-        account = found.get((users.user_pk(recipient), "ACCOUNT"))
+        account = found.get(users.account_key(recipient))
         project = found.get(project_repo.key(project_id))
         email = vault.readable(recipient, "email", account.email_enc) if isinstance(account, users.UserItem) else None
         if not email or not isinstance(project, project_repo.Project):

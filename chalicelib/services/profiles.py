@@ -59,7 +59,7 @@ def save(caller: Caller, data: dict[str, Any], visibility: dict[str, str]) -> di
 
 def profile_keys(owner_id: str, viewer_id: str | None) -> list[tuple[str, str]]:
     """What showing `owner_id`'s profile to `viewer_id` reads (one BatchGetItem)."""
-    keys = [(users.user_pk(owner_id), "ACCOUNT"), repo.key(owner_id)]
+    keys = [users.account_key(owner_id), repo.key(owner_id)]
     if viewer_id and viewer_id != owner_id:
         keys.append(contract_repo.party_key(viewer_id, owner_id))
     return keys
