@@ -13,7 +13,7 @@ PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 export PACKAGE_VENV PACKAGE_PYTHON
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
+.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-costs bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -65,6 +65,10 @@ bench-fanout: $(STAMP)
 
 bench-streams: $(STAMP)
 	$(BIN)/python benchmarks/stream_readers.py
+
+# cost per operation in US dollars (prices: benchmarks/prices.py)
+bench-costs: $(STAMP)
+	$(BIN)/python benchmarks/costs.py
 
 # a fresh local stack under a real day's load (about an hour on the 2-core machine);
 # smaller: make bench-soak SOAK_ARGS="--signups 2000 --projects 200 --bids 1000 --contracts 100"

@@ -34,6 +34,9 @@ SECTIONS = [
      "A policy notice to every user (pages of 500, batches of 50), and each retention job with few and many items not due."),
     ("Stream readers: reads and invocations per 1,000 table writes", [PY, "benchmarks/stream_readers.py"],
      "The table's stream with one router against the seven stream functions it replaced."),
+    ("Cost per operation in US dollars", [PY, "benchmarks/costs.py"],
+     "Each operation's AWS calls, metered on the local stack and priced at us-east-1 list prices (`benchmarks/prices.py`); "
+     "the router against the seven stream readers it replaced (modelled)."),
     ("Soak: latency and memory as the local stack fills", [PY, "benchmarks/soak.py", "--signups", "2000", "--projects", "200",
                                                            "--bids", "1000", "--contracts", "100"],
      "A fresh local stack under a day's load, scaled down tenfold (`make bench-soak` runs the full 20,000-user day, about an hour)."),

@@ -63,3 +63,90 @@ def test_undeliverable_notification_ends_in_the_dead_letter_queue(runtime):
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert json.dumps({"notification_id": nid}) in [m["Body"] for m in dead]
     assert repo.get(nid).status == repo.QUEUED  # never marked sent
+
+
+# --- two copies of one message at once: a lease, so that only one sends ------------------------
+
+def _queued_email() -> tuple[str, str]:
+    to = f"lease-{uuid.uuid4().hex[:8]}@example.com"
+    return notifications.send("email", to, "Lease", "Sent once"), to
+
+
+def test_two_copies_delivered_at_the_same_moment_send_one_email(runtime):
+    """The second copy runs in the window between the first's claim and its send (just
+    before its SES request goes out), and again on threads started together."""
+    from tests.faults import meanwhile
+
+    nid, to = _queued_email()
+    with meanwhile("ses", "SendEmail", lambda: notifications.deliver(nid), matching="Lease") as second:
+        assert notifications.deliver(nid) is True
+    assert second == [False]  # it saw the lease and stopped without sending
+    assert len(outbox.messages(to)) == 1 and repo.get(nid).status == repo.SENT
+
+    import threading
+
+    nid, to = _queued_email()
+    start, results = threading.Barrier(4), []
+
+    def copy() -> None:
+        start.wait()
+        results.append(notifications.deliver(nid))
+
+    workers = [threading.Thread(target=copy) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    runtime.drain()  # and the stream's own message for it, later: sent already
+    assert sorted(results) == [False, False, False, True]
+    assert len(outbox.messages(to)) == 1
+
+
+def test_a_failed_send_gives_the_lease_back_and_the_retry_sends_once(runtime):
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from tests.faults import Fault, inject
+
+    nid, to = _queued_email()
+    with inject(Fault("ses", "SendEmail", "5xx", times=None)), pytest.raises(ClientError):
+        notifications.deliver(nid)
+    item = repo.get(nid)
+    assert item.status == repo.QUEUED and item.claimed_at is None and item.to == to  # retryable, contents kept
+    assert outbox.messages(to) == []
+    assert notifications.deliver(nid) is True
+    assert notifications.deliver(nid) is False  # a late copy
+    assert len(outbox.messages(to)) == 1
+
+
+def test_a_lease_older_than_the_queue_visibility_is_taken_over(runtime):
+    from chalicelib.core.resources import NOTIFICATIONS_QUEUE
+
+    nid, to = _queued_email()
+    assert repo.claim(repo.get(nid), notifications.LEASE_SECONDS) is not None  # a delivery that died mid-send
+    assert notifications.deliver(nid) is False  # its lease is live: this copy stops
+    clock.advance(NOTIFICATIONS_QUEUE.visibility_timeout + 1)  # its message is back on the queue by now
+    assert notifications.deliver(nid) is True
+    assert len(outbox.messages(to)) == 1 and repo.get(nid).claimed_at is None
+
+
+def test_a_notification_erased_while_it_is_being_sent_is_not_written_back(runtime):
+    nid, to = _queued_email()
+    item = repo.get(nid)
+    claimed = repo.claim(item, notifications.LEASE_SECONDS)
+    assert claimed is not None
+    item.delete()  # the erasure deletes the user's notifications meanwhile
+    assert repo.mark_sent(item, claimed) is False and repo.unclaim(item, claimed) is False
+    assert repo.get(nid) is None  # not resurrected by the update
+
+
+def test_a_lease_and_its_release_do_not_queue_the_notification_again():
+    from chalicelib.core.changes import Change
+
+    def change(old: str, new: str) -> Change:
+        return Change(table="t", keys={}, kind="MODIFY", old={"kind": "notification", "notification_id": "n", "status": old},
+                      new={"kind": "notification", "notification_id": "n", "status": new}, by_ttl=False, sequence="1")
+
+    assert notifications.select([change(repo.SCHEDULED, repo.QUEUED)]) == [{"notification_id": "n"}]
+    for old, new in [(repo.QUEUED, repo.SENDING), (repo.SENDING, repo.QUEUED), (repo.SENDING, repo.SENT)]:
+        assert notifications.select([change(old, new)]) == [], (old, new)  # counted (NotificationsQueued) once

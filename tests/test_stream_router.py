@@ -148,6 +148,76 @@ def test_a_hand_off_sqs_refuses_fails_the_batch_after_every_other_concern_was_ha
     assert sorted(sent) == sorted(set(r.STREAM_CONCERNS) - {"payments"})
 
 
+def test_a_record_that_does_not_decode_goes_to_every_concerns_dlq_as_its_position_and_the_batch_flows(app, handed):
+    import base64
+
+    malformed = _record(12, "INSERT", new={"kind": "notification", "notification_id": "n9", "status": "queued",
+                                           "to": "secret@example.com"})
+    malformed["dynamodb"]["NewImage"]["body"] = {"XS": "not a DynamoDB type"}  # a malformed image
+    binary = _record(13, "INSERT", new={"kind": "audit", "action": "y"})
+    binary["dynamodb"]["NewImage"]["blob"] = {"B": base64.b64encode(b"\x00\xffbytes").decode()}  # as the stream gives it
+    binary["dynamodb"]["NewImage"]["blobs"] = {"BS": [base64.b64encode(b"a").decode(), base64.b64encode(b"b").decode()]}
+    binary["dynamodb"]["NewImage"]["nested"] = {"M": {"inner": {"L": [{"B": base64.b64encode(b"c").decode()}]}}}
+    _route(app, [*MIXED[:5], malformed, *MIXED[5:], binary])  # no exception: the batch is not retried
+    for concern in r.STREAM_CONCERNS:  # everyone's work arrived
+        assert handed[concern], concern
+    assert handed["notifications"] == [{"notification_id": "n1"}]  # the malformed one is not queued...
+    for concern in r.STREAM_CONCERNS:  # ...its position is in every concern's DLQ, and only its position
+        (dead,) = handed[f"dlq:{concern}"]
+        assert dead["concern"] == concern and set(dead["unselected"]) == {"event_id", "sequence", "keys_hash", "undecodable"}
+        assert dead["unselected"]["event_id"] == "12" and dead["unselected"]["sequence"] == "1012"
+    dumped = json.dumps(handed)
+    assert "secret@example.com" not in dumped and "n9" not in dumped and "PK#12" not in dumped
+
+
+def test_binary_attributes_decode_to_bytes():
+    import base64
+
+    from chalicelib.core.changes import decode
+
+    record = _record(1, "INSERT", new={"kind": "file"})
+    record["dynamodb"]["NewImage"]["blob"] = {"B": base64.b64encode(b"\x00\xff").decode()}
+    record["dynamodb"]["NewImage"]["blobs"] = {"BS": [base64.b64encode(b"a").decode()]}
+    record["dynamodb"]["NewImage"]["nested"] = {"M": {"l": {"L": [{"B": base64.b64encode(b"c").decode()}, {"S": "s"}]}}}
+    new = decode(record).new
+    assert bytes(new["blob"]) == b"\x00\xff" and {bytes(b) for b in new["blobs"]} == {b"a"}
+    assert bytes(new["nested"]["l"][0]) == b"c" and new["nested"]["l"][1] == "s"
+
+
+def test_an_email_claims_key_in_a_dead_letter_is_a_keyed_hash_not_a_hash_of_the_address(cloud):
+    """`EMAIL#<hash>` keys reach DLQs (a concern that cannot select a change): the hash is
+    an HMAC under the platform's key, so the address cannot be found from it by hashing guesses."""
+    import hashlib
+    import hmac
+
+    from chalicelib.security import vault
+    from chalicelib.services import accounts
+
+    address = "someone@example.com"
+    assert accounts.email_hash(address) == hmac.new(vault.platform_key(), f"email:{address}".encode(), hashlib.sha256).hexdigest()
+    assert accounts.email_hash(address) not in {hashlib.sha256(address.encode()).hexdigest(), hashlib.md5(address.encode()).hexdigest()}
+
+
+@pytest.mark.parametrize("effective_at", [1800000000.5, 1800000000.0005, 1800000000.9995, 1800000000.123456, 1800000000.1 + 0.2, 1800000000])
+def test_the_policies_consumer_looks_a_version_up_by_the_key_it_was_stored_under(effective_at):
+    """The stream gives `effective_at` as the number DynamoDB stored, the router hands it as a
+    float through JSON, and the consumer builds the sort key from it: the same key the
+    version was written under, whatever its decimals."""
+    from decimal import Decimal
+
+    from pynamodb.attributes import NumberAttribute
+
+    from chalicelib.core.changes import Change
+    from chalicelib.repos import policies as repo
+    from chalicelib.services import policies
+
+    item = repo.build("9.9", effective_at, "S", "T")
+    stored = NumberAttribute().serialize(item.effective_at)  # what the table (and so the stream) holds
+    change = Change(table="t", keys={}, kind="INSERT", old=None, by_ttl=False, sequence="1",
+                    new={"kind": "policy", "version": "9.9", "effective_at": Decimal(stored)})
+    (message,) = json.loads(json.dumps(policies.select([change])))
+    assert repo._sk(float(message["effective_at"]), message["version"]) == item.sk
+
 # --- end to end on the local stack ---------------------------------------------------------------
 
 def _dead_letters(queue: r.Queue) -> list[dict]:

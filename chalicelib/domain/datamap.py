@@ -184,7 +184,9 @@ ENTITIES: dict[str, dict[str, Field]] = {
     "notification": {
         "notification_id": keep(SYSTEM, "an id"), "channel": keep(SYSTEM, "email or sms"),
         "to": erase("user.contact"), "subject": erase("user.content.private"), "body": erase("user.content.private"),
-        "status": STATUS, "send_at": WHEN, "sent_at": WHEN, "user_id": USER_ID, "purpose": keep(SYSTEM, "why it was sent"),
+        "status": STATUS, "send_at": WHEN, "sent_at": WHEN, "user_id": USER_ID,
+        "claimed_at": keep(SYSTEM, "a delivery's lease while sending, removed once sent", export=False),
+        "purpose": keep(SYSTEM, "why it was sent"),
         "unsubscribe_url": erase("user.unique_id", export=False),
     },
     "audit": {

@@ -14,7 +14,8 @@ bp = Blueprint(__name__)
 
 @bp.on_dynamodb_record(stream_arn=stream_arn(MAIN_TABLE), batch_size=100, starting_position="TRIM_HORIZON")
 def route_changes(event: Any) -> None:
-    from chalicelib.core.changes import decode_all
+    from chalicelib.core.changes import decode_batch
     from chalicelib.services import changes
 
-    changes.route(decode_all(event.to_dict()["Records"]))  # the raw records: decoded once, here
+    decoded, undecodable = decode_batch(event.to_dict()["Records"])  # the raw records: decoded once, here, each on its own
+    changes.route(decoded, undecodable=undecodable)

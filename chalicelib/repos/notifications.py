@@ -4,6 +4,10 @@ A service that must tell someone something writes a `notification` item (alone o
 the DynamoDB transaction that made the change). The table stream hands it to the
 notifications queue; the queue's handler sends it through SES or SNS and then strips
 the address and text from the item, which expires (TTL) after `KEEP_DAYS`.
+Each delivery first takes a lease (`claim`: queued -> sending, with `claimed_at`), so that
+of two copies of one queue message delivered at the same moment only one sends; a lease
+older than the queue's visibility timeout is taken again (its holder died mid-send, and
+its message is back on the queue), and a failed send gives it back (`unclaim`).
 A notification with a future `send_at` waits in a sparse index until the
 `release_due_notifications` schedule queues it.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
@@ -21,7 +26,7 @@ from chalicelib.repos.db import Entity
 
 KEEP_DAYS = 30
 DUE_SHARDS = 4
-QUEUED, SCHEDULED, SENT = "queued", "scheduled", "sent"
+QUEUED, SCHEDULED, SENDING, SENT = "queued", "scheduled", "sending", "sent"
 
 
 class NotificationItem(Entity, discriminator="notification"):
@@ -33,6 +38,7 @@ class NotificationItem(Entity, discriminator="notification"):
     status = UnicodeAttribute()
     send_at = NumberAttribute()
     sent_at = NumberAttribute(null=True)
+    claimed_at = NumberAttribute(null=True)  # while sending: when the delivery holding the lease took it
     user_id = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)
     unsubscribe_url = UnicodeAttribute(null=True)  # marketing: sent as List-Unsubscribe (RFC 8058), dropped once sent
@@ -94,25 +100,50 @@ def get(notification_id: str) -> NotificationItem | None:
         return None
 
 
-def mark_sent(item: NotificationItem) -> bool:
-    """Queued -> sent, dropping address and text. False if someone else got there first."""
+def _conditional(item: NotificationItem, actions: list[Any], condition: Any) -> bool:
     try:
-        item.update(
-            actions=[
-                NotificationItem.status.set(SENT),
-                NotificationItem.sent_at.set(clock.now_ts()),
-                NotificationItem.to.remove(),
-                NotificationItem.unsubscribe_url.remove(),
-                NotificationItem.subject.remove(),
-                NotificationItem.body.remove(),
-            ],
-            condition=NotificationItem.status == QUEUED,
-        )
+        item.update(actions=actions, condition=condition)
         return True
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+
+
+def claim(item: NotificationItem, lease_seconds: float) -> float | None:
+    """Queued -> sending: the lease of one delivery. Returns the claim's time (the token
+    `mark_sent` and `unclaim` check), or None if another delivery holds a live lease, or
+    the notification is sent or gone. A lease older than `lease_seconds` is taken over."""
+    now = clock.now_ts()
+    taken = _conditional(item, [NotificationItem.status.set(SENDING), NotificationItem.claimed_at.set(now)],
+                         (NotificationItem.status == QUEUED)
+                         | ((NotificationItem.status == SENDING) & (NotificationItem.claimed_at < now - lease_seconds)))
+    return now if taken else None
+
+
+def unclaim(item: NotificationItem, claimed_at: float) -> bool:
+    """Sending -> queued (the send failed: the message's retry sends it). False if the lease
+    is no longer ours (taken over, or the item erased meanwhile: nothing is written back)."""
+    return _conditional(item, [NotificationItem.status.set(QUEUED), NotificationItem.claimed_at.remove()],
+                        (NotificationItem.status == SENDING) & (NotificationItem.claimed_at == claimed_at))
+
+
+def mark_sent(item: NotificationItem, claimed_at: float) -> bool:
+    """Sending (under our lease) -> sent, dropping address and text. False if the lease is
+    no longer ours or the item is gone (erased while it was being sent)."""
+    return _conditional(
+        item,
+        [
+            NotificationItem.status.set(SENT),
+            NotificationItem.sent_at.set(clock.now_ts()),
+            NotificationItem.claimed_at.remove(),
+            NotificationItem.to.remove(),
+            NotificationItem.unsubscribe_url.remove(),
+            NotificationItem.subject.remove(),
+            NotificationItem.body.remove(),
+        ],
+        (NotificationItem.status == SENDING) & (NotificationItem.claimed_at == claimed_at),
+    )
 
 
 def due_ids(now: float, limit: int = 500) -> list[str]:

@@ -6,6 +6,9 @@ two readers of a shard, and seven readers read (and paid for) each record seven 
 The router does only cheap, idempotent hand-offs, so a concern that fails never stalls
 or replays the others:
 
+- a record that does not decode (a malformed image) goes, as its position only (event
+  id, sequence number, a hash of its keys), to every concern's DLQ (`ChangesUndecodable`),
+  and the rest of the batch flows;
 - a concern's `select` (pure: no AWS call) that raises is asked again record by record;
   the records it still fails on go, as their keys and stream position only (no
   personal data), straight to that concern's DLQ (`ChangesUnselected`, the DLQ alarm),
@@ -15,11 +18,9 @@ or replays the others:
   messages: Lambda retries it (bisecting, then its position goes to `stream-failures`),
   and each retry hands every concern its messages again. That is harmless: every
   consumer is idempotent on its message's ids (a notification is sent only while
-  queued; a settlement carries the gateway idempotency key of our id; an erasure is
+  claimed by one delivery, under a lease); a settlement carries the gateway idempotency key of our id; an erasure is
   resumable and checks its deletion; an export is built only while pending; a fan-out
   reaches nobody twice; a bid notice and a policy fan-out have ids made of their cause).
-  Not yet for two copies of one notification delivered at the same moment: both can
-  send it (README, "One reader of the table's stream", the known gap).
 """
 from __future__ import annotations
 
@@ -73,19 +74,28 @@ def _select(name: str, select: Select, changes: list[Change]) -> tuple[list[dict
     return messages, unselected
 
 
-def route(changes: list[Change], selections: dict[str, Select] | None = None) -> dict[str, int]:
-    """Hand each concern what it selects of these changes; returns messages per concern.
-    Raises `HandOffFailed` (after every concern has been tried) if SQS refused any."""
+def route(changes: list[Change], selections: dict[str, Select] | None = None,
+          undecodable: list[dict[str, Any]] | None = None) -> dict[str, int]:
+    """Hand each concern what it selects of these changes, and the positions of the
+    records that did not decode (`core.changes.decode_batch`) to every concern's DLQ;
+    returns messages per concern. Raises `HandOffFailed` (after every concern has been
+    tried) if SQS refused any."""
     handed: dict[str, int] = {}
     refused: list[str] = []
+    undecodable = undecodable or []
+    if undecodable:
+        logger.error("stream records that do not decode: their positions to every concern's DLQ",
+                     extra={"positions": undecodable})
+        metrics.add_metric(name="ChangesUndecodable", unit="Count", value=len(undecodable))
     for name, select in (selections or concerns()).items():
         queue = STREAM_CONCERNS[name]
         messages, unselected = _select(name, select, changes)
+        dead = [{UNSELECTED: c.ref(), "concern": name} for c in unselected] + [{UNSELECTED: p, "concern": name} for p in undecodable]
         try:
             if messages:
                 queues.send_batch(queue, messages)
-            if unselected:
-                queues.send_dead_letters(queue, [{UNSELECTED: c.ref(), "concern": name} for c in unselected])
+            if dead:
+                queues.send_dead_letters(queue, dead)
         except Exception as exc:
             refused.append(name)
             logger.error("hand-off refused; the batch will be retried",
