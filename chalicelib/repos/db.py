@@ -178,3 +178,8 @@ def failed_at(exc: Exception, index: int) -> bool:
     reason = reasons[index] if index < len(reasons) else None
     code = reason.get("Code") if isinstance(reason, dict) else getattr(reason, "code", None)
     return code == "ConditionalCheckFailed"
+
+
+def time_key(at: float) -> str:
+    """The sortable text of a time in a key: seconds since the epoch, zero-padded, to the microsecond."""
+    return f"{at:017.6f}"

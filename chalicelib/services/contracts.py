@@ -15,11 +15,11 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.core import clock, errors
 from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as rules
-from chalicelib.repos import audit, cursors, db, ids, users
+from chalicelib.repos import audit, cursors, db, ids, ledger, users
 from chalicelib.repos import contracts as repo
 from chalicelib.repos import projects as projects_repo
 from chalicelib.security import vault
-from chalicelib.services import guards, money, profiles
+from chalicelib.services import escrow, guards, profiles
 from chalicelib.services.accounts import fetch
 from chalicelib.services.caller import Caller
 
@@ -100,7 +100,7 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: list | None =
         with db.transaction() as tx:
             actions = [repo.Contract.status.set(new_state), repo.Contract.updated_at.set(now), *(extra or [])]
             if escrow_to is not None:
-                actions += money.settle_escrow(tx, contract, escrow_to, now)
+                actions += ledger.add_settlement(tx, escrow.settle_escrow(contract, escrow_to, now), now)
                 condition = condition & (repo.Contract.escrow_status == "funded")
             tx.update(contract, actions=actions, condition=condition)
             if new_state == rules.CANCELLED:
