@@ -74,11 +74,11 @@ def main() -> int:
 
             def settle(label: str, message: dict) -> None:
                 """The settlement function on its own, for one queue message."""
-                from chalicelib.services import money
+                from chalicelib.services import settlement
 
                 gateway_before = sandbox.calls
                 with counting() as calls:
-                    money.settle(message)
+                    settlement.settle(message)
                 rows.append((label, "-", calls, sandbox.calls - gateway_before))
 
             phone = "+14155550123"

@@ -131,7 +131,7 @@ def test_a_delivery_that_finds_the_payout_settled_meanwhile_is_dropped_without_e
     transaction fails on the payout's own status. That one is done, not retried."""
     from chalicelib.adapters import gateway
     from chalicelib.core.resources import PAYMENTS_QUEUE
-    from chalicelib.services import money
+    from chalicelib.services import settlement
     from local.iam_check import acting_as
     from tests.test_money import BANK, earn, key
 
@@ -143,7 +143,7 @@ def test_a_delivery_that_finds_the_payout_settled_meanwhile_is_dropped_without_e
 
     def the_other_delivery() -> str:
         with acting_as("settle_payments"):
-            return money.settle(message)
+            return settlement.settle(message)
 
     runtime.pump_streams()
     dead_before = _dead_count(PAYMENTS_QUEUE)

@@ -396,7 +396,7 @@ def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_count
     from chalicelib.adapters import queues
     from chalicelib.core import clock
     from chalicelib.core.resources import PAYMENTS_QUEUE
-    from chalicelib.services import money
+    from chalicelib.services import settlement
 
     assert [queues.backoff_seconds(n) for n in (1, 2, 3, 6, 8)] == [30, 60, 120, 900, 900]
     freelancer = earn(http, runtime, world, 10000)
@@ -416,7 +416,7 @@ def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_count
     capfd.readouterr()
     runtime.run_job("watch_payments")  # not yet past the threshold
     assert '"PaymentsStuckPending":[0.0]' in capfd.readouterr().out
-    clock.advance(money.STUCK_AFTER_SECONDS + 60)
+    clock.advance(settlement.STUCK_AFTER_SECONDS + 60)
     runtime.run_job("watch_payments")
     out = capfd.readouterr().out
     assert '"PaymentsStuckPending":[' in out and '"PaymentsStuckPending":[0.0]' not in out

@@ -112,16 +112,16 @@ def test_a_change_is_plain_python(app):
 
 
 def test_a_concern_whose_selection_fails_on_a_record_sends_its_keys_to_its_own_dlq_and_the_others_flow(app, handed, monkeypatch):
-    from chalicelib.services import money
+    from chalicelib.services import settlement
 
-    real = money.select
+    real = settlement.select
 
     def broken(changes):
         if any(c.new and c.new.get("kind") == "payout" for c in changes):
             raise KeyError("a bug")
         return real(changes)
 
-    monkeypatch.setattr(money, "select", broken)
+    monkeypatch.setattr(settlement, "select", broken)
     _route(app, MIXED)  # no exception: the batch is not retried, nobody else's work replayed
     assert "payments" not in handed or handed["payments"] == []
     (dead,) = handed["dlq:payments"]

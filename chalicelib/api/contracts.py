@@ -42,9 +42,9 @@ def mine(call: Call) -> dict:
           prefetch=_contract, headers=(IDEMPOTENCY_KEY,),
           summary="Fund the escrow (employer): the contract's amount is charged through the payment gateway")
 def fund(call: Call) -> dict:
-    from chalicelib.services import money
+    from chalicelib.services import escrow
 
-    return money.fund(call.caller, call.items, call.path["contract_id"], lambda: idempotency_key(call))
+    return escrow.fund(call.caller, call.items, call.path["contract_id"], lambda: idempotency_key(call))
 
 
 @endpoint(bp, "/contracts/{contract_id}/complete", "POST", response=lambda: schemas.contracts.ContractSummary, tags=TAGS, errors_=(403, 404, 409), prefetch=_contract,

@@ -17,7 +17,7 @@ TAGS = ("money",)
 
 
 def _method(want: Want) -> list:
-    from chalicelib.services import money as service
+    from chalicelib.services import payout_methods as service
 
     return [service.payout_method_key(want.caller_id)] if want.caller_id else []
 
@@ -25,7 +25,7 @@ def _method(want: Want) -> list:
 @endpoint(bp, "/me/payout-method", "PUT", body=lambda: schemas.money.PayoutMethodIn, response=lambda: schemas.money.PayoutMethodOut, tags=TAGS, errors_=(403,),
           summary="Set the payout method (bank account or UPI id); answered masked, stored sealed")
 def set_method(call: Call) -> dict:
-    from chalicelib.services import money as service
+    from chalicelib.services import payout_methods as service
 
     return service.set_payout_method(call.caller, call.body.root.model_dump())
 
@@ -33,7 +33,7 @@ def set_method(call: Call) -> dict:
 @endpoint(bp, "/me/payout-method", response=lambda: schemas.money.PayoutMethodOut, tags=TAGS, errors_=(404,), prefetch=_method,
           summary="The payout method, masked (no endpoint returns it in clear)")
 def get_method(call: Call) -> dict:
-    from chalicelib.services import money as service
+    from chalicelib.services import payout_methods as service
 
     return service.payout_method(call.caller, call.items)
 
@@ -41,7 +41,7 @@ def get_method(call: Call) -> dict:
 @endpoint(bp, "/me/wallet", query=lambda: schemas.money.WalletQuery, response=lambda: schemas.money.Wallet, tags=TAGS,
           summary="Balance, held (payouts in flight) and a page of the wallet's ledger")
 def wallet(call: Call) -> dict:
-    from chalicelib.services import money as service
+    from chalicelib.services import wallet as service
 
     return service.wallet(call.caller, call.query.currency, call.query.limit, call.query.cursor)
 
@@ -50,7 +50,7 @@ def wallet(call: Call) -> dict:
           prefetch=_method, headers=(IDEMPOTENCY_KEY,),
           summary="Pay out from the wallet to the payout method (settled asynchronously)")
 def request_payout(call: Call) -> Reply:
-    from chalicelib.services import money as service
+    from chalicelib.services import payouts as service
 
     key = idempotency_key(call)
     amount = call.body.amount
@@ -59,7 +59,7 @@ def request_payout(call: Call) -> Reply:
 
 @endpoint(bp, "/me/payouts", query=page_query, response=lambda: schemas.money.PayoutOutPage, tags=TAGS, summary="The caller's payouts, newest first")
 def payouts(call: Call) -> dict:
-    from chalicelib.services import money as service
+    from chalicelib.services import payouts as service
 
     return service.payouts(call.caller, call.query.limit, call.query.cursor)
 
@@ -67,6 +67,6 @@ def payouts(call: Call) -> dict:
 @endpoint(bp, "/me/receipts", query=page_query, response=lambda: schemas.money.ReceiptOutPage, tags=TAGS,
           summary="Receipts and invoices: escrow funded, released or refunded, payouts paid")
 def receipts(call: Call) -> dict:
-    from chalicelib.services import money as service
+    from chalicelib.services import payouts as service
 
     return service.receipts(call.caller, call.query.limit, call.query.cursor)

@@ -115,3 +115,17 @@ def deletion_scheduled(doing: str) -> Conflict:
 def account_unavailable(who: str, doing: str) -> Conflict:
     """The other party's account is closed, erased or scheduled for deletion."""
     return Conflict(f"The {who}'s account is closed or being deleted; {doing}", code="AccountUnavailable")
+
+
+# --- money: errors of the API contract (services/payouts.py, escrow.py; repos/idempotency.py) ---
+
+def insufficient_funds(currency: str) -> Conflict:
+    return Conflict(f"The amount is more than your available {currency} balance", code="InsufficientFunds")
+
+
+def key_reused() -> Conflict:
+    return Conflict("This Idempotency-Key was used with another request; use a new key", code="IdempotencyKeyReused")
+
+
+def method_missing() -> Conflict:
+    return Conflict("Add a payout method first (PUT /me/payout-method)", code="PayoutMethodMissing")

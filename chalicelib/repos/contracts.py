@@ -9,8 +9,7 @@ which is what lets each see the other's `hired` profile fields.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +18,9 @@ from chalicelib.domain import marketplace as rules
 from chalicelib.repos import db
 from chalicelib.repos.db import Entity, time_key
 from chalicelib.repos.users import UserItem, user_pk
+
+if TYPE_CHECKING:
+    from chalicelib.repos.ledger import EscrowSettlement
 
 
 class Contract(Entity, discriminator="contract"):
@@ -131,14 +133,14 @@ def reviews_of(user_id: str, limit: int, start: dict | None) -> tuple[list[Revie
 
 
 def move(contract: Contract, new_state: str, now: float, *, fields: dict[str, Any] | None = None, record: Entity | None = None,
-         unfunded_only: bool = False, settle: Callable[[Any], list] | None = None) -> None:
+         unfunded_only: bool = False, settlement: EscrowSettlement | None = None) -> None:
     """A transition of the state machine, in one transaction: the contract `new_state`
     (with `fields` set) while its status is still the one read (and, `unfunded_only`, its
     escrow never funded), its project closed if it is cancelled, and `record` (an audit
-    entry) saved. `settle(tx)` empties the funded escrow in the same transaction (and
-    returns the contract's own updates for it): the escrow must then be funded.
+    entry) saved. `settlement` (the escrow's release or refund, `repos.ledger.add_settlement`)
+    empties the funded escrow in the same transaction: the escrow must then be funded.
     `db.Conflict` when the contract changed meanwhile."""
-    from chalicelib.repos import projects
+    from chalicelib.repos import ledger, projects
 
     condition = Contract.status == contract.status
     if unfunded_only:
@@ -147,8 +149,8 @@ def move(contract: Contract, new_state: str, now: float, *, fields: dict[str, An
         with db.transaction() as tx:
             actions = [Contract.status.set(new_state), Contract.updated_at.set(now),
                        *(getattr(Contract, name).set(value) for name, value in (fields or {}).items())]
-            if settle is not None:
-                actions += settle(tx)
+            if settlement is not None:
+                actions += ledger.add_settlement(tx, settlement, now)
                 condition = condition & (Contract.escrow_status == "funded")
             tx.update(contract, actions=actions, condition=condition)
             if new_state == rules.CANCELLED:

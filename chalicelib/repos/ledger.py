@@ -1,5 +1,6 @@
-"""Money on the main table: ledger accounts and entries, payout methods, payouts,
-funding charges, receipts and idempotency records.
+"""Money on the main table: ledger accounts and postings, payout methods, payouts,
+funding charges and receipts, and the writes that move money (the idempotency records
+of the requests that do are `repos.idempotency`'s).
 
 Items and keys (everything a user owns is in `USER#<id>`, so export and erasure find
 it from the id alone; the books keep user ids only, never names):
@@ -16,23 +17,62 @@ it from the id alone; the books keep user ids only, never names):
   that funds a contract's escrow. While `pending`, both are in the sparse gsi2
   partition `PAYMENTS#pending`, oldest first (what the stuck-payment watch reads).
 - `USER#<id>` / `RECEIPT#<time>#<receipt_id>` invoices and receipts.
-- `USER#<id>` / `IDEM#<hash of the key>` an idempotency record (TTL `expires_at`).
+- `USER#<id>` / `IDEM#<hash of the key>` an idempotency record (TTL `expires_at`,
+  `repos.idempotency`).
+
+Every write here that moves money is one transaction: the movement (`book`) with the
+state change it belongs to and its receipts. The services hand over plain data (the
+domain's `Movement`, the items to write) and learn the outcome as the exceptions below,
+never as DynamoDB's: `Refused` (a request's condition failed, `on` says whose),
+`AlreadySettled` (a settlement whose payment is settled already) and `Cancelled` (a
+settlement cancelled for any other reason: try again).
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain import ledger as rules
-from chalicelib.repos.contracts import contract_pk
-from chalicelib.repos.db import Entity
+from chalicelib.domain import marketplace as market
+from chalicelib.repos import db, idempotency, users
+from chalicelib.repos.contracts import Contract, contract_pk
+from chalicelib.repos.contracts import key as contract_key
+from chalicelib.repos.db import Entity, time_key
 from chalicelib.repos.users import user_pk
 
 PLATFORM_SHARDS = 8
 PENDING_PAYMENTS = "PAYMENTS#pending"
+PAYER, PAYEE, STATE, BALANCE = "payer", "payee", "state", "balance"  # what refused a request (`Refused.on`)
+
+
+class Refused(Exception):
+    """A request's transaction was cancelled by a condition other than its idempotency
+    record's: `on` is `PAYER` or `PAYEE` (that party's account is closed or being
+    deleted), `STATE` (the contract's escrow changed meanwhile) or `BALANCE` (the money
+    is not there)."""
+
+    def __init__(self, on: str) -> None:
+        super().__init__(on)
+        self.on = on
+
+
+class AlreadySettled(Exception):
+    """A settlement cancelled by the payment's own status condition: another delivery
+    settled it meanwhile."""
+
+
+class Cancelled(Exception):
+    """A settlement cancelled for any other reason (a `TransactionConflict`, throttling, a
+    balance condition); `reasons` are DynamoDB's codes, to be logged."""
+
+    def __init__(self, reasons: Any) -> None:
+        super().__init__(str(reasons))
+        self.reasons = reasons
 
 
 class LedgerAccount(Entity, discriminator="ledger_account"):
@@ -43,7 +83,7 @@ class LedgerAccount(Entity, discriminator="ledger_account"):
     updated_at = NumberAttribute(null=True)
 
 
-class LedgerEntry(Entity, discriminator="ledger_entry"):
+class LedgerPosting(Entity, discriminator="ledger_entry"):
     entry_id = UnicodeAttribute()
     movement_id = UnicodeAttribute()
     account = UnicodeAttribute()
@@ -114,13 +154,6 @@ class Receipt(Entity, discriminator="receipt"):
     created_at = NumberAttribute()
 
 
-class IdempotencyRecord(Entity, discriminator="idempotency"):
-    operation = UnicodeAttribute()
-    body_hash = UnicodeAttribute()
-    result = UnicodeAttribute()  # JSON of the first answer (ids and statuses only)
-    created_at = NumberAttribute()
-
-
 # --- keys ------------------------------------------------------------------------------
 
 def _shard(movement_id: str) -> int:
@@ -156,10 +189,6 @@ def funding_key(contract_id: str) -> tuple[str, str]:
     return contract_pk(contract_id), "FUNDING"
 
 
-def idempotency_key(user_id: str, key: str) -> tuple[str, str]:
-    return user_pk(user_id), f"IDEM#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
-
-
 # --- booking -----------------------------------------------------------------------------
 
 def book(tx, movement: rules.Movement, at: float) -> None:
@@ -186,11 +215,123 @@ def book(tx, movement: rules.Movement, at: float) -> None:
     for index, posting in enumerate(movement.postings):
         account = posting.account
         entry_id = f"{movement.movement_id}.{index}"
-        tx.save(LedgerEntry(
-            account_pk(account, movement.movement_id), f"ENTRY#{account.kind}#{at:017.6f}#{entry_id}", entry_id=entry_id,
+        tx.save(LedgerPosting(
+            account_pk(account, movement.movement_id), f"ENTRY#{account.kind}#{time_key(at)}#{entry_id}", entry_id=entry_id,
             movement_id=movement.movement_id, account=account.kind, owner=account.owner, currency=account.currency,
             amount=posting.amount, entry_kind=posting.kind, ref=movement.ref, created_at=at,
         ))
+
+
+# --- writes that move money ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EscrowSettlement:
+    """What emptying a funded escrow writes: the movement, its receipts and the escrow's
+    new status (`released` or `refunded`)."""
+
+    movement: rules.Movement
+    receipts: list[Receipt]
+    escrow_status: str
+
+
+def save_payout_method(method: PayoutMethod) -> None:
+    """Store a payout method, replacing the previous one."""
+    method.save()
+
+
+def request_payout(claim: idempotency.Claim, movement: rules.Movement, payout: Payout) -> dict[str, Any] | None:
+    """Book the payout's movement (wallet to held) and write the pending payout with the
+    claim's record, in one transaction. None when committed; the first answer when the
+    key was used before for the same request; raises `Refused(BALANCE)` when the money is
+    not there (or `IdempotencyKeyReused`)."""
+    def write(tx: Any) -> None:
+        book(tx, movement, claim.at)
+        tx.save(payout, condition=Payout.pk.does_not_exist())
+
+    return idempotency.commit(claim, write, lambda _: Refused(BALANCE))
+
+
+def request_funding(claim: idempotency.Claim, contract: Contract, funding: Funding) -> dict[str, Any] | None:
+    """Make the active, unfunded contract's escrow `pending` and write its pending charge
+    with the claim's record, in one transaction; both parties' accounts count it, so money
+    follows neither into an account being erased. None when committed; the first answer
+    when the key was used before for the same request; raises `Refused(PAYER | PAYEE |
+    STATE)` (or `IdempotencyKeyReused`)."""
+    employer, freelancer, at = contract.employer_id, contract.freelancer_id, claim.at
+
+    def write(tx: Any) -> None:
+        tx.update(contract, actions=[Contract.escrow_status.set("pending"), Contract.updated_at.set(at)],
+                  condition=(Contract.escrow_status == "unfunded") & (Contract.status == market.ACTIVE))
+        tx.save(funding, condition=Funding.pk.does_not_exist() | (Funding.status == "failed"))
+        users.engage(tx, employer)
+        users.engage(tx, freelancer)
+
+    def refused(exc: TransactWriteError) -> Exception:
+        if db.failed_on(exc, *users.account_key(employer)):
+            return Refused(PAYER)
+        if db.failed_on(exc, *users.account_key(freelancer)):
+            return Refused(PAYEE)
+        return Refused(STATE)
+
+    return idempotency.commit(claim, write, refused)
+
+
+def add_settlement(tx: Any, plan: EscrowSettlement, at: float) -> list[Action]:
+    """Add to the contract's transaction `tx` what emptying its funded escrow books (the
+    movement, the receipts); returns the contract's update actions that go with it."""
+    book(tx, plan.movement, at)
+    for item in plan.receipts:
+        tx.save(item)
+    return [Contract.escrow_status.set(plan.escrow_status)]
+
+
+def _unsettled(exc: TransactWriteError, payment: Payout | Funding) -> Exception:
+    """`AlreadySettled` when the transaction failed on the payment's own status condition,
+    else `Cancelled`."""
+    if db.failed_on(exc, payment.pk, payment.sk):
+        return AlreadySettled()
+    reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
+    return Cancelled([r for r in reasons if r] or exc.cause_response_code)
+
+
+def settle_payout(payout: Payout, status: str, provider_ref: str | None, reason: str | None, movement: rules.Movement,
+                  receipt: Receipt | None, at: float) -> None:
+    """Mark a pending payout `paid` or `failed` (off the pending index) and book its
+    movement and receipt, in one transaction; raises `AlreadySettled` or `Cancelled`."""
+    try:
+        with db.transaction() as tx:
+            tx.update(payout, actions=[
+                Payout.status.set(status), Payout.settled_at.set(at), db.set_or_remove(Payout.provider_ref, provider_ref),
+                db.set_or_remove(Payout.failure_reason, reason), Payout.gsi2pk.remove(), Payout.gsi2sk.remove(),
+            ], condition=Payout.status == "pending")
+            book(tx, movement, at)
+            if receipt is not None:
+                tx.save(receipt)
+    except TransactWriteError as exc:
+        raise _unsettled(exc, payout) from exc
+
+
+def settle_funding(funding: Funding, funded: bool, provider_ref: str | None, reason: str | None,
+                   movement: rules.Movement | None, receipt: Receipt | None, at: float) -> None:
+    """Mark a pending charge `funded` or `failed` (off the pending index) and its contract's
+    escrow `funded` or `unfunded` again, with the movement and receipt of a charge that
+    succeeded, in one transaction; raises `AlreadySettled` or `Cancelled`."""
+    contract = Contract(*contract_key(funding.contract_id))
+    try:
+        with db.transaction() as tx:
+            tx.update(funding, actions=[
+                Funding.status.set("funded" if funded else "failed"), Funding.settled_at.set(at),
+                db.set_or_remove(Funding.provider_ref, provider_ref), db.set_or_remove(Funding.failure_reason, reason),
+                Funding.gsi2pk.remove(), Funding.gsi2sk.remove(),
+            ], condition=(Funding.status == "pending") & (Funding.charge_id == funding.charge_id))
+            tx.update(contract, actions=[Contract.escrow_status.set("funded" if funded else "unfunded"), Contract.updated_at.set(at)],
+                      condition=Contract.escrow_status == "pending")
+            if movement is not None:
+                book(tx, movement, at)
+            if receipt is not None:
+                tx.save(receipt)
+    except TransactWriteError as exc:
+        raise _unsettled(exc, funding) from exc
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -200,8 +341,8 @@ def user_accounts(user_id: str) -> list[LedgerAccount]:
     return list(LedgerAccount.query(user_pk(user_id), LedgerAccount.sk.startswith("LEDGER#")))
 
 
-def entries(pk: str, account: str, limit: int, start: dict | None) -> tuple[list[LedgerEntry], dict | None]:
-    result = LedgerEntry.query(pk, LedgerEntry.sk.startswith(f"ENTRY#{account}#"), scan_index_forward=False, limit=limit,
+def entries(pk: str, account: str, limit: int, start: dict | None) -> tuple[list[LedgerPosting], dict | None]:
+    result = LedgerPosting.query(pk, LedgerPosting.sk.startswith(f"ENTRY#{account}#"), scan_index_forward=False, limit=limit,
                                page_size=limit, last_evaluated_key=start)
     return list(result), result.last_evaluated_key
 
@@ -220,7 +361,17 @@ def receipts(user_id: str, limit: int, start: dict | None) -> tuple[list[Receipt
 
 def pending_payments(older_than: float, limit: int = 100) -> list[Entity]:
     """Payouts and fundings still pending since before `older_than` (a Query on gsi2)."""
-    return list(Entity.gsi2.query(PENDING_PAYMENTS, Entity.gsi2sk < f"{older_than:017.6f}", limit=limit))
+    return list(Entity.gsi2.query(PENDING_PAYMENTS, Entity.gsi2sk < time_key(older_than), limit=limit))
+
+
+def payout(user_id: str, payout_id: str) -> Payout | None:
+    found: Payout | None = get(Payout, *payout_key(user_id, payout_id))
+    return found
+
+
+def funding(contract_id: str) -> Funding | None:
+    found: Funding | None = get(Funding, *funding_key(contract_id))
+    return found
 
 
 def get(model, pk: str, sk: str, consistent: bool = True):
@@ -232,10 +383,10 @@ def get(model, pk: str, sk: str, consistent: bool = True):
 
 def receipt(user_id: str, receipt_id: str, kind: str, ref: str, currency: str, gross: int, fee: int, at: float) -> Receipt:
     return Receipt(
-        user_pk(user_id), f"RECEIPT#{at:017.6f}#{receipt_id}", receipt_id=receipt_id, user_id=user_id, receipt_kind=kind,
+        user_pk(user_id), f"RECEIPT#{time_key(at)}#{receipt_id}", receipt_id=receipt_id, user_id=user_id, receipt_kind=kind,
         ref=ref, currency=currency, gross=gross, fee=fee, net=gross - fee, created_at=at,
     )
 
 
 def pending_index(at: float, what: str, ident: str) -> dict[str, Any]:
-    return {"gsi2pk": PENDING_PAYMENTS, "gsi2sk": f"{at:017.6f}#{what}#{ident}"}
+    return {"gsi2pk": PENDING_PAYMENTS, "gsi2sk": f"{time_key(at)}#{what}#{ident}"}

@@ -42,12 +42,12 @@ class HandOffFailed(RuntimeError):
 
 def concerns() -> dict[str, Select]:
     """Each concern's selection, by the name `STREAM_CONCERNS` gives its queue under."""
-    from chalicelib.services import erasure, exports, fanout, money, notices, notifications, policy_notices
+    from chalicelib.services import erasure, exports, fanout, notices, notifications, policy_notices, settlement
 
     return {
         "notifications": notifications.select,
         "notices": notices.select,
-        "payments": money.select,
+        "payments": settlement.select,
         "erasure": erasure.select,
         "exports": exports.select,
         "fanout": fanout.select,

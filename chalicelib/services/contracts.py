@@ -16,7 +16,7 @@ from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
 from chalicelib.security import vault
-from chalicelib.services import guards, money, profiles
+from chalicelib.services import escrow, guards, profiles
 from chalicelib.services.accounts import fetch
 from chalicelib.services.caller import Caller
 
@@ -91,12 +91,9 @@ def _move(contract: repo.Contract, action: str, actor: str, extra: dict[str, Any
         raise (errors.Forbidden(str(exc)) if exc.forbidden else errors.Conflict(str(exc))) from None
     now = clock.now_ts()
 
-    def settle(tx: Any) -> list:
-        return money.settle_escrow(tx, contract, str(escrow_to), now)
-
+    settlement = escrow.settle_escrow(contract, str(escrow_to), now) if escrow_to is not None else None
     try:
-        repo.move(contract, new_state, now, fields=extra, record=record, unfunded_only=escrow_unfunded,
-                  settle=settle if escrow_to is not None else None)
+        repo.move(contract, new_state, now, fields=extra, record=record, unfunded_only=escrow_unfunded, settlement=settlement)
     except db.Conflict:
         raise errors.Conflict("The contract changed meanwhile; reload it") from None
     contract.status, contract.updated_at = new_state, now
