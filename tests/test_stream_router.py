@@ -209,7 +209,7 @@ def test_the_policies_consumer_looks_a_version_up_by_the_key_it_was_stored_under
 
     from chalicelib.core.changes import Change
     from chalicelib.repos import policies as repo
-    from chalicelib.services import policies
+    from chalicelib.services import policy_notices as policies
 
     item = repo.build("9.9", effective_at, "S", "T")
     stored = NumberAttribute().serialize(item.effective_at)  # what the table (and so the stream) holds
