@@ -30,7 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, get_args
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -42,13 +43,19 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.core.resources import PAYMENTS_QUEUE
 from chalicelib.domain import ledger as rules
 from chalicelib.domain import marketplace as market
+from chalicelib.domain.money import Currency
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import cursors, db, ids, users
 from chalicelib.repos import ledger as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.repos.users import user_pk
 from chalicelib.security import vault
 from chalicelib.services import guards
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
+
+if TYPE_CHECKING:
+    from chalicelib.services.contracts import ContractLoad
 
 IDEMPOTENCY_SECONDS = 24 * 3600  # a key is remembered this long (Stripe's and most providers' window)
 STUCK_AFTER_SECONDS = 3600  # a payment pending longer than this is counted as stuck
@@ -56,10 +63,40 @@ DEFAULT_CURRENCY = "USD"  # the wallet's currency shown when the user holds none
 CONFLICT_RETRIES = 5
 
 
-def payout_method_key(user_id: str) -> tuple[str, str]:
-    """The payout method's item key: what a route prefetches (`call.items`) for `payout_method`
-    and `request_payout`."""
-    return repo.payout_method_key(user_id)
+@dataclass
+class PayoutMethodLoad:
+    """What `GET /me/payout-method` and `POST /me/payouts` read with the caller's account."""
+
+    payout_method: repo.PayoutMethod | None
+
+
+def load_payout_method() -> Load[PayoutMethodLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], PayoutMethodLoad]:
+        method = batch.want(repo.payout_method_key(caller_id), repo.PayoutMethod) if caller_id else None
+        return lambda: PayoutMethodLoad(method.item if method else None)
+
+    return Load(want)
+
+
+@dataclass
+class WalletLoad:
+    """What `GET /me/wallet` reads with the caller's account: the wallet's ledger accounts
+    (wallet and held) in every currency the platform settles in (`domain.money.Currency`),
+    those that exist."""
+
+    accounts: list[repo.LedgerAccount]
+
+
+def load_wallet() -> Load[WalletLoad]:
+    """The wallet's balances by key in the account's batch (2 x the currencies, read
+    as one BatchGetItem with the account), not by a Query of their own."""
+
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], WalletLoad]:
+        refs = [batch.want(repo.account_key(rules.Account(kind, caller_id, currency)), repo.LedgerAccount)
+                for currency in get_args(Currency) for kind in rules.USER_ACCOUNTS] if caller_id else []
+        return lambda: WalletLoad(sorted((a for ref in refs if (a := ref.item) is not None), key=lambda a: a.sk))  # as a Query orders them
+
+    return Load(want)
 
 
 # --- errors of the API contract ------------------------------------------------------------
@@ -184,9 +221,9 @@ def set_payout_method(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     return _masked(method)
 
 
-def payout_method(caller: Caller, items: dict) -> dict[str, Any]:
-    method = items.get(repo.payout_method_key(caller.user_id))
-    if not isinstance(method, repo.PayoutMethod):
+def payout_method(caller: Caller, load: PayoutMethodLoad) -> dict[str, Any]:
+    method = load.payout_method
+    if method is None:
         raise errors.NotFound("No payout method yet (PUT /me/payout-method)")
     return _masked(method)
 
@@ -210,11 +247,11 @@ def _entry(e: repo.LedgerEntry) -> dict[str, Any]:
             "created_at": clock.iso(e.created_at), "ref": e.ref}
 
 
-def wallet(caller: Caller, currency: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
-    """Balance and held (payouts in flight) in one currency, every currency's totals, and
-    a page of the wallet's ledger entries, newest first: two Queries of the caller's
-    partition."""
-    accounts = repo.user_accounts(caller.user_id)
+def wallet(caller: Caller, load: WalletLoad, currency: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    """Balance and held (payouts in flight) in one currency, every currency's totals (read
+    with the caller's account, `load_wallet`), and a page of the wallet's ledger entries,
+    newest first: one Query of the caller's partition."""
+    accounts = load.accounts
     totals: dict[str, dict[str, int]] = {}
     latest: tuple[float, str] | None = None
     for account in accounts:
@@ -239,7 +276,7 @@ def _payout(p: repo.Payout) -> dict[str, Any]:
             "settled_at": clock.iso(p.settled_at) if p.settled_at else None}
 
 
-def request_payout(caller: Caller, items: dict, key: str, amount: int, currency: str) -> dict[str, Any]:
+def request_payout(caller: Caller, load: PayoutMethodLoad, key: str, amount: int, currency: str) -> dict[str, Any]:
     """Move `amount` from the wallet to held and record a pending payout, with the
     idempotency record, in one transaction (one DynamoDB call; a retried key costs one
     more, to read the first answer)."""
@@ -247,8 +284,8 @@ def request_payout(caller: Caller, items: dict, key: str, amount: int, currency:
     guards.policy_accepted(caller)
     uid = caller.user_id
     digest = request_hash("payout", {"amount": amount, "currency": currency})
-    method = items.get(repo.payout_method_key(uid))
-    if not isinstance(method, repo.PayoutMethod):
+    method = load.payout_method
+    if method is None:
         replayed = _replay(uid, key, digest)
         if replayed is not None:
             return replayed
@@ -295,12 +332,12 @@ def receipts(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
 
 # --- escrow ---------------------------------------------------------------------------------
 
-def fund(caller: Caller, items: dict, contract_id: str, key_of_request: Callable[[], str]) -> dict[str, Any]:
+def fund(caller: Caller, load: ContractLoad, contract_id: str, key_of_request: Callable[[], str]) -> dict[str, Any]:
     """Ask the gateway to charge the employer the contract's amount: the contract's escrow
     becomes `pending` (in the same transaction as the idempotency record and the charge),
     and `funded` once the gateway confirms (`settle`)."""
-    contract = items.get(contract_repo.key(contract_id))
-    if not isinstance(contract, contract_repo.Contract) or caller.user_id not in (contract.employer_id, contract.freelancer_id):
+    contract = load.contract
+    if contract is None or caller.user_id not in (contract.employer_id, contract.freelancer_id):
         raise errors.NotFound("No such contract")
     uid = caller.user_id
     digest = request_hash("fund", {"contract_id": contract_id})
