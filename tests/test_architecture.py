@@ -76,3 +76,24 @@ def test_no_module_of_ours_is_imported_by_name():
             if name in ("import_module", "__import__"):
                 by_name.append(str(path.relative_to(ROOT)))
     assert by_name == ["chalicelib/api/schemas/__init__.py"]
+
+
+def _untyped_item_bags(source: str, where: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source, where)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                annotation = ast.unparse(arg.annotation) if arg.annotation is not None else ""
+                if arg.arg == "items" and (annotation == "" or annotation.split("[")[0] in ("dict", "Dict", "Any")):
+                    found.append(f"{where}:{node.lineno} {node.name}({arg.arg}: {annotation or '?'})")
+    return found
+
+
+def test_no_service_function_takes_an_untyped_bag_of_items():
+    """What a route read comes to a service as that service's typed load (`ProjectLoad`,
+    ...), never as a dict of items to fish out by their keys (`services.loads`)."""
+    found = [bag for path in sorted((ROOT / "chalicelib" / "services").rglob("*.py"))
+             for bag in _untyped_item_bags(path.read_text(), str(path.relative_to(ROOT)))]
+    assert found == []
+    assert _untyped_item_bags("def visible(caller, items: dict, project_id: str): ...", "example.py") == [
+        "example.py:1 visible(items: dict)"]

@@ -1,43 +1,23 @@
-"""Accounts and sign-in: `/auth/*`, `GET|PATCH /me`. Also installs the authenticator
-every protected route uses (token verified locally against the pool's keys)."""
+"""Accounts and sign-in: `/auth/*`, `GET|PATCH /me`. (The authenticator of the protected
+routes is `api/auth.py`, which every Blueprint names.)"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api import http, schemas
-from chalicelib.api.http import Call, endpoint
-from chalicelib.core import errors
+from chalicelib.api import auth, http, schemas
+from chalicelib.api.http import Call
 
 if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
     import chalicelib.api.schemas.accounts  # noqa: F401
 
 bp = Blueprint(__name__)
+route = http.Routes(bp, auth.BEARER)
 TAGS = ("accounts",)
 
 
-def _authenticate(request: Any, auth: str, prefetch: http.Prefetch | None, want: http.Want) -> tuple[Any, dict]:  # (services.accounts.Caller | None, prefetched items)
-    from chalicelib.services import accounts as service
-
-    header = (request.headers or {}).get("authorization")
-
-    def keys(user_id: str | None) -> list:
-        want.caller_id = user_id
-        return prefetch(want) if prefetch else []
-
-    if auth == "optional" and not header:
-        return None, service.fetch(keys(None))
-    caller, items = service.authenticate(header, keys)
-    if auth == "admin" and caller.role != "admin":
-        raise errors.Forbidden("This needs an administrator")
-    return caller, items
-
-
-http.set_authenticator(_authenticate)
-
-
-@endpoint(bp, "/auth/signup", "POST", body=lambda: schemas.accounts.Signup, response=lambda: schemas.accounts.SignupOut, status=201, auth=None, tags=TAGS,
+@route("/auth/signup", "POST", body=lambda: schemas.accounts.Signup, response=lambda: schemas.accounts.SignupOut, status=201, auth=None, tags=TAGS,
           errors_=(403, 409, 422), summary="Create a freelancer or employer account; an SMS code goes to the phone")
 def signup(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -45,7 +25,7 @@ def signup(call: Call) -> dict:
     return service.signup(call.body)
 
 
-@endpoint(bp, "/auth/verify-phone", "POST", body=lambda: schemas.accounts.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
+@route("/auth/verify-phone", "POST", body=lambda: schemas.accounts.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
           summary="Confirm the phone number with the SMS code")
 def verify_phone(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -54,7 +34,7 @@ def verify_phone(call: Call) -> dict:
     return {"phone_verified": True}
 
 
-@endpoint(bp, "/auth/resend-code", "POST", body=lambda: schemas.accounts.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
+@route("/auth/resend-code", "POST", body=lambda: schemas.accounts.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
           summary="Send a new SMS code (rate-limited)")
 def resend_code(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -63,7 +43,7 @@ def resend_code(call: Call) -> dict:
     return {"status": "sent_if_pending"}
 
 
-@endpoint(bp, "/auth/login", "POST", body=lambda: schemas.accounts.Login, response=lambda: schemas.accounts.LoginOut, auth=None, tags=TAGS, errors_=(401, 403),
+@route("/auth/login", "POST", body=lambda: schemas.accounts.Login, response=lambda: schemas.accounts.LoginOut, auth=None, tags=TAGS, errors_=(401, 403),
           summary="Sign in; returns an access token and a refresh token")
 def login(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -71,7 +51,7 @@ def login(call: Call) -> dict:
     return service.login(call.body.email, call.body.password, call.source_ip, call.user_agent)
 
 
-@endpoint(bp, "/auth/refresh", "POST", body=lambda: schemas.accounts.Refresh, response=lambda: schemas.accounts.RefreshOut, auth=None, tags=TAGS, errors_=(401,),
+@route("/auth/refresh", "POST", body=lambda: schemas.accounts.Refresh, response=lambda: schemas.accounts.RefreshOut, auth=None, tags=TAGS, errors_=(401,),
           summary="A new access token from a refresh token")
 def refresh(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -79,7 +59,7 @@ def refresh(call: Call) -> dict:
     return service.refresh(call.body.refresh_token)
 
 
-@endpoint(bp, "/auth/logout", "POST", tags=TAGS, errors_=(401,),
+@route("/auth/logout", "POST", tags=TAGS, errors_=(401,),
           summary="Sign out: this token stops working at once and refresh tokens are revoked")
 def logout(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -88,14 +68,14 @@ def logout(call: Call) -> dict:
     return {"status": "signed_out"}
 
 
-@endpoint(bp, "/me", response=lambda: schemas.accounts.Me, tags=TAGS, summary="The caller's own account, every field in clear")
+@route("/me", response=lambda: schemas.accounts.Me, tags=TAGS, summary="The caller's own account, every field in clear")
 def get_me(call: Call) -> dict:
     from chalicelib.services import accounts as service
 
     return service.me(call.caller.user)
 
 
-@endpoint(bp, "/me", "PATCH", body=lambda: schemas.accounts.MePatch, response=lambda: schemas.accounts.Me, tags=TAGS, errors_=(409, 422, 429),
+@route("/me", "PATCH", body=lambda: schemas.accounts.MePatch, response=lambda: schemas.accounts.Me, tags=TAGS, errors_=(409, 422, 429),
           summary="Correct one's own data; a new phone number is verified again")
 def patch_me(call: Call) -> dict:
     from chalicelib.services import accounts as service

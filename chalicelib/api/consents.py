@@ -6,24 +6,25 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import Call, endpoint, page_query
+from chalicelib.api import auth, http, schemas
+from chalicelib.api.http import Call, page_query
 
 if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
     import chalicelib.api.schemas.consents  # noqa: F401
 
 bp = Blueprint(__name__)
+route = http.Routes(bp, auth.BEARER)
 TAGS = ("privacy",)
 
 
-@endpoint(bp, "/me/consents", response=lambda: schemas.consents.Consents, tags=TAGS, summary="The caller's consent per purpose")
+@route("/me/consents", response=lambda: schemas.consents.Consents, tags=TAGS, summary="The caller's consent per purpose")
 def get_consents(call: Call) -> dict:
     from chalicelib.services import consents as service
 
     return service.state(call.caller.user)
 
 
-@endpoint(bp, "/me/consents", "PUT", body=lambda: schemas.consents.ConsentsIn, response=lambda: schemas.consents.Consents, tags=TAGS,
+@route("/me/consents", "PUT", body=lambda: schemas.consents.ConsentsIn, response=lambda: schemas.consents.Consents, tags=TAGS,
           summary="Turn purposes on or off; each change is recorded with its time, source and policy version")
 def put_consents(call: Call) -> dict:
     from chalicelib.services import consents as service
@@ -31,7 +32,7 @@ def put_consents(call: Call) -> dict:
     return service.update(call.caller.user, call.body.model_dump(), "settings")
 
 
-@endpoint(bp, "/me/consents/history", query=page_query, response=lambda: schemas.consents.ConsentChangePage, tags=TAGS,
+@route("/me/consents/history", query=page_query, response=lambda: schemas.consents.ConsentChangePage, tags=TAGS,
           summary="Every consent change and policy decision, newest first")
 def consent_history(call: Call) -> dict:
     from chalicelib.services import consents as service
@@ -39,7 +40,7 @@ def consent_history(call: Call) -> dict:
     return service.history(call.caller.user_id, call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/admin/campaigns", "POST", body=lambda: schemas.consents.CampaignIn, response=lambda: schemas.consents.CampaignAccepted, status=202, auth="admin", tags=("admin",),
+@route("/admin/campaigns", "POST", body=lambda: schemas.consents.CampaignIn, response=lambda: schemas.consents.CampaignAccepted, status=202, auth="admin", tags=("admin",),
           summary="Send a marketing email to every user whose marketing consent is on at sending time")
 def create_campaign(call: Call) -> dict:
     from chalicelib.services import campaigns
@@ -47,7 +48,7 @@ def create_campaign(call: Call) -> dict:
     return campaigns.create(call.caller.user_id, call.body.subject, call.body.body)
 
 
-@endpoint(bp, "/unsubscribe", query=lambda: schemas.consents.UnsubscribeQuery, response=lambda: schemas.consents.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
+@route("/unsubscribe", query=lambda: schemas.consents.UnsubscribeQuery, response=lambda: schemas.consents.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
           summary="One-click unsubscribe from marketing email (the link in each email; no sign-in)")
 def unsubscribe_get(call: Call) -> dict:
     from chalicelib.services import campaigns
@@ -55,7 +56,7 @@ def unsubscribe_get(call: Call) -> dict:
     return campaigns.unsubscribe(call.query.token)
 
 
-@endpoint(bp, "/unsubscribe", "POST", query=lambda: schemas.consents.UnsubscribeQuery, response=lambda: schemas.consents.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
+@route("/unsubscribe", "POST", query=lambda: schemas.consents.UnsubscribeQuery, response=lambda: schemas.consents.Unsubscribed, auth=None, tags=TAGS, errors_=(404,),
           summary="RFC 8058 one-click unsubscribe (List-Unsubscribe-Post), as mail clients send it")
 def unsubscribe_post(call: Call) -> dict:
     from chalicelib.services import campaigns

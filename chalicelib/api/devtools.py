@@ -10,11 +10,13 @@ from typing import Any
 from chalice import Blueprint
 from pydantic import Field
 
-from chalicelib.api.http import Call, endpoint
+from chalicelib.api import http
+from chalicelib.api.http import Call
 from chalicelib.api.models import Strict
 from chalicelib.core import clock, errors
 
 bp = Blueprint(__name__)
+route = http.Routes(bp)  # public routes only: no authenticator
 _control: dict[str, Any] = {}
 
 
@@ -40,29 +42,29 @@ class ClockAdvance(Strict):
 TAGS = ("local",)
 
 
-@endpoint(bp, "/_dev/outbox", query=OutboxQuery, auth=None, tags=TAGS, summary="Every email and SMS sent, oldest first")
+@route("/_dev/outbox", query=OutboxQuery, auth=None, tags=TAGS, summary="Every email and SMS sent, oldest first")
 def outbox(call: Call) -> dict:
     return {"items": _get("outbox").messages(call.query.to)}
 
 
-@endpoint(bp, "/_dev/clock", auth=None, tags=TAGS, summary="The test clock")
+@route("/_dev/clock", auth=None, tags=TAGS, summary="The test clock")
 def get_clock(call: Call) -> dict:
     return {"now": clock.iso(), "offset_seconds": clock.offset()}
 
 
-@endpoint(bp, "/_dev/clock", "POST", body=ClockAdvance, auth=None, tags=TAGS, summary="Move the test clock forward; due schedules fire")
+@route("/_dev/clock", "POST", body=ClockAdvance, auth=None, tags=TAGS, summary="Move the test clock forward; due schedules fire")
 def advance_clock(call: Call) -> dict:
     fired = _get("runtime").advance_clock(call.body.advance_seconds)
     return {"now": clock.iso(), "offset_seconds": clock.offset(), "fired": fired}
 
 
-@endpoint(bp, "/_dev/jobs", auth=None, tags=TAGS, summary="Scheduled jobs and their last runs")
+@route("/_dev/jobs", auth=None, tags=TAGS, summary="Scheduled jobs and their last runs")
 def jobs(call: Call) -> dict:
     runtime = _get("runtime")
     return {"items": runtime.job_list(), "failures": list(runtime.failures)}
 
 
-@endpoint(bp, "/_dev/jobs/{name}", "POST", auth=None, tags=TAGS, summary="Run one scheduled job now", errors_=(404,))
+@route("/_dev/jobs/{name}", "POST", auth=None, tags=TAGS, summary="Run one scheduled job now", errors_=(404,))
 def run_job(call: Call) -> dict:
     runtime = _get("runtime")
     name = call.path["name"]
@@ -71,6 +73,6 @@ def run_job(call: Call) -> dict:
     return runtime.run_job(name)
 
 
-@endpoint(bp, "/_dev/drain", "POST", auth=None, tags=TAGS, summary="Deliver every pending stream record, message and TTL expiry")
+@route("/_dev/drain", "POST", auth=None, tags=TAGS, summary="Deliver every pending stream record, message and TTL expiry")
 def drain(call: Call) -> dict:
     return _get("runtime").drain()

@@ -1,8 +1,10 @@
 """The thin HTTP layer shared by every Blueprint.
 
 `endpoint(...)` registers a Chalice route and records its request and response
-models for the generated OpenAPI document. The view it wraps receives a `Call`
-(parsed body and query, path parameters, caller) and returns a dict, a Pydantic
+models for the generated OpenAPI document; a Blueprint names it through `Routes`, built
+with the authenticator its protected routes use (`route = http.Routes(bp, auth.BEARER)`).
+The view it wraps receives a `Call` (parsed body and query, path parameters, caller,
+and what the route declared it loads, `call.loaded`) and returns a dict, a Pydantic
 model or a `Reply`. Around it:
 - malformed JSON, wrong types, unknown fields, missing fields, oversized bodies and
   strings become `400 BadRequestError` naming the field, never a 5xx;
@@ -20,7 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from chalice.app import Response
 from pydantic import BaseModel, ValidationError
@@ -30,9 +32,12 @@ from chalicelib.core.observability import current_correlation_id, log_failure
 
 if TYPE_CHECKING:
     from chalicelib.api.models import Page
+    from chalicelib.services.caller import Caller, Verified
+    from chalicelib.services.loads import Load
 
 MAX_BODY_BYTES = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
+L = TypeVar("L")
 # A route's model: its class, or a function that imports and returns it (`lambda: schemas.projects.ProjectIn`),
 # so that a cold start builds no model class until a route that uses it runs.
 ModelRef = type[BaseModel] | Callable[[], type[BaseModel]]
@@ -91,14 +96,17 @@ ROUTES: dict[tuple[str, str], RouteSpec] = {}
 
 
 @dataclass
-class Call:
+class Call(Generic[L]):
+    """What a view receives. `loaded` is what the route declared it loads (`load=`), as
+    the owning service's dataclass: a view takes `Call[ProjectLoad]`, and mypy checks it
+    against the route's declaration."""
+
     body: Any = None
     query: Any = None
     path: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     caller: Any = None
-    items: dict[tuple[str, str], Any] = field(default_factory=dict)  # prefetched items by (pk, sk)
-    found: dict[str, Any] = field(default_factory=dict)  # what the route's prefetch looked up itself (a page, ...)
+    loaded: L = None  # type: ignore[assignment]  # None where the route declares no load
     source_ip: str | None = None
     user_agent: str | None = None
 
@@ -251,31 +259,36 @@ def path_id(path: dict[str, str], name: str) -> str:
     return value
 
 
-Keys = list[tuple[str, str]]
-
-
 @dataclass
 class Want:
-    """What a route's prefetch is told: the path, the raw query, and (once the token's
-    signature is verified) the caller's id. It may look things up itself, e.g. a page
-    of a list whose items it then names, and leave them in `found` for the view."""
+    """What a route's load declaration is told: the path and the raw query. It is called
+    once the token's signature is verified (a bad id in the path of a protected route is a
+    401 without a token, as before), and returns the service's `Load`."""
 
     path: dict[str, str]
     params: dict[str, str]
-    caller_id: str | None = None
-    found: dict[str, Any] = field(default_factory=dict)
 
 
-Prefetch = Callable[[Want], Keys]
-# (request, auth, prefetch, want) -> (caller or None, prefetched items by key)
-Authenticator = Callable[[Any, str, "Prefetch | None", Want], tuple[Any, dict[tuple[str, str], Any]]]
-_authenticator: Authenticator | None = None
+Declare = Callable[[Want], "Load[L]"]
 
 
-def set_authenticator(fn: Authenticator) -> None:
-    """The accounts area installs the function that turns a request into a caller."""
-    global _authenticator
-    _authenticator = fn
+class Authenticator(Protocol):
+    """What turns a request into a caller, in two steps the HTTP layer runs, with a
+    route's page step (if its load has one) between them:
+
+    - `verify(header)`: the bearer token's signature (no DynamoDB call), else 401;
+    - `admit(verified, load)`: the caller's account read in one call with the load's
+      items, admitted (not closed or erased, the token not revoked, the role), else 401;
+    - `read(load)`: the load's items alone, for an `auth="optional"` request without a token.
+
+    Neither runs a Query. Each Blueprint names the one its routes use (`Routes`): none is
+    installed as a side effect of an import."""
+
+    def verify(self, header: str | None) -> Verified: ...
+
+    def admit(self, verified: Verified, load: Load[Any] | None) -> Caller: ...
+
+    def read(self, load: Load[Any]) -> None: ...
 
 
 def endpoint(
@@ -291,19 +304,29 @@ def endpoint(
     auth: str | None = "user",
     tags: tuple[str, ...] = (),
     errors_: tuple[int, ...] = (),
-    prefetch: Prefetch | None = None,
+    load: Declare[L] | None = None,
     headers: tuple[str, ...] = (),
-) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+    authenticator: Authenticator | None = None,
+) -> Callable[[Callable[[Call[L]], Any]], Callable[..., Response]]:
     """Register `view` as `method path` on blueprint `bp`.
 
     `body`, `query`, `response`: model classes, or functions that return them (`ModelRef`: built on first use).
-    `auth`: None (public), "optional", "user" or "admin".
-    `prefetch(want)`: keys of the items the view needs, read in the same BatchGetItem
-    as the caller's account (`call.items`), so that a route reading one object costs
-    one DynamoDB call. Nothing reaches the caller before the account is checked.
+    `auth`: None (public), "optional", "user" or "admin"; every value but None needs the
+    `authenticator` (given by the Blueprint's `Routes`).
+    `load(want)`: what the view reads, by name and type: a function of the path and query
+    that imports the owning service and returns its declaration
+    (`lambda want: projects.load_project(...)`, a `services.loads.Load[ProjectLoad]`).
+    Its items are read in the same call as the caller's account (one GetItem or
+    BatchGetItem for both), and the view gets the service's dataclass as `call.loaded`.
+    A load's page step (a Query whose results name the items, as `GET
+    /projects/{id}/bids` has) runs here, after the token's signature is verified and
+    before that read, outside the authenticator. Nothing read, page or item, reaches the
+    view, and so the caller, before the account is admitted: `call.loaded` is built after.
     """
+    if auth is not None and authenticator is None:
+        raise TypeError(f"{method} {path}: auth={auth!r} needs the Blueprint's authenticator (http.Routes)")
 
-    def decorate(view: Callable[[Call], Any]) -> Callable[..., Response]:
+    def decorate(view: Callable[[Call[L]], Any]) -> Callable[..., Response]:
         spec = ROUTES[(path, method)] = RouteSpec(
             path, method, summary or (view.__doc__ or "").strip().split("\n")[0], status,
             body, query, response, auth, tags, errors_, headers,
@@ -313,17 +336,15 @@ def endpoint(
         def handler(**path_params: str) -> Response:
             request = bp.current_request
             try:
-                call = Call(path=path_params, headers=dict(request.headers or {}))
+                call: Call[L] = Call(path=path_params, headers=dict(request.headers or {}))
                 settings.serving(request.context or {})
                 identity = request.context.get("identity") or {}
                 call.source_ip = identity.get("sourceIp")
                 call.user_agent = (request.headers or {}).get("user-agent")
-                if auth is not None:
-                    if _authenticator is None:
-                        raise errors.Unauthorized("Authentication is not available")
-                    want = Want(path=path_params, params=dict(request.query_params or {}))
-                    call.caller, call.items = _authenticator(request, auth, prefetch, want)
-                    call.found = want.found
+                if auth is not None and authenticator is not None:
+                    call.caller, loading = _authenticate(authenticator, request, auth, load, path_params)
+                    if loading is not None:
+                        call.loaded = loading.result()  # the account is admitted: now, and only now
                 if (query_model := spec.query) is not None:
                     call.query = parse_query(request.query_params, query_model)
                 if (body_model := spec.body) is not None:
@@ -351,3 +372,52 @@ def endpoint(
         return handler
 
     return decorate
+
+
+def _authenticate(authenticator: Authenticator, request: Any, auth: str, load: Declare[L] | None,
+                  path: dict[str, str]) -> tuple[Caller | None, Load[L] | None]:
+    """The caller (None for an `optional` route without a token) and the route's load, read.
+    In order: the token's signature; the load's declaration and its page step; one read of
+    the account with the load's items, and the account admitted; the role."""
+    header = (request.headers or {}).get("authorization")
+    want = Want(path=path, params=dict(request.query_params or {}))
+    if auth == "optional" and not header:
+        loading = load(want) if load is not None else None
+        if loading is not None:
+            authenticator.read(loading)
+        return None, loading
+    verified = authenticator.verify(header)
+    loading = load(want) if load is not None else None
+    if loading is not None:
+        loading.prepare(verified.user_id)  # a page (Query) the load's items come from: read, not shown
+    caller = authenticator.admit(verified, loading)
+    if auth == "admin" and caller.role != "admin":
+        raise errors.Forbidden("This needs an administrator")
+    return caller, loading
+
+
+class Routes:
+    """A Blueprint's route decorator: `endpoint` on `bp`, with the authenticator its
+    protected routes use named once (`route = http.Routes(bp, auth.BEARER)`)."""
+
+    def __init__(self, bp: Any, authenticator: Authenticator | None = None) -> None:
+        self.bp, self.authenticator = bp, authenticator
+
+    def __call__(
+        self,
+        path: str,
+        method: str = "GET",
+        *,
+        summary: str = "",
+        body: ModelRef | None = None,
+        query: ModelRef | None = None,
+        response: ModelRef | None = None,
+        status: int = 200,
+        auth: str | None = "user",
+        tags: tuple[str, ...] = (),
+        errors_: tuple[int, ...] = (),
+        load: Declare[L] | None = None,
+        headers: tuple[str, ...] = (),
+    ) -> Callable[[Callable[[Call[L]], Any]], Callable[..., Response]]:
+        return endpoint(self.bp, path, method, summary=summary, body=body, query=query, response=response, status=status,
+                        auth=auth, tags=tags, errors_=errors_, load=load, headers=headers, authenticator=self.authenticator)

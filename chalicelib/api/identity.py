@@ -5,17 +5,18 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import Call, endpoint
+from chalicelib.api import auth, http, schemas
+from chalicelib.api.http import Call
 
 if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
     import chalicelib.api.schemas.identity  # noqa: F401
 
 bp = Blueprint(__name__)
+route = http.Routes(bp, auth.BEARER)
 TAGS = ("identity",)
 
 
-@endpoint(bp, "/me/identity", "POST", body=lambda: schemas.identity.StartIdentity, response=lambda: schemas.identity.StartOut, status=201, tags=TAGS, errors_=(409,),
+@route("/me/identity", "POST", body=lambda: schemas.identity.StartIdentity, response=lambda: schemas.identity.StartOut, status=201, tags=TAGS, errors_=(409,),
           summary="Start identity verification: presigned SSE-KMS image uploads for the document and a selfie")
 def start(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -23,7 +24,7 @@ def start(call: Call) -> dict:
     return service.start(call.caller.user, call.body.id_type, call.body.id_number)
 
 
-@endpoint(bp, "/me/identity/submit", "POST", tags=TAGS, errors_=(409, 422),
+@route("/me/identity/submit", "POST", tags=TAGS, errors_=(409, 422),
           summary="Submit the uploads for review; each is checked and anything not a real image is deleted")
 def submit(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -31,21 +32,21 @@ def submit(call: Call) -> dict:
     return service.submit(call.caller.user)
 
 
-@endpoint(bp, "/me/identity", response=lambda: schemas.identity.IdentityOut, tags=TAGS, summary="Verification status; only the id number's last 4 characters")
+@route("/me/identity", response=lambda: schemas.identity.IdentityOut, tags=TAGS, summary="Verification status; only the id number's last 4 characters")
 def status(call: Call) -> dict:
     from chalicelib.services import identity as service
 
     return service.status_of(call.caller.user_id)
 
 
-@endpoint(bp, "/admin/identity", query=lambda: schemas.identity.QueueQuery, auth="admin", tags=("admin",), summary="Identity verifications by status, oldest first")
+@route("/admin/identity", query=lambda: schemas.identity.QueueQuery, auth="admin", tags=("admin",), summary="Identity verifications by status, oldest first")
 def admin_queue(call: Call) -> dict:
     from chalicelib.services import identity as service
 
     return service.queue(call.query.status, call.query.limit, call.query.cursor)
 
 
-@endpoint(bp, "/admin/identity/{user_id}/documents", auth="admin", tags=("admin",), errors_=(404,),
+@route("/admin/identity/{user_id}/documents", auth="admin", tags=("admin",), errors_=(404,),
           summary="Short-lived presigned GETs of a user's documents; every view is audited")
 def admin_documents(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -53,7 +54,7 @@ def admin_documents(call: Call) -> dict:
     return service.documents(call.caller.user_id, call.path["user_id"])
 
 
-@endpoint(bp, "/admin/identity/{user_id}/decision", "POST", body=lambda: schemas.identity.Decision, auth="admin", tags=("admin",), errors_=(404, 409),
+@route("/admin/identity/{user_id}/decision", "POST", body=lambda: schemas.identity.Decision, auth="admin", tags=("admin",), errors_=(404, 409),
           summary="Approve or reject a submitted verification")
 def admin_decision(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -61,7 +62,7 @@ def admin_decision(call: Call) -> dict:
     return service.decide(call.caller.user_id, call.path["user_id"], call.body.decision, call.body.reason or None)
 
 
-@endpoint(bp, "/admin/audit", query=lambda: schemas.identity.AuditQuery, auth="admin", tags=("admin",), summary="Privileged actions: who, what, when, on whom")
+@route("/admin/audit", query=lambda: schemas.identity.AuditQuery, auth="admin", tags=("admin",), summary="Privileged actions: who, what, when, on whom")
 def admin_audit(call: Call) -> dict:
     from chalicelib.services import identity as service
 

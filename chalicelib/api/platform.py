@@ -5,21 +5,22 @@ from typing import TYPE_CHECKING
 
 from chalice import Blueprint
 
-from chalicelib.api import schemas
-from chalicelib.api.http import Call, endpoint
+from chalicelib.api import http, schemas
+from chalicelib.api.http import Call
 
 if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
     import chalicelib.api.schemas.platform  # noqa: F401
 
 bp = Blueprint(__name__)
+route = http.Routes(bp)  # public routes only: no authenticator
 
 
-@endpoint(bp, "/health", summary="Liveness check", response=lambda: schemas.platform.Health, auth=None, tags=("platform",))
+@route("/health", summary="Liveness check", response=lambda: schemas.platform.Health, auth=None, tags=("platform",))
 def health(call: Call) -> dict:
     return {"status": "ok"}
 
 
-@endpoint(bp, "/openapi.json", summary="This document: OpenAPI 3, generated from the routes", auth=None, tags=("platform",))
+@route("/openapi.json", summary="This document: OpenAPI 3, generated from the routes", auth=None, tags=("platform",))
 def openapi_document(call: Call) -> dict:
     from chalicelib.api import openapi
 

@@ -10,7 +10,6 @@ finds its own stale Cognito user (the claim was never taken) and replaces it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters import cognito
@@ -21,11 +20,13 @@ from chalicelib.domain import consent, contact
 from chalicelib.repos import db, notifications
 from chalicelib.repos import policies as policy_repo
 from chalicelib.repos import users as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.repos.db import Entity
 from chalicelib.security import crypto, vault
 from chalicelib.security.tokens import InvalidToken, verify
 from chalicelib.services import policy_decisions, policy_versions
-from chalicelib.services.caller import Caller
+from chalicelib.services.caller import Caller, Verified
+from chalicelib.services.loads import Load
 
 ROLES = ("freelancer", "employer")
 
@@ -281,23 +282,45 @@ def logout(caller: Caller) -> None:
     cognito.sign_out(caller.token)
 
 
-def authenticate(authorization: str | None, wanted: Callable[[str], list[tuple[str, str]]] = lambda _: []) -> tuple[Caller, dict]:
-    """The caller, and the items `wanted(user_id)` names, read with the account in one call."""
+def verify_token(authorization: str | None) -> Verified:
+    """The bearer token, its signature verified against the pool's keys: no DynamoDB
+    call. `401` for no token or one that is not valid. Its account is not read yet."""
     if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 8192:
         raise errors.Unauthorized("Sign in: send 'Authorization: Bearer <token>'")
     token = authorization[len("Bearer "):].strip()
     try:
-        claims = verify(token)
+        return Verified(claims=verify(token), token=token)
     except InvalidToken as exc:
         logger.info("token refused", extra={"reason": str(exc)})
         raise errors.Unauthorized("The token is not valid; sign in again") from None
-    items = _account_and(claims.sub, wanted(claims.sub))
-    user = items.get((repo.user_pk(claims.sub), "ACCOUNT"))
+
+
+def admit(verified: Verified, load: Load[Any] | None = None) -> Caller:
+    """The caller whose token was verified: the account read in one call with the items
+    of the route's `load` (and the policy index in a container that has not cached it),
+    then admitted, or `401` if it is closed, erased or the token was revoked. No Query:
+    a load's page step, if any, ran before (`Load.prepare`). The load's result is built
+    by the HTTP layer only once this returned."""
+    claims = verified.claims
+    batch = Batch()
+    account = batch.want(repo.account_key(claims.sub), repo.UserItem)
+    index = batch.want(policy_repo.INDEX_KEY, policy_repo.PolicyIndex) if policy_versions.cached_index() is None else None
+    if load is not None:
+        load.add_to(batch, claims.sub)
+    batch.run()
+    if index is not None and (found := index.item) is not None:
+        policy_versions.remember_index(found)
+    user = account.item
     if user is None or user.status in (repo.CLOSED, repo.ERASED) or claims.jti in (user.revoked or {}):
         raise errors.Unauthorized("The token is not valid; sign in again")
     role = "admin" if "admin" in claims.groups else next((g for g in claims.groups if g in ROLES), user.role)
     policy_decisions.continued_use(user)
-    return Caller(user_id=user.user_id, role=role, claims=claims, token=token, user=user), items
+    return Caller(user_id=user.user_id, role=role, claims=claims, token=verified.token, user=user)
+
+
+def authenticate(authorization: str | None, load: Load[Any] | None = None) -> Caller:
+    """`verify_token` then `admit` (a load without a page step)."""
+    return admit(verify_token(authorization), load)
 
 
 def live_account(user_id: str) -> repo.UserItem:
@@ -306,24 +329,6 @@ def live_account(user_id: str) -> repo.UserItem:
     if account is None or account.status == repo.ERASED:
         raise errors.NotFound("No such user")
     return account
-
-
-def fetch(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
-    return db.read_many(keys)
-
-
-def _account_and(user_id: str, extra: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """The caller's account and the route's items; in a container that has not cached the
-    policy index yet, that too: one DynamoDB read either way."""
-    keys = [repo.account_key(user_id), *extra]
-    if policy_versions.cached_index() is None:
-        keys.append(policy_repo.INDEX_KEY)
-    items = fetch(keys)
-    index = items.get(policy_repo.INDEX_KEY)
-    if isinstance(index, policy_repo.PolicyIndex):
-        policy_versions.remember_index(index)
-    return items
 
 
 # --- the caller's own data ------------------------------------------------------------

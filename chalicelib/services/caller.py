@@ -1,5 +1,5 @@
-"""Who is calling: what the authenticator (`services.accounts.authenticate`) hands to
-every use case once the token is verified and the account read."""
+"""Who is calling: what the authenticator (`services.accounts.verify_token`, then
+`admit`) hands to every use case once the token is verified and the account admitted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,3 +17,15 @@ class Caller:
     claims: Claims
     token: str
     user: UserItem
+
+
+@dataclass
+class Verified:
+    """A bearer token whose signature is verified; its account is not read or admitted yet."""
+
+    claims: Claims
+    token: str
+
+    @property
+    def user_id(self) -> str:
+        return self.claims.sub

@@ -8,6 +8,8 @@ unreadable everywhere (shown as null), while the other party's stay.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import clock, errors
@@ -15,15 +17,26 @@ from chalicelib.core.observability import logger, metrics
 from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, ids, users
 from chalicelib.repos import contracts as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.security import vault
 from chalicelib.services import escrow, guards, profiles
-from chalicelib.services.accounts import fetch
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
 
 
-def key(contract_id: str) -> tuple[str, str]:
-    """The contract's item key: what a route prefetches (`call.items`) for the functions below."""
-    return repo.key(contract_id)
+@dataclass
+class ContractLoad:
+    """What a contract's routes read with the caller's account: the contract, None if there is none."""
+
+    contract: repo.Contract | None
+
+
+def load_contract(contract_id: str) -> Load[ContractLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], ContractLoad]:
+        contract = batch.want(repo.key(contract_id), repo.Contract)
+        return lambda: ContractLoad(contract.item)
+
+    return Load(want)
 
 
 def side(contract: repo.Contract, user_id: str) -> str | None:
@@ -34,9 +47,9 @@ def side(contract: repo.Contract, user_id: str) -> str | None:
     return None
 
 
-def party_contract(caller: Caller, items: dict, contract_id: str) -> tuple[repo.Contract, str]:
-    contract = items.get(repo.key(contract_id))
-    if not isinstance(contract, repo.Contract) or (role := side(contract, caller.user_id)) is None:
+def party_contract(caller: Caller, load: ContractLoad) -> tuple[repo.Contract, str]:
+    contract = load.contract
+    if contract is None or (role := side(contract, caller.user_id)) is None:
         raise errors.NotFound("No such contract")
     return contract, role
 
@@ -63,10 +76,10 @@ def _person(account: users.UserItem | None, user_id: str) -> dict[str, Any]:
     }
 
 
-def get(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
-    contract, role = party_contract(caller, items, contract_id)
+def get(caller: Caller, load: ContractLoad) -> dict[str, Any]:
+    contract, role = party_contract(caller, load)
     other_id = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id
-    other = fetch([users.account_key(other_id)]).get(users.account_key(other_id))
+    other = users.get(other_id)
     vault.preload([caller.user_id, other_id])
     people = {caller.user_id: _person(caller.user, caller.user_id), other_id: _person(other, other_id)}
     return {**summary(contract), "employer": people[contract.employer_id], "freelancer": people[contract.freelancer_id], "you_are": role}
@@ -128,8 +141,8 @@ def _escrow_settled_to(contract: repo.Contract, to: str) -> str | None:
     return None
 
 
-def complete(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
-    contract, role = party_contract(caller, items, contract_id)
+def complete(caller: Caller, load: ContractLoad) -> dict[str, Any]:
+    contract, role = party_contract(caller, load)
     if role == rules.EMPLOYER and contract.status == rules.ACTIVE and contract.escrow_status != "funded":
         raise errors.Conflict(f"Fund the contract before completing it (its escrow is {contract.escrow_status})",
                               code="EscrowNotFunded")
@@ -137,16 +150,16 @@ def complete(caller: Caller, items: dict, contract_id: str) -> dict[str, Any]:
     return summary(contract)
 
 
-def dispute(caller: Caller, items: dict, contract_id: str, reason: str) -> dict[str, Any]:
-    contract, role = party_contract(caller, items, contract_id)
+def dispute(caller: Caller, load: ContractLoad, reason: str) -> dict[str, Any]:
+    contract, role = party_contract(caller, load)
     sealed = vault.seal(caller.user_id, "contract.dispute_reason", reason)
     _move(contract, "dispute", role, {"dispute_reason_enc": sealed, "disputed_by": caller.user_id})
     return summary(contract)
 
 
-def resolve(admin_id: str, items: dict, contract_id: str, release_to: str) -> dict[str, Any]:
-    contract = items.get(repo.key(contract_id))
-    if not isinstance(contract, repo.Contract):
+def resolve(admin_id: str, load: ContractLoad, contract_id: str, release_to: str) -> dict[str, Any]:
+    contract = load.contract
+    if contract is None:
         raise errors.NotFound("No such contract")
     entry = audit.build(admin_id, "dispute.resolved", contract.disputed_by, {"contract_id": contract_id, "release_to": release_to})
     to = rules.FREELANCER if release_to == "freelancer" else rules.EMPLOYER
@@ -160,8 +173,8 @@ def resolve(admin_id: str, items: dict, contract_id: str, release_to: str) -> di
 CHAT_OPEN = (rules.ACTIVE, rules.DISPUTED)
 
 
-def post_message(caller: Caller, items: dict, contract_id: str, body: str) -> dict[str, Any]:
-    contract, _ = party_contract(caller, items, contract_id)
+def post_message(caller: Caller, load: ContractLoad, contract_id: str, body: str) -> dict[str, Any]:
+    contract, _ = party_contract(caller, load)
     guards.policy_accepted(caller)
     if contract.status not in CHAT_OPEN:
         raise errors.Conflict(f"The contract is {contract.status}; its chat is closed")
@@ -171,8 +184,8 @@ def post_message(caller: Caller, items: dict, contract_id: str, body: str) -> di
     return {"message_id": message_id, "at": clock.iso(now)}
 
 
-def messages(caller: Caller, items: dict, contract_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    party_contract(caller, items, contract_id)
+def messages(caller: Caller, load: ContractLoad, contract_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    party_contract(caller, load)
     found, last = repo.messages(contract_id, limit, cursors.decode(cursor))
     vault.preload([m.sender_id for m in found])
     return {
@@ -187,8 +200,8 @@ def messages(caller: Caller, items: dict, contract_id: str, limit: int, cursor: 
 
 # --- reviews -------------------------------------------------------------------------
 
-def review(caller: Caller, items: dict, contract_id: str, rating: int, comment: str | None) -> dict[str, Any]:
-    contract, role = party_contract(caller, items, contract_id)
+def review(caller: Caller, load: ContractLoad, contract_id: str, rating: int, comment: str | None) -> dict[str, Any]:
+    contract, role = party_contract(caller, load)
     if not rules.can_review(contract.status):
         raise errors.Conflict(f"The contract is {contract.status}; reviews open once it is completed")
     reviewee = contract.freelancer_id if role == rules.EMPLOYER else contract.employer_id

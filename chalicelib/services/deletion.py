@@ -12,6 +12,8 @@ What the profile's `self_service_deletion` means here:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import clock, errors, privacy
@@ -21,7 +23,9 @@ from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import db, users
 from chalicelib.repos import deletion as repo
 from chalicelib.repos import ledger as ledger_repo
+from chalicelib.repos.batch import Batch
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
 
 # Money blocks deletion under every profile that offers it: a wallet balance, a pending
 # payout, an open dispute (its escrow goes to one party) and an active contract whose
@@ -33,9 +37,19 @@ from chalicelib.services.caller import Caller
 MONEY = ("pending_payout", "wallet_balance", "open_dispute", "funded_contract")
 
 
-def request_key(user_id: str) -> tuple[str, str]:
-    """The scheduled deletion's item key: what `DELETE /me/deletion` prefetches for `cancel`."""
-    return repo.request_key(user_id)
+@dataclass
+class DeletionLoad:
+    """What `DELETE /me/deletion` reads with the caller's account: the scheduled deletion, if any."""
+
+    scheduled: repo.DeletionRequest | None
+
+
+def load_scheduled() -> Load[DeletionLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], DeletionLoad]:
+        scheduled = batch.want(repo.request_key(caller_id), repo.DeletionRequest) if caller_id else None
+        return lambda: DeletionLoad(scheduled.item if scheduled else None)
+
+    return Load(want)
 
 
 def wanted(profile: privacy.Profile) -> list[str]:
@@ -122,17 +136,17 @@ def _schedule(user_id: str, account: users.UserItem, token: str, hashed: str, pr
     return {"status": "scheduled", "erase_after": clock.iso(erase_after), "receipt_token": token}
 
 
-def cancel(caller: Caller, items: dict) -> dict[str, Any]:
+def cancel(caller: Caller, load: DeletionLoad) -> dict[str, Any]:
     """While scheduled, also once the grace period has ended and TTL removed the request
     but its erasure has not begun (it is queued, or a blocker stopped it): the account's
     flag names the receipt. Conditional on the receipt still `scheduled`, which is what
     the start of erasure moves it from (`services.erasure`): one of the two wins."""
-    scheduled = items.get(repo.request_key(caller.user_id))
-    token_hash = scheduled.token_hash if isinstance(scheduled, repo.DeletionRequest) else caller.user.deletion_token_hash
+    scheduled = load.scheduled
+    token_hash = scheduled.token_hash if scheduled is not None else caller.user.deletion_token_hash
     if not token_hash:
         raise errors.NotFound("No deletion is scheduled")
     try:
-        repo.cancel(caller.user_id, token_hash, scheduled if isinstance(scheduled, repo.DeletionRequest) else None, clock.now_ts())
+        repo.cancel(caller.user_id, token_hash, scheduled, clock.now_ts())
     except db.Conflict:
         raise errors.Conflict("The deletion is no longer scheduled (its erasure has begun); it cannot be cancelled") from None
     logger.info("deletion cancelled", extra={"user_id": caller.user_id})

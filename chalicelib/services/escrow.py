@@ -10,7 +10,7 @@ the escrow's new status) and `repos.ledger.add_settlement` writes it in that tra
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import clock, errors, privacy
 from chalicelib.core.observability import logger, metrics
@@ -22,13 +22,16 @@ from chalicelib.repos import ledger as repo
 from chalicelib.services import guards
 from chalicelib.services.caller import Caller
 
+if TYPE_CHECKING:
+    from chalicelib.services.contracts import ContractLoad
 
-def fund(caller: Caller, items: dict, contract_id: str, key_of_request: Callable[[], str]) -> dict[str, Any]:
+
+def fund(caller: Caller, load: ContractLoad, contract_id: str, key_of_request: Callable[[], str]) -> dict[str, Any]:
     """Ask the gateway to charge the employer the contract's amount: the contract's escrow
     becomes `pending` (in the same transaction as the idempotency record and the charge),
     and `funded` once the gateway confirms (`settle`)."""
-    contract = items.get(contract_repo.key(contract_id))
-    if not isinstance(contract, contract_repo.Contract) or caller.user_id not in (contract.employer_id, contract.freelancer_id):
+    contract = load.contract
+    if contract is None or caller.user_id not in (contract.employer_id, contract.freelancer_id):
         raise errors.NotFound("No such contract")
     uid = caller.user_id
     digest = idempotency.request_hash("fund", {"contract_id": contract_id})

@@ -8,20 +8,33 @@ the method later does not redirect a payout already requested.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import clock, errors
 from chalicelib.core.observability import logger
 from chalicelib.repos import ledger as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.security import vault
 from chalicelib.services import guards
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
 
 
-def payout_method_key(user_id: str) -> tuple[str, str]:
-    """The payout method's item key: what a route prefetches (`call.items`) for `payout_method`
-    and `request_payout`."""
-    return repo.payout_method_key(user_id)
+@dataclass
+class PayoutMethodLoad:
+    """What `GET /me/payout-method` and `POST /me/payouts` read with the caller's account."""
+
+    payout_method: repo.PayoutMethod | None
+
+
+def load_payout_method() -> Load[PayoutMethodLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], PayoutMethodLoad]:
+        method = batch.want(repo.payout_method_key(caller_id), repo.PayoutMethod) if caller_id else None
+        return lambda: PayoutMethodLoad(method.item if method else None)
+
+    return Load(want)
 
 
 def _mask_upi(upi_id: str) -> str:
@@ -69,9 +82,9 @@ def set_payout_method(caller: Caller, data: dict[str, Any]) -> dict[str, Any]:
     return _masked(method)
 
 
-def payout_method(caller: Caller, items: dict) -> dict[str, Any]:
-    method = items.get(repo.payout_method_key(caller.user_id))
-    if not isinstance(method, repo.PayoutMethod):
+def payout_method(caller: Caller, load: PayoutMethodLoad) -> dict[str, Any]:
+    method = load.payout_method
+    if method is None:
         raise errors.NotFound("No payout method yet (PUT /me/payout-method)")
     return _masked(method)
 

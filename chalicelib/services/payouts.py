@@ -17,7 +17,7 @@ from chalicelib.repos import cursors, idempotency, ids
 from chalicelib.repos import ledger as repo
 from chalicelib.services import guards
 from chalicelib.services.caller import Caller
-from chalicelib.services.payout_methods import destination_label, sealed_destination
+from chalicelib.services.payout_methods import PayoutMethodLoad, destination_label, sealed_destination
 from chalicelib.services.wallet import money
 
 
@@ -27,7 +27,7 @@ def _payout(p: repo.Payout) -> dict[str, Any]:
             "settled_at": clock.iso(p.settled_at) if p.settled_at else None}
 
 
-def request_payout(caller: Caller, items: dict, key: str, amount: int, currency: str) -> dict[str, Any]:
+def request_payout(caller: Caller, load: PayoutMethodLoad, key: str, amount: int, currency: str) -> dict[str, Any]:
     """Move `amount` from the wallet to held and record a pending payout, with the
     idempotency record, in one transaction (one DynamoDB call; a retried key costs one
     more, to read the first answer)."""
@@ -35,8 +35,8 @@ def request_payout(caller: Caller, items: dict, key: str, amount: int, currency:
     guards.policy_accepted(caller)
     uid = caller.user_id
     digest = idempotency.request_hash("payout", {"amount": amount, "currency": currency})
-    method = items.get(repo.payout_method_key(uid))
-    if not isinstance(method, repo.PayoutMethod):
+    method = load.payout_method
+    if method is None:
         replayed = idempotency.replay(uid, key, digest)
         if replayed is not None:
             return replayed

@@ -9,6 +9,8 @@ identity numbers are not profile fields at all.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.core import clock, errors, privacy
@@ -17,9 +19,11 @@ from chalicelib.domain import marketplace as rules
 from chalicelib.repos import audit, cursors, db, notifications, users
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import profiles as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.security import vault
 from chalicelib.services import guards
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
 
 DELETED_USER = "Deleted user"
 
@@ -57,12 +61,29 @@ def save(caller: Caller, data: dict[str, Any], visibility: dict[str, str]) -> di
     return {"status": repo.PUBLISHED}
 
 
-def profile_keys(owner_id: str, viewer_id: str | None) -> list[tuple[str, str]]:
-    """What showing `owner_id`'s profile to `viewer_id` reads (one BatchGetItem)."""
-    keys = [users.account_key(owner_id), repo.key(owner_id)]
-    if viewer_id and viewer_id != owner_id:
-        keys.append(contract_repo.party_key(viewer_id, owner_id))
-    return keys
+@dataclass
+class ProfileLoad:
+    """What showing `owner_id`'s profile to `viewer_id` reads: the owner's account, the
+    published profile, and whether the viewer has hired or been hired by the owner."""
+
+    owner_id: str
+    viewer_id: str | None
+    account: users.UserItem | None
+    profile: repo.ProfileItem | None
+    hired: bool
+
+
+def want_profile(batch: Batch, owner_id: str, viewer_id: str | None) -> Callable[[], ProfileLoad]:
+    """Names in `batch` what showing `owner_id`'s profile to `viewer_id` reads."""
+    account = batch.want(users.account_key(owner_id), users.UserItem)
+    profile = batch.want(repo.key(owner_id), repo.ProfileItem)
+    party = batch.want(contract_repo.party_key(viewer_id, owner_id), contract_repo.Party) if viewer_id and viewer_id != owner_id else None
+    return lambda: ProfileLoad(owner_id, viewer_id, account.item, profile.item, party is not None and party.found)
+
+
+def load_profile(owner_id: str) -> Load[ProfileLoad]:
+    """`GET /users/{id}/profile`: the viewer is the caller, if any."""
+    return Load(lambda batch, viewer_id: want_profile(batch, owner_id, viewer_id))
 
 
 def shown_name(account: users.UserItem, name_visible: bool) -> str | None:
@@ -75,15 +96,15 @@ def shown_name(account: users.UserItem, name_visible: bool) -> str | None:
     return vault.readable(account.user_id, "full_name", account.full_name_enc) or DELETED_USER
 
 
-def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] | None:
-    """The profile as `viewer_id` may see it, from the items `profile_keys` named; None
+def render(load: ProfileLoad) -> dict[str, Any] | None:
+    """The profile as `load.viewer_id` may see it, from what `want_profile` read; None
     where there is nothing to show (no such user, erased, an admin)."""
-    account = items.get((users.user_pk(owner_id), "ACCOUNT"))
-    if not isinstance(account, users.UserItem) or account.status in (users.ERASED, users.CLOSED) or account.role == "admin":
+    owner_id, viewer_id, account = load.owner_id, load.viewer_id, load.account
+    if account is None or account.status in (users.ERASED, users.CLOSED) or account.role == "admin":
         return None
-    hired = viewer_id is not None and (contract_repo.party_key(viewer_id, owner_id) in items)
+    hired = viewer_id is not None and load.hired
     standing = rules.relation(viewer_id, owner_id, hired)
-    profile = items.get(repo.key(owner_id))
+    profile = load.profile
     visibility = profile.visibility.as_dict() if profile else {}
     fields = rules.visible_fields(visibility, standing)
     data = json.loads(vault.readable(owner_id, "profile", profile.data_enc) or "{}") if profile else {}
@@ -108,8 +129,8 @@ def render(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any] 
     return out
 
 
-def view(owner_id: str, viewer_id: str | None, items: dict) -> dict[str, Any]:
-    found = render(owner_id, viewer_id, items)
+def view(load: ProfileLoad) -> dict[str, Any]:
+    found = render(load)
     if found is None:
         raise errors.NotFound("No such user profile")
     return found

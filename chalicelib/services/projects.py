@@ -17,6 +17,8 @@ which a retried request repeats safely.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters import storage
@@ -28,9 +30,11 @@ from chalicelib.domain import marketplace as rules
 from chalicelib.repos import contracts as contract_repo
 from chalicelib.repos import cursors, db, ids
 from chalicelib.repos import projects as repo
+from chalicelib.repos.batch import Batch
 from chalicelib.security import vault
 from chalicelib.services import guards, profiles
 from chalicelib.services.caller import Caller
+from chalicelib.services.loads import Load
 
 UPLOAD_SECONDS = 15 * 60
 DOWNLOAD_SECONDS = 5 * 60
@@ -38,25 +42,34 @@ DOWNLOAD_SECONDS = 5 * 60
 
 # --- projects ---------------------------------------------------------------------
 
-def key(project_id: str) -> tuple[str, str]:
-    """The project's item key: what a route prefetches (`call.items`) for the functions below."""
-    return repo.key(project_id)
+@dataclass
+class ProjectLoad:
+    """What a project's routes read with the caller's account: the project, and the bid
+    the path names (`/projects/{id}/bids/{bid_id}...`), each None if there is none."""
+
+    project: repo.Project | None
+    bid: repo.Bid | None = None
 
 
-def bid_key(project_id: str, bid_id: str) -> tuple[str, str]:
-    return repo.bid_key(project_id, bid_id)
+def load_project(project_id: str, bid_id: str | None = None) -> Load[ProjectLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], ProjectLoad]:
+        project = batch.want(repo.key(project_id), repo.Project)
+        bid = batch.want(repo.bid_key(project_id, bid_id), repo.Bid) if bid_id else None
+        return lambda: ProjectLoad(project.item, bid.item if bid else None)
+
+    return Load(want)
 
 
-def visible_project(caller: Caller | None, items: dict, project_id: str) -> repo.Project:
-    project = items.get(repo.key(project_id))
-    if caller is None or not isinstance(project, repo.Project) or not (project.owner_id == caller.user_id or guards.sees_projects(caller)):
+def visible_project(caller: Caller | None, load: ProjectLoad) -> repo.Project:
+    project = load.project
+    if caller is None or project is None or not (project.owner_id == caller.user_id or guards.sees_projects(caller)):
         raise errors.NotFound("No such project")
     return project
 
 
-def owned_project(caller: Caller, items: dict, project_id: str) -> repo.Project:
-    project = items.get(repo.key(project_id))
-    if not isinstance(project, repo.Project) or project.owner_id != caller.user_id:
+def owned_project(caller: Caller, load: ProjectLoad) -> repo.Project:
+    project = load.project
+    if project is None or project.owner_id != caller.user_id:
         raise errors.NotFound("No such project")
     return project
 
@@ -117,8 +130,8 @@ def listing(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [out(p) for p in found], "next_cursor": cursors.encode(last)}
 
 
-def update(caller: Caller, items: dict, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    project = owned_project(caller, items, project_id)
+def update(caller: Caller, load: ProjectLoad, project_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    project = owned_project(caller, load)
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; only open projects can be edited")
     _no_contact_details({k: v for k, v in changes.items() if k in _READ_BEFORE_HIRING and v})
@@ -140,10 +153,10 @@ def _live_bids_in_currency() -> errors.Conflict:
     return errors.Conflict("The project has live bids in its currency; its budget can change amount, not currency")
 
 
-def close(caller: Caller, items: dict, project_id: str) -> dict[str, Any]:
+def close(caller: Caller, load: ProjectLoad) -> dict[str, Any]:
     """Close an open project: it leaves the open list and its live bids are rejected
     (in the same transaction, as many as fit; the rest right after, as in `accept`)."""
-    return out(shut(owned_project(caller, items, project_id)))
+    return out(shut(owned_project(caller, load)))
 
 
 def shut(project: repo.Project) -> repo.Project:
@@ -178,8 +191,8 @@ def _safe_filename(name: str) -> str:
     return base[:120]
 
 
-def add_file(caller: Caller, items: dict, project_id: str, filename: str, content_type: str, size: int) -> dict[str, Any]:
-    project = owned_project(caller, items, project_id)
+def add_file(caller: Caller, load: ProjectLoad, project_id: str, filename: str, content_type: str, size: int) -> dict[str, Any]:
+    project = owned_project(caller, load)
     if project.status == rules.CLOSED:
         raise errors.Conflict("The project is closed")
     file_id, now = ids.new_id(), clock.now_ts()
@@ -210,10 +223,10 @@ def _upload_state(f: repo.ProjectFile) -> str:
     return UPLOADED
 
 
-def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def list_files(caller: Caller, load: ProjectLoad, project_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """Uploaded files with short-lived download URLs; the owner also sees files still
     waiting for their upload (`status: pending_upload`, no URL)."""
-    project = visible_project(caller, items, project_id)
+    project = visible_project(caller, load)
     found, last = repo.files(project_id, limit, cursors.decode(cursor))
     owner = project.owner_id == caller.user_id
     listed = []
@@ -232,11 +245,11 @@ def list_files(caller: Caller, items: dict, project_id: str, limit: int, cursor:
 
 # --- bids --------------------------------------------------------------------------------
 
-def place_bid(caller: Caller, items: dict, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
+def place_bid(caller: Caller, load: ProjectLoad, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
     guards.may_create(caller, "freelancer", "bid")
     guards.verified(caller)
     guards.no_deletion_scheduled(caller, "bid")
-    project = visible_project(caller, items, project_id)
+    project = visible_project(caller, load)
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; it takes no bids")
     if data["amount"]["currency"] != project.budget_currency:
@@ -284,20 +297,41 @@ def bids_page(project_id: str, limit: int, cursor: str | None) -> tuple[list[rep
     return repo.bids(project_id, limit, cursors.decode(cursor))
 
 
-def bidder_keys(bids: list[repo.Bid], viewer_id: str) -> list[tuple[str, str]]:
-    """What showing these bidders' profiles to the viewer reads."""
-    return [k for b in dict.fromkeys(b.freelancer_id for b in bids) for k in profiles.profile_keys(b, viewer_id)]
+@dataclass
+class BidsLoad:
+    """What `GET /projects/{id}/bids` reads: a page of the project's bids (a Query, the
+    load's page step), then, with the caller's account, the project and each bidder's
+    profile as the caller may see it (one BatchGetItem)."""
+
+    project: repo.Project | None
+    page: tuple[list[repo.Bid], dict | None]
+    bidders: dict[str, profiles.ProfileLoad]
 
 
-def project_bids(caller: Caller, items: dict, project_id: str, page: tuple[list[repo.Bid], dict | None]) -> dict[str, Any]:
-    """`page` was queried and the bidders' profiles read with the caller's account (see
-    the route's prefetch); nothing is shown unless the caller owns the project."""
-    owned_project(caller, items, project_id)
-    found, last = page
+def load_bids(project_id: str, limit: int, cursor: str | None) -> Load[BidsLoad]:
+    pages: list[tuple[list[repo.Bid], dict | None]] = []
+
+    def page(caller_id: str) -> None:
+        pages.append(bids_page(project_id, limit, cursor))
+
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], BidsLoad]:
+        project = batch.want(repo.key(project_id), repo.Project)
+        found = pages[0] if pages else ([], None)
+        bidders = {uid: profiles.want_profile(batch, uid, caller_id) for uid in dict.fromkeys(b.freelancer_id for b in found[0])}
+        return lambda: BidsLoad(project.item, found, {uid: built() for uid, built in bidders.items()})
+
+    return Load(want, page=page)
+
+
+def project_bids(caller: Caller, load: BidsLoad) -> dict[str, Any]:
+    """The page and the bidders' profiles were read by the route's load; nothing is shown
+    unless the caller owns the project."""
+    owned_project(caller, ProjectLoad(load.project))
+    found, last = load.page
     found = [b for b in found if b.owner_id == caller.user_id]
     vault.preload([b.freelancer_id for b in found])
     return {
-        "items": [{**bid_out(b), "freelancer": profiles.render(b.freelancer_id, caller.user_id, items) or _gone(b.freelancer_id)} for b in found],
+        "items": [{**bid_out(b), "freelancer": profiles.render(load.bidders[b.freelancer_id]) or _gone(b.freelancer_id)} for b in found],
         "next_cursor": cursors.encode(last),
     }
 
@@ -312,9 +346,9 @@ def my_bids(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
     return {"items": [bid_out(b) for b in found], "next_cursor": cursors.encode(last)}
 
 
-def withdraw(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
-    bid = items.get(repo.bid_key(project_id, bid_id))
-    if not isinstance(bid, repo.Bid) or bid.freelancer_id != caller.user_id:
+def withdraw(caller: Caller, load: ProjectLoad, bid_id: str) -> dict[str, Any]:
+    bid = load.bid
+    if bid is None or bid.freelancer_id != caller.user_id:
         raise errors.NotFound("No such bid")
     if bid.status != rules.LIVE:
         raise errors.Conflict(f"The bid is {bid.status}; only live bids can be withdrawn")
@@ -335,10 +369,10 @@ def retract(bid: repo.Bid) -> bool:
     return True
 
 
-def accept(caller: Caller, items: dict, project_id: str, bid_id: str) -> dict[str, Any]:
-    project = owned_project(caller, items, project_id)
-    bid = items.get(repo.bid_key(project_id, bid_id))
-    if not isinstance(bid, repo.Bid):
+def accept(caller: Caller, load: ProjectLoad, project_id: str, bid_id: str) -> dict[str, Any]:
+    project = owned_project(caller, load)
+    bid = load.bid
+    if bid is None:
         raise errors.NotFound("No such bid")
     if project.status != rules.OPEN:
         raise errors.Conflict(f"The project is {project.status}; a bid was accepted already")
