@@ -39,8 +39,19 @@ def no_aws(monkeypatch):
     aws.reset()  # a client cached by an earlier test of the same process is not reused
     yield
     aws._clients.update(saved)
+    from chalicelib.core.observability import metrics
+
+    metrics.clear_metrics()  # no handler flushes them here: one test's dimensions are not the next's
 
 
 @pytest.fixture
 def cloud():
     pytest.fail("unit tests run without moto: use the fakes of tests/unit/fakes.py")
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    """In-memory repositories and adapters in place of the real ones (`tests/unit/fakes.py`)."""
+    from tests.unit import fakes as module
+
+    return module.install(monkeypatch)
