@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.core import privacy
 from chalicelib.domain import accounts
+from tests.unit.properties import rule
 
 # --- ages ----------------------------------------------------------------------------
 
@@ -24,6 +25,7 @@ def test_age_on_a_day(birth, today, age):
     assert accounts.age_on(birth, today) == age
 
 
+@rule
 @given(birth=st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31)), years=st.integers(0, 100))
 def test_age_grows_by_one_each_birthday(birth, years):
     try:
@@ -51,6 +53,7 @@ def test_every_profile_admits_an_adult_and_refuses_a_child(name):
 
 
 @pytest.mark.parametrize("name", privacy.available())
+@rule
 @given(age=st.integers(0, 120), consent=st.booleans())
 def test_consent_of_a_guardian_never_refuses_whom_it_would_admit(name, age, consent):
     """With a guardian's consent, a user is admitted wherever they would be without it."""
@@ -93,6 +96,7 @@ def test_each_problem_is_named(password, problem):
     assert any(problem in p for p in accounts.password_problems(password))
 
 
+@rule
 @given(st.text(max_size=40))
 def test_the_published_pattern_matches_exactly_the_passwords_without_problems(password):
     import re
@@ -123,6 +127,7 @@ def test_the_sixth_code_in_an_hour_waits_until_the_oldest_leaves_the_hour():
     assert accounts.code_refusal(sends, 3600.0) is None  # the first one has left the window
 
 
+@rule
 @given(sends=st.lists(st.floats(0, 10_000), max_size=12), now=st.floats(10_000, 20_000))
 def test_a_refusal_always_says_when_to_come_back_and_a_client_that_waits_so_gets_a_code(sends, now):
     for _ in range(3):  # the minute, then the hour: at most two waits

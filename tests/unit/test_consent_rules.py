@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import consent
+from tests.unit.properties import rule
 
 
 def test_opt_in_starts_with_everything_off():
@@ -29,6 +30,7 @@ def test_only_real_changes_are_recorded():
 states = st.dictionaries(st.sampled_from(consent.PURPOSES), st.booleans())
 
 
+@rule
 @given(current=states, wanted=st.dictionaries(st.sampled_from([*consent.PURPOSES, "other"]), st.none() | st.booleans()))
 def test_applying_the_changes_gives_what_was_wanted_and_asking_again_changes_nothing(current, wanted):
     changed = consent.changes(current, wanted)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import contact
+from tests.unit.properties import rule
 
 EMAIL, PHONE, HANDLE, LINK = "an email address", "a phone number", "a messaging handle", "a link to a contact or messaging channel"
 
@@ -14,16 +15,19 @@ names = st.from_regex(r"[a-z]{3,10}", fullmatch=True)
 tlds = st.sampled_from(["com", "dev", "design", "io", "org", "co"])
 
 
+@rule
 @given(local=names, domain=names, tld=tlds)
 def test_an_email_spelled_with_at_and_dot_is_found(local, domain, tld):
     assert contact.find(f"Write to {local} at {domain} dot {tld} for work") == EMAIL
 
 
+@rule
 @given(local=names, domain=names, tld=tlds, at=st.sampled_from(["@", "[at]", "(at)", " -at- "]))
 def test_an_email_in_any_of_its_disguises_is_found(local, domain, tld, at):
     assert contact.find(f"{local}{at}{domain}.{tld}") == EMAIL
 
 
+@rule
 @given(digits=st.from_regex(r"[1-9][0-9]{9}", fullmatch=True), sep=st.sampled_from(["", " ", "-", ".", "|", "_", "~"]))
 def test_ten_digits_are_a_phone_number_whatever_separates_them(digits, sep):
     written = sep.join([digits[:4], digits[4:7], digits[7:]])
@@ -81,6 +85,7 @@ def test_the_first_field_with_contact_details_is_named():
     assert contact.first_in(fields[:1]) is None
 
 
+@rule
 @given(st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Zs")), max_size=200))
 def test_words_alone_are_never_a_phone_number(text):
     assert contact.find(text) != PHONE or any(w in text.lower() for w in contact._DIGIT_WORDS)

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import ledger
+from tests.unit.properties import rule
 
 amounts = st.integers(min_value=1, max_value=10**11)
 fees_bps = st.integers(min_value=0, max_value=5000)  # the profile's range (core.privacy.Profile)
@@ -20,11 +21,13 @@ def balance_per_currency(movement: ledger.Movement) -> dict[str, int]:
     return totals
 
 
-@given(amount=amounts, bps=fees_bps)
+@rule
+@given(amount=st.integers(-100, 10**11), bps=st.integers(-100, 3 * ledger.BPS))  # beyond the profiles' range too
 def test_the_fee_is_never_more_than_the_amount_nor_negative(amount, bps):
-    assert 0 <= ledger.fee_of(amount, bps) <= amount
+    assert 0 <= ledger.fee_of(amount, bps) <= max(amount, 0)
 
 
+@rule
 @given(amount=amounts, bps=fees_bps)
 def test_the_fee_is_the_rate_rounded_to_the_nearest_minor_unit(amount, bps):
     fee = ledger.fee_of(amount, bps)
@@ -37,6 +40,8 @@ def test_the_fee_is_the_rate_rounded_to_the_nearest_minor_unit(amount, bps):
     (5, 1000, 1),  # 0.5 of a cent is charged as a cent
     (4, 1000, 0),
     (10_000, 0, 0),  # a profile without a fee
+    (100, 5000, 50),  # the highest rate a profile may set
+    (1, 10000, 1),
     (0, 1000, 0),
     (-500, 1000, 0),
 ])
@@ -44,6 +49,7 @@ def test_fee_examples(amount, bps, fee):
     assert ledger.fee_of(amount, bps) == fee
 
 
+@rule
 @given(amount=amounts, bps=fees_bps, currency=currencies)
 def test_a_release_pays_the_freelancer_the_amount_less_the_fee(amount, bps, currency):
     movement = ledger.release("c1", "u1", amount, currency, bps)
@@ -55,6 +61,7 @@ def test_a_release_pays_the_freelancer_the_amount_less_the_fee(amount, bps, curr
     assert balance_per_currency(movement) == {currency: 0}
 
 
+@rule
 @given(amount=amounts, currency=currencies, kind=st.sampled_from(["funding", "refund", "payout_requested", "payout_paid", "payout_failed"]))
 def test_every_movement_balances(amount, currency, kind):
     build = getattr(ledger, kind)
@@ -63,6 +70,7 @@ def test_every_movement_balances(amount, currency, kind):
     assert all(p.amount != 0 for p in movement.postings)
 
 
+@rule
 @given(amount=amounts, bps=fees_bps)
 def test_funding_then_release_leaves_the_escrow_empty(amount, bps):
     books: dict[ledger.Account, int] = {}

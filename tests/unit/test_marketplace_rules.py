@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.domain import marketplace as rules
+from tests.unit.properties import rule
 
 # --- profiles ------------------------------------------------------------------------
 
@@ -38,6 +39,7 @@ levels = st.sampled_from(rules.LEVELS)
 viewers = [rules.ANONYMOUS, rules.REGISTERED, rules.HIRED, rules.OWNER]
 
 
+@rule
 @given(visibility=st.dictionaries(st.sampled_from(rules.PROFILE_FIELDS), levels))
 def test_each_closer_relation_sees_at_least_what_a_farther_one_sees(visibility):
     seen = [set(rules.visible_fields(visibility, v)) for v in viewers]
