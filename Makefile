@@ -13,7 +13,7 @@ PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 export PACKAGE_VENV PACKAGE_PYTHON
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-costs bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
+.PHONY: run test unit lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-costs bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -26,6 +26,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(PACKAGE_STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# the fast layer alone: domain and service rules with fakes of the repositories, no moto, no AWS client
+# (tests/unit/, README "Tests"); `make test` runs them too. The HTTP fuzzing and load plugins stay unloaded: seconds of imports
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -p no:xdist -p no:schemathesis -p no:locust
 
 # style, layers, types, security lint, known vulnerabilities of what is installed (README "Static checks")
 lint: $(STAMP)

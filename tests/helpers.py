@@ -116,6 +116,55 @@ def verified(client: Any, runtime: Any, admin_tok: str, role: str, **over: Any) 
     return user
 
 
+# --- the marketplace: projects, bids, contracts, as an employer and a freelancer would --------
+# One copy of each builder for every test file (a file passes only what its tests look at).
+
+BUDGET = {"amount": 50000, "currency": "USD"}
+COVER_LETTER = "I have built many of these."
+
+
+def post_project(client: Any, employer: dict[str, Any], amount: int | None = None, currency: str = "USD", **over: Any) -> str:
+    """A project posted by `employer` (201, open): budget `amount` (else `BUDGET`), any field in `over`."""
+    budget = BUDGET if amount is None else {"amount": amount, "currency": currency}
+    payload = {"title": "Build a landing page", "description": "A fast static site.", "budget": budget, "skills": ["html"], **over}
+    status, created = call(client, "POST", "/projects", payload, token=employer["token"])
+    assert status == 201 and created["status"] == "open", created
+    return created["project_id"]
+
+
+def bid(client: Any, freelancer: dict[str, Any], project_id: str, amount: int = 40000, currency: str = "USD",
+        letter: str = COVER_LETTER, days: int = 7) -> tuple[int, Any]:
+    """A bid as `freelancer`: (status, answer), whatever the answer."""
+    payload = {"amount": {"amount": amount, "currency": currency}, "cover_letter": letter, "delivery_days": days}
+    return call(client, "POST", f"/projects/{project_id}/bids", payload, token=freelancer["token"])
+
+
+def place_bid(client: Any, freelancer: dict[str, Any], project_id: str, amount: int = 40000, letter: str = COVER_LETTER) -> str:
+    """A bid that must be taken (201): its id."""
+    status, placed = bid(client, freelancer, project_id, amount, letter=letter)
+    assert status == 201, placed
+    return placed["bid_id"]
+
+
+def accept(client: Any, employer: dict[str, Any], project_id: str, bid_id: str) -> tuple[int, Any]:
+    return call(client, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=employer["token"])
+
+
+def hire(client: Any, employer: dict[str, Any], freelancer: dict[str, Any], amount: int | None = None) -> tuple[str, str]:
+    """A project of the employer with the freelancer's bid accepted: (project_id, contract_id).
+    With `amount`, the budget and the bid are both that amount (the contract's)."""
+    project_id = post_project(client, employer, amount)
+    bid_id = place_bid(client, freelancer, project_id, 40000 if amount is None else amount)
+    status, accepted = accept(client, employer, project_id, bid_id)
+    assert status == 201, accepted
+    return project_id, accepted["contract_id"]
+
+
+def contract(client: Any, employer: dict[str, Any], freelancer: dict[str, Any], amount: int) -> str:
+    """An active, unfunded contract of `amount` USD between them: its id."""
+    return hire(client, employer, freelancer, amount)[1]
+
+
 # --- money ---------------------------------------------------------------------------------
 
 def assert_books_balance(ddb: Any = None, table: str = "marketplace-local-main") -> dict[str, int]:
@@ -169,6 +218,35 @@ def fund(client: Any, runtime: Any, employer: dict[str, Any], contract_id: str) 
                           headers={"Idempotency-Key": uuid.uuid4().hex})
     assert status == 202, answer
     runtime.drain()
+
+
+BANK = {"type": "bank", "account_holder": "Ada Freelancer", "account_number": "123456780001", "ifsc": "HDFC0001234",
+        "branch_name": "Fort, Mumbai"}
+FAILING_BANK = {**BANK, "account_number": "987654320002"}  # the gateway sandbox fails payouts to it
+pii.remember(BANK["account_number"], BANK["account_holder"], FAILING_BANK["account_number"])
+
+
+def idempotency_key() -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def funded(client: Any, runtime: Any, employer: dict[str, Any], freelancer: dict[str, Any], amount: int) -> str:
+    """A contract of `amount` whose escrow the gateway sandbox has funded: its id."""
+    cid = contract(client, employer, freelancer, amount)
+    status, answer = call(client, "POST", f"/contracts/{cid}/fund", token=employer["token"], headers=idempotency_key())
+    assert status == 202 and answer["escrow_status"] == "pending", answer
+    runtime.drain()
+    assert call(client, "GET", f"/contracts/{cid}", token=employer["token"])[1]["escrow_status"] == "funded"
+    return cid
+
+
+def earn(client: Any, runtime: Any, admin_tok: str, employer: dict[str, Any], amount: int) -> dict[str, Any]:
+    """A fresh verified freelancer whose completed contract put `amount` less the fee in their wallet."""
+    freelancer = verified(client, runtime, admin_tok, "freelancer")
+    cid = funded(client, runtime, employer, freelancer, amount)
+    status, done = call(client, "POST", f"/contracts/{cid}/complete", token=employer["token"])
+    assert status == 200 and done["escrow_status"] == "released", done
+    return freelancer
 
 
 # --- erasure: the sweep ----------------------------------------------------------------------

@@ -196,7 +196,7 @@ LONE_LOW = "\udfffxyz"
 
 @pytest.fixture(scope="module")
 def bank():
-    from tests.test_money import BANK
+    from tests.helpers import BANK
 
     return BANK
 

@@ -49,16 +49,16 @@ def test_deletion_is_scheduled_after_the_grace_period_cancelled_and_asked_again(
 def test_each_blocker_the_profile_names_is_listed(http, runtime, world):
     from chalicelib.core import clock
     from chalicelib.repos import deletion, users
-    from tests.test_money import BANK, contract, earn, key
+    from tests.helpers import BANK, contract, earn, idempotency_key
 
-    freelancer = earn(http, runtime, world, 10000)  # 9,000 in the wallet
-    active = contract(http, world, freelancer, 5000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)  # 9,000 in the wallet
+    active = contract(http, world.employer, freelancer, 5000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
-    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 1000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 1000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[1]
     hold_id = uuid.uuid4().hex[:12]
     deletion.LegalHold(users.user_pk(freelancer["user_id"]), f"LEGAL_HOLD#{hold_id}", hold_id=hold_id, user_id=freelancer["user_id"],
                        reason="case 42", placed_by="admin", placed_at=clock.now_ts()).save()
-    disputed = contract(http, world, freelancer, 3000)
+    disputed = contract(http, world.employer, freelancer, 3000)
     assert call(http, "POST", f"/contracts/{disputed}/dispute", {"reason": "late"}, token=world.employer["token"])[0] == 200
 
     status, refused = call(http, "POST", "/me/deletion", token=freelancer["token"])

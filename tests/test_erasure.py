@@ -34,11 +34,11 @@ def _grace_ends(runtime, days: int = 14) -> None:
 
 
 def test_a_freelancer_with_money_chat_reviews_and_documents_is_erased_and_the_sweep_finds_nothing(http, runtime, world, capfd):
-    from tests.test_money import BANK, earn, key
+    from tests.helpers import BANK, earn, idempotency_key
 
     name = f"Zed Quill {uuid.uuid4().hex[:6]}"
     bank_number = "7788" + str(uuid.uuid4().int)[:8] + "01"
-    freelancer = earn(http, runtime, world, 20000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 20000)
     freelancer["full_name"] = name
     assert call(http, "PATCH", "/me", {"full_name": name}, token=freelancer["token"])[0] == 200
     call(http, "PUT", "/me/payout-method", {**BANK, "account_number": bank_number, "account_holder": name}, token=freelancer["token"])
@@ -49,7 +49,7 @@ def test_a_freelancer_with_money_chat_reviews_and_documents_is_erased_and_the_sw
 
     status, refused = call(http, "POST", "/me/deletion", token=freelancer["token"])
     assert status == 409 and {b["type"] for b in refused["Details"]["blockers"]} == {"wallet_balance"}
-    call(http, "POST", "/me/payouts", {"amount": {"amount": 18000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    call(http, "POST", "/me/payouts", {"amount": {"amount": 18000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     status, refused = call(http, "POST", "/me/deletion", token=freelancer["token"])
     assert status == 409 and {b["type"] for b in refused["Details"]["blockers"]} == {"pending_payout"}
     runtime.drain()

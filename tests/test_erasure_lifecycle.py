@@ -12,7 +12,21 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers import admin_token, assert_books_balance, call, login, register, verified
+from tests.helpers import (
+    accept,
+    admin_token,
+    assert_books_balance,
+    bid,
+    call,
+    contract,
+    earn,
+    funded,
+    idempotency_key,
+    login,
+    post_project,
+    register,
+    verified,
+)
 
 USD = "USD"
 
@@ -39,21 +53,11 @@ def books_balance_after_each_scenario(cloud):
 
 
 def _project(http, employer: dict, amount: int = 7000) -> str:
-    status, project = call(http, "POST", "/projects", {"title": "Landing page", "description": "A page that sells",
-                                                        "budget": {"amount": amount, "currency": USD}, "skills": ["css"]},
-                           token=employer["token"])
-    assert status == 201, project
-    return project["project_id"]
+    return post_project(http, employer, amount)
 
 
 def _bid(http, freelancer: dict, project_id: str, amount: int = 7000) -> tuple[int, dict]:
-    return call(http, "POST", f"/projects/{project_id}/bids",
-                {"amount": {"amount": amount, "currency": USD}, "cover_letter": "I can do it", "delivery_days": 3},
-                token=freelancer["token"])
-
-
-def _accept(http, employer: dict, project_id: str, bid_id: str) -> tuple[int, dict]:
-    return call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=employer["token"])
+    return bid(http, freelancer, project_id, amount)
 
 
 def _receipt(http, token: str) -> dict:
@@ -65,12 +69,6 @@ def _receipt(http, token: str) -> dict:
 def _grace_ends(runtime, days: int = 14) -> None:
     runtime.advance_clock(days * 86400 + 60)
     runtime.drain()
-
-
-def _key() -> dict[str, str]:
-    import uuid
-
-    return {"Idempotency-Key": uuid.uuid4().hex}
 
 
 # --- defect 2: nothing new while a deletion is scheduled ------------------------------------------
@@ -85,7 +83,7 @@ def test_while_a_deletion_is_scheduled_the_user_cannot_bid_post_accept_or_be_hir
     assert call(http, "POST", "/me/deletion", token=freelancer["token"])[0] == 202
     status, refused = _bid(http, freelancer, _project(http, employer))
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
-    status, refused = _accept(http, employer, early, early_bid["bid_id"])  # hiring them now would hire an account being erased
+    status, refused = accept(http, employer, early, early_bid["bid_id"])  # hiring them now would hire an account being erased
     assert (status, refused.get("Code")) == (409, "AccountUnavailable"), refused
     assert call(http, "GET", f"/projects/{early}", token=employer["token"])[1]["status"] == "open"
 
@@ -99,33 +97,32 @@ def test_while_a_deletion_is_scheduled_the_user_cannot_bid_post_accept_or_be_hir
                                                         "budget": {"amount": 100, "currency": USD}, "skills": ["css"]},
                            token=leaving["token"])
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
-    status, refused = _accept(http, leaving, theirs, other_bid["bid_id"])
+    status, refused = accept(http, leaving, theirs, other_bid["bid_id"])
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
     status, refused = _bid(http, verified(http, runtime, world.admin, "freelancer"), theirs)  # an owner leaving hires nobody
     assert (status, refused.get("Code")) == (409, "AccountUnavailable"), refused
 
     assert call(http, "DELETE", "/me/deletion", token=freelancer["token"])[0] == 200  # cancelling lifts it
-    assert _accept(http, employer, early, early_bid["bid_id"])[0] == 201
+    assert accept(http, employer, early, early_bid["bid_id"])[0] == 201
     runtime.drain()
 
 
 def test_funding_is_refused_while_either_party_is_scheduled_for_deletion(http, runtime, world, monkeypatch):
     """Under aplusxpert an active contract does not block deletion, so the contract exists
     while its party waits to be erased: its escrow must not be funded then."""
-    from tests.test_money import contract
 
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    hired = contract(http, world, freelancer, 7000)
+    hired = contract(http, world.employer, freelancer, 7000)
     employer = verified(http, runtime, world.admin, "employer")
     other = verified(http, runtime, world.admin, "freelancer")
-    theirs = contract(http, SimpleNamespace(employer=employer), other, 5000)
+    theirs = contract(http, employer, other, 5000)
     monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
 
     assert call(http, "POST", "/me/deletion", token=freelancer["token"])[0] == 202
-    status, refused = call(http, "POST", f"/contracts/{hired}/fund", token=world.employer["token"], headers=_key())
+    status, refused = call(http, "POST", f"/contracts/{hired}/fund", token=world.employer["token"], headers=idempotency_key())
     assert (status, refused.get("Code")) == (409, "AccountUnavailable"), refused
     assert call(http, "POST", "/me/deletion", token=employer["token"])[0] == 202
-    status, refused = call(http, "POST", f"/contracts/{theirs}/fund", token=employer["token"], headers=_key())
+    status, refused = call(http, "POST", f"/contracts/{theirs}/fund", token=employer["token"], headers=idempotency_key())
     assert (status, refused.get("Code")) == (409, "DeletionScheduled"), refused
     for cid, who in ((hired, world.employer), (theirs, employer)):
         assert call(http, "GET", f"/contracts/{cid}", token=who["token"])[1]["escrow_status"] == "unfunded"
@@ -139,10 +136,9 @@ def test_a_blocker_that_appears_during_the_grace_period_stops_the_erasure_and_th
     """aplusxpert lets a party of an active (unfunded) contract ask for deletion; a dispute
     opened during the grace period must stop the erasure (its outcome is the user's to
     see, and under every profile an open dispute blocks)."""
-    from tests.test_money import contract
 
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = contract(http, world, freelancer, 7000)
+    cid = contract(http, world.employer, freelancer, 7000)
     monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
     status, scheduled = call(http, "POST", "/me/deletion", token=freelancer["token"])
     assert status == 202, scheduled
@@ -173,16 +169,15 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
     """aplusxpert names only disputes and legal holds as blockers; money blocks anyway (a
     wallet balance, a funded escrow: erasing would strand it where nobody can withdraw it).
     An active contract never funded does not block there, and the erasure cancels it."""
-    from tests.test_money import contract, earn, funded
 
     monkeypatch.setenv("PRIVACY_PROFILE", "aplusxpert")
-    earner = earn(http, runtime, world, 7000)
+    earner = earn(http, runtime, world.admin, world.employer, 7000)
     status, refused = call(http, "POST", "/me/deletion", token=earner["token"])
     assert (status, refused.get("Code")) == (409, "DeletionBlocked"), refused
     assert refused["Details"]["blockers"] == [{"type": "wallet_balance", "id": USD}]
 
     hired = verified(http, runtime, world.admin, "freelancer")
-    cid = funded(http, runtime, world, hired, 5000)
+    cid = funded(http, runtime, world.employer, hired, 5000)
     for who in (hired, world.employer):
         status, refused = call(http, "POST", "/me/deletion", token=who["token"])
         assert (status, refused.get("Code")) == (409, "DeletionBlocked"), refused
@@ -193,7 +188,7 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
     assert "blocked while any of these is open: open dispute, legal hold, pending payout, wallet balance, active contract" in text
 
     leaving = verified(http, runtime, world.admin, "freelancer")
-    unfunded = contract(http, world, leaving, 3000)
+    unfunded = contract(http, world.employer, leaving, 3000)
     status, scheduled = call(http, "POST", "/me/deletion", token=leaving["token"])
     assert status == 202, scheduled
     _grace_ends(runtime)
@@ -203,7 +198,7 @@ def test_money_blocks_deletion_under_every_profile_and_an_unfunded_contract_is_c
     assert seen["status"] == "cancelled" and seen["escrow_status"] == "unfunded", seen
     project = call(http, "GET", f"/projects/{seen['project_id']}", token=world.employer["token"])[1]
     assert project["status"] == "closed", project  # not stuck in_progress: the employer may post it anew
-    status, refused = call(http, "POST", f"/contracts/{unfunded}/fund", token=world.employer["token"], headers=_key())
+    status, refused = call(http, "POST", f"/contracts/{unfunded}/fund", token=world.employer["token"], headers=idempotency_key())
     assert status == 409, refused
 
 
@@ -334,7 +329,7 @@ def test_racing_deletion_requests_against_accepts_and_bids_never_leaves_money_in
 
         threads = [
             threading.Thread(target=act, args=("delete", lambda r=r: call(http, "POST", "/me/deletion", token=r.freelancer["token"]))),
-            threading.Thread(target=act, args=("accept", lambda r=r: _accept(http, world.employer, r.project_id, r.bid_id))),
+            threading.Thread(target=act, args=("accept", lambda r=r: accept(http, world.employer, r.project_id, r.bid_id))),
             threading.Thread(target=act, args=("bid", lambda r=r: _bid(http, r.freelancer, r.elsewhere))),
         ]
         for t in threads:
@@ -350,10 +345,10 @@ def test_racing_deletion_requests_against_accepts_and_bids_never_leaves_money_in
         if accepted == 409:
             assert answers["accept"][1]["Code"] == "AccountUnavailable", answers
         if answers["bid"][0] == 201 and deleted == 202:  # a bid placed just before the deletion: never accepted
-            assert _accept(http, world.employer, r.elsewhere, answers["bid"][1]["bid_id"])[0] == 409
+            assert accept(http, world.employer, r.elsewhere, answers["bid"][1]["bid_id"])[0] == 409
         if accepted == 201:
             cid = answers["accept"][1]["contract_id"]
-            assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=_key())[0] == 202
+            assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=idempotency_key())[0] == 202
             runtime.drain()
             assert call(http, "POST", f"/contracts/{cid}/complete", token=world.employer["token"])[0] == 200
     runtime.drain()

@@ -27,9 +27,9 @@ def world(http, runtime, admin):
 def test_an_export_holds_every_category_as_json_and_pdf_then_expires(http, runtime, world):
     from pypdf import PdfReader
 
-    from tests.test_money import BANK, earn
+    from tests.helpers import BANK, earn
 
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     call(http, "PUT", "/me/profile", {"headline": "Exporter", "skills": ["go"]}, token=freelancer["token"])
     cid = call(http, "GET", "/me/contracts", token=freelancer["token"])[1]["items"][0]["contract_id"]

@@ -57,13 +57,13 @@ def world(http, runtime, admin):  # per test: another test here moves the clock 
 
 def test_payouts_through_throttled_tables_and_a_timing_out_gateway_move_money_exactly_once(http, runtime, world):
     from chalicelib.adapters import gateway
-    from tests.test_money import BANK, earn, key
+    from tests.helpers import BANK, earn, idempotency_key
 
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
     sandbox = gateway.sandbox()
     moved_before = len(sandbox.effects)
-    headers, amount = key(), {"amount": {"amount": 4000, "currency": "USD"}}
+    headers, amount = idempotency_key(), {"amount": {"amount": 4000, "currency": "USD"}}
     with inject(Fault("dynamodb", "TransactWriteItems", "throttle", 3), Fault("kms", "Decrypt", "5xx", 1)) as log:
         sandbox.steer("timeout", "unavailable")
         first = call(http, "POST", "/me/payouts", amount, token=freelancer["token"], headers=headers)
@@ -89,11 +89,11 @@ def _settlements(ran: list[dict]) -> list[bool]:
 
 def test_a_payout_settlement_cancelled_by_a_transaction_conflict_is_redelivered_and_pays_once(http, runtime, world):
     from chalicelib.adapters import gateway
-    from tests.test_money import BANK, earn, key
+    from tests.helpers import BANK, earn, idempotency_key
 
-    freelancer = earn(http, runtime, world, 10000)  # 9,000 in the wallet
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)  # 9,000 in the wallet
     assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
-    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 4000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 4000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     assert status == 202, payout
     runtime.pump_streams()  # the payout's ids are on the payments queue
     with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 1, matching=payout["payout_id"])) as log:
@@ -108,12 +108,11 @@ def test_a_payout_settlement_cancelled_by_a_transaction_conflict_is_redelivered_
 
 def test_a_funding_settlement_cancelled_by_a_transaction_conflict_is_redelivered_and_funds_once(http, runtime, world):
     from chalicelib.adapters import gateway
-    from tests.helpers import verified
-    from tests.test_money import contract, key
+    from tests.helpers import contract, idempotency_key, verified
 
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = contract(http, world, freelancer, 7000)
-    status, funding = call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=key())
+    cid = contract(http, world.employer, freelancer, 7000)
+    status, funding = call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=idempotency_key())
     assert status == 202, funding
     runtime.pump_streams()
     with inject(Fault("dynamodb", "TransactWriteItems", "conflict", 1, matching=funding["charge_id"])) as log:
@@ -133,11 +132,11 @@ def test_a_delivery_that_finds_the_payout_settled_meanwhile_is_dropped_without_e
     from chalicelib.core.resources import PAYMENTS_QUEUE
     from chalicelib.services import settlement
     from local.iam_check import acting_as
-    from tests.test_money import BANK, earn, key
+    from tests.helpers import BANK, earn, idempotency_key
 
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
-    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     assert status == 202, payout
     message = {"what": "payout", "user_id": freelancer["user_id"], "id": payout["payout_id"]}
 

@@ -9,9 +9,8 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.helpers import admin_token, call, fund, register, signup_payload, verified
-
-BUDGET = {"amount": 50000, "currency": "USD"}
+from tests import helpers
+from tests.helpers import BUDGET, admin_token, call, fund, hire, place_bid, post_project, register, signup_payload, verified
 
 
 @pytest.fixture(scope="module")
@@ -24,29 +23,6 @@ def world(http, runtime, admin):
         freelancer=verified(http, runtime, admin_tok, "freelancer", full_name="Ada Freelancer"),
         other_freelancer=verified(http, runtime, admin_tok, "freelancer", full_name="Alan Freelancer"),
     )
-
-
-def post_project(http, employer, **over) -> str:
-    payload = {"title": "Build a landing page", "description": "A fast static site.", "budget": BUDGET, "skills": ["html"], **over}
-    status, created = call(http, "POST", "/projects", payload, token=employer["token"])
-    assert status == 201 and created["status"] == "open", created
-    return created["project_id"]
-
-
-def place_bid(http, freelancer, project_id, amount=40000, letter="I have built many of these.") -> str:
-    payload = {"amount": {"amount": amount, "currency": "USD"}, "cover_letter": letter, "delivery_days": 7}
-    status, bid = call(http, "POST", f"/projects/{project_id}/bids", payload, token=freelancer["token"])
-    assert status == 201, bid
-    return bid["bid_id"]
-
-
-def hire(http, world) -> tuple[str, str]:
-    """A project by the employer with the freelancer's bid accepted: (project_id, contract_id)."""
-    project_id = post_project(http, world.employer)
-    bid_id = place_bid(http, world.freelancer, project_id)
-    status, accepted = call(http, "POST", f"/projects/{project_id}/bids/{bid_id}/accept", token=world.employer["token"])
-    assert status == 201, accepted
-    return project_id, accepted["contract_id"]
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -280,8 +256,7 @@ EUROS = {"budget": {"amount": 45000, "currency": "EUR"}}
 
 
 def bid_in(http, freelancer, project_id, currency: str) -> tuple[int, dict]:
-    payload = {"amount": {"amount": 40000, "currency": currency}, "cover_letter": "Ready when you are.", "delivery_days": 7}
-    return call(http, "POST", f"/projects/{project_id}/bids", payload, token=freelancer["token"])
+    return helpers.bid(http, freelancer, project_id, currency=currency, letter="Ready when you are.")
 
 
 def assert_one_currency(http, world, project_id: str) -> str:
@@ -457,7 +432,7 @@ def test_twenty_simultaneous_accepts_on_two_bids_make_exactly_one_contract(http,
 # --- contracts ------------------------------------------------------------------------------
 
 def test_parties_see_each_others_contact_details_and_nobody_else_sees_the_contract(http, world):
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     status, seen = call(http, "GET", f"/contracts/{contract_id}", token=world.employer["token"])
     assert status == 200 and seen["status"] == "active" and seen["escrow_status"] == "unfunded"
     assert seen["freelancer"] == {"user_id": world.freelancer["user_id"], "full_name": "Ada Freelancer",
@@ -475,7 +450,7 @@ def test_parties_see_each_others_contact_details_and_nobody_else_sees_the_contra
 
 
 def test_work_chat_is_paginated_and_for_the_parties_only(http, world):
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     for i in range(5):
         sender = world.employer if i % 2 == 0 else world.freelancer
         status, posted = call(http, "POST", f"/contracts/{contract_id}/messages", {"body": f"message {i}"}, token=sender["token"])
@@ -495,7 +470,7 @@ def test_work_chat_is_paginated_and_for_the_parties_only(http, world):
 
 
 def test_contract_states_and_reviews_once_per_party_after_completion(http, runtime, world):
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     review = {"rating": 5, "comment": "Great work"}
     assert call(http, "POST", f"/contracts/{contract_id}/reviews", review, token=world.employer["token"])[0] == 409
     status, error = call(http, "POST", f"/contracts/{contract_id}/complete", token=world.freelancer["token"])
@@ -522,7 +497,7 @@ def test_contract_states_and_reviews_once_per_party_after_completion(http, runti
 
 
 def test_disputes_are_opened_by_a_party_and_resolved_by_an_admin(http, world):
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     assert call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "x"}, token=world.other_employer["token"])[0] == 404
     status, disputed = call(http, "POST", f"/contracts/{contract_id}/dispute", {"reason": "Work not delivered"}, token=world.employer["token"])
     assert status == 200 and disputed["status"] == "disputed"
@@ -540,7 +515,7 @@ def test_disputes_are_opened_by_a_party_and_resolved_by_an_admin(http, world):
 def test_a_user_who_has_not_accepted_the_policy_in_effect_may_read_but_not_create(http, runtime, world):
     from chalicelib.repos import users
 
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     project_id = post_project(http, world.employer)
     behind = verified(http, runtime, world.admin, "freelancer")
     users.UserItem(users.user_pk(behind["user_id"]), "ACCOUNT").update(actions=[users.UserItem.policy_version.set("0.9")])
@@ -623,7 +598,7 @@ def test_after_erasure_the_other_party_sees_a_deleted_user_and_the_profile_is_go
 def test_reads_cost_at_most_two_dynamodb_calls_in_a_warm_container(http, world):
     from local.aws_calls import counting
 
-    project_id, contract_id = hire(http, world)
+    project_id, contract_id = hire(http, world.employer, world.freelancer)
     call(http, "POST", f"/contracts/{contract_id}/messages", {"body": "hi"}, token=world.freelancer["token"])
     budget = [
         (world.employer, f"/projects/{project_id}", 1),
@@ -719,7 +694,7 @@ def test_simultaneous_bids_by_one_freelancer_and_simultaneous_reviews_count_once
     mine = [b for b in call(http, "GET", "/me/bids?limit=100", token=world.freelancer["token"])[1]["items"] if b["project_id"] == project_id]
     assert len(mine) == 1
 
-    _, contract_id = hire(http, world)
+    _, contract_id = hire(http, world.employer, world.freelancer)
     fund(http, runtime, world.employer, contract_id)
     call(http, "POST", f"/contracts/{contract_id}/complete", token=world.employer["token"])
     before = call(http, "GET", f"/users/{world.freelancer['user_id']}/profile")[1]["rating"]["count"]

@@ -11,14 +11,19 @@ from types import SimpleNamespace
 import boto3
 import pytest
 
-from chalicelib.domain import ledger
-from tests import pii
-from tests.helpers import admin_token, assert_books_balance, call, verified, wallet
-
-BANK = {"type": "bank", "account_holder": "Ada Freelancer", "account_number": "123456780001", "ifsc": "HDFC0001234",
-        "branch_name": "Fort, Mumbai"}
-FAILING_BANK = {**BANK, "account_number": "987654320002"}
-pii.remember(BANK["account_number"], BANK["account_holder"], FAILING_BANK["account_number"])
+from tests.helpers import (
+    BANK,
+    FAILING_BANK,
+    admin_token,
+    assert_books_balance,
+    call,
+    contract,
+    earn,
+    funded,
+    idempotency_key,
+    verified,
+    wallet,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,57 +48,7 @@ def sandbox():
     return gateway.sandbox()
 
 
-def key() -> dict[str, str]:
-    return {"Idempotency-Key": uuid.uuid4().hex}
-
-
-def contract(http, world, freelancer, amount: int) -> str:
-    money = {"amount": amount, "currency": "USD"}
-    status, project = call(http, "POST", "/projects", {"title": "Payments page", "description": "Checkout flow",
-                                                        "budget": money, "skills": ["python"]}, token=world.employer["token"])
-    assert status == 201, project
-    status, bid = call(http, "POST", f"/projects/{project['project_id']}/bids",
-                       {"amount": money, "cover_letter": "Done it before", "delivery_days": 5}, token=freelancer["token"])
-    assert status == 201, bid
-    status, accepted = call(http, "POST", f"/projects/{project['project_id']}/bids/{bid['bid_id']}/accept", token=world.employer["token"])
-    assert status == 201, accepted
-    return accepted["contract_id"]
-
-
-def funded(http, runtime, world, freelancer, amount: int) -> str:
-    cid = contract(http, world, freelancer, amount)
-    status, answer = call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=key())
-    assert status == 202 and answer["escrow_status"] == "pending", answer
-    runtime.drain()
-    assert call(http, "GET", f"/contracts/{cid}", token=world.employer["token"])[1]["escrow_status"] == "funded"
-    return cid
-
-
-def earn(http, runtime, world, amount: int) -> dict:
-    """A fresh freelancer whose completed contract put amount less 10% in their wallet."""
-    freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = funded(http, runtime, world, freelancer, amount)
-    status, done = call(http, "POST", f"/contracts/{cid}/complete", token=world.employer["token"])
-    assert status == 200 and done["escrow_status"] == "released", done
-    return freelancer
-
-
 # --- rules ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("amount", "bps", "fee"), [(12345, 1000, 1235), (12344, 1000, 1234), (5, 1000, 1), (4, 1000, 0),
-                                                     (100, 0, 0), (100, 5000, 50), (1, 10000, 1)])
-def test_the_fee_is_rounded_half_up_to_a_whole_minor_unit(amount, bps, fee):
-    assert ledger.fee_of(amount, bps) == fee
-
-
-def test_a_movement_that_does_not_sum_to_zero_is_never_built():
-    with pytest.raises(ledger.Unbalanced):
-        ledger.Movement("m", "r", (ledger.Posting(ledger.wallet("u", "USD"), 10, "release"),
-                                   ledger.Posting(ledger.fees("USD"), -9, "fee")))
-    movement = ledger.release("c1", "u1", 10000, "USD", 1000)
-    assert sum(p.amount for p in movement.postings) == 0
-    assert movement.net_by_account()[ledger.wallet("u1", "USD")] == 9000
-
 
 def test_the_fee_rate_is_published_with_the_privacy_profile(http):
     status, profile = call(http, "GET", "/policies/profile")
@@ -104,23 +59,23 @@ def test_the_fee_rate_is_published_with_the_privacy_profile(http):
 
 def test_funding_is_charged_through_the_gateway_once_and_completion_releases_less_the_fee(http, runtime, world, sandbox):
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = contract(http, world, freelancer, 12345)
+    cid = contract(http, world.employer, freelancer, 12345)
     path = f"/contracts/{cid}/fund"
     assert call(http, "POST", path, token=world.employer["token"])[0] == 400  # no Idempotency-Key
     assert call(http, "POST", path, token=world.employer["token"], headers={"Idempotency-Key": "short"})[0] == 400
-    assert call(http, "POST", path, token=freelancer["token"], headers=key())[0] == 403
+    assert call(http, "POST", path, token=freelancer["token"], headers=idempotency_key())[0] == 403
     status, error = call(http, "POST", f"/contracts/{cid}/complete", token=world.employer["token"])
     assert (status, error["Code"]) == (409, "EscrowNotFunded")
 
-    fund_key = key()
+    fund_key = idempotency_key()
     status, first = call(http, "POST", path, token=world.employer["token"], headers=fund_key)
     assert status == 202 and first["escrow_status"] == "pending"
     assert call(http, "POST", path, token=world.employer["token"], headers=fund_key) == (202, first)  # a retry
-    assert call(http, "POST", path, token=world.employer["token"], headers=key())[0] == 409  # a second funding
+    assert call(http, "POST", path, token=world.employer["token"], headers=idempotency_key())[0] == 409  # a second funding
     runtime.drain()
     assert sandbox.moved(first["charge_id"]) == 1
     assert call(http, "GET", f"/contracts/{cid}", token=freelancer["token"])[1]["escrow_status"] == "funded"
-    assert call(http, "POST", path, token=world.employer["token"], headers=key())[0] == 409
+    assert call(http, "POST", path, token=world.employer["token"], headers=idempotency_key())[0] == 409
 
     status, done = call(http, "POST", f"/contracts/{cid}/complete", token=world.employer["token"])
     assert status == 200 and (done["status"], done["escrow_status"]) == ("completed", "released")
@@ -137,12 +92,12 @@ def test_funding_is_charged_through_the_gateway_once_and_completion_releases_les
 
 def test_a_declined_charge_leaves_the_escrow_unfunded_and_a_new_key_may_try_again(http, runtime, world, sandbox):
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    cid = contract(http, world, freelancer, 5000)
+    cid = contract(http, world.employer, freelancer, 5000)
     sandbox.steer("decline")
-    assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=key())[0] == 202
+    assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=idempotency_key())[0] == 202
     runtime.drain()
     assert call(http, "GET", f"/contracts/{cid}", token=world.employer["token"])[1]["escrow_status"] == "unfunded"
-    assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=key())[0] == 202
+    assert call(http, "POST", f"/contracts/{cid}/fund", token=world.employer["token"], headers=idempotency_key())[0] == 202
     runtime.drain()
     assert call(http, "GET", f"/contracts/{cid}", token=world.employer["token"])[1]["escrow_status"] == "funded"
 
@@ -151,7 +106,7 @@ def test_a_declined_charge_leaves_the_escrow_unfunded_and_a_new_key_may_try_agai
 def test_a_dispute_resolution_refunds_or_releases_the_escrow(http, runtime, world, release_to, status, escrow):
     freelancer = verified(http, runtime, world.admin, "freelancer")
     before = wallet(http, world.employer)["balances"]
-    cid = funded(http, runtime, world, freelancer, 20000)
+    cid = funded(http, runtime, world.employer, freelancer, 20000)
     assert call(http, "POST", f"/contracts/{cid}/dispute", {"reason": "Not delivered"}, token=freelancer["token"])[0] == 200
     answer = call(http, "POST", f"/admin/disputes/{cid}/resolve", {"release_to": release_to}, token=world.admin)
     assert answer[0] == 200 and (answer[1]["status"], answer[1]["escrow_status"]) == (status, escrow)
@@ -200,9 +155,9 @@ def test_bad_payout_methods_are_a_400_naming_the_field(http, world, payload, fie
 # --- payouts -------------------------------------------------------------------------------------
 
 def test_a_bank_payout_is_paid_and_one_to_an_account_ending_0002_fails_with_the_money_back(http, runtime, world, sandbox):
-    freelancer = earn(http, runtime, world, 100000)  # 90,000 after the fee
+    freelancer = earn(http, runtime, world.admin, world.employer, 100000)  # 90,000 after the fee
     assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
-    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 30000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    status, payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 30000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     assert status == 202 and payout["status"] == "pending"
     mine = wallet(http, freelancer)
     assert (mine["balance"]["amount"], mine["held"]["amount"]) == (60000, 30000)
@@ -214,7 +169,7 @@ def test_a_bank_payout_is_paid_and_one_to_an_account_ending_0002_fails_with_the_
     assert listed[0]["payout_id"] == payout["payout_id"] and listed[0]["status"] == "paid" and listed[0]["destination"] == "bank ****0001"
 
     assert call(http, "PUT", "/me/payout-method", FAILING_BANK, token=freelancer["token"])[0] == 200
-    status, failing = call(http, "POST", "/me/payouts", {"amount": {"amount": 25000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    status, failing = call(http, "POST", "/me/payouts", {"amount": {"amount": 25000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     assert status == 202
     assert wallet(http, freelancer)["balance"]["amount"] == 35000
     runtime.drain()
@@ -227,9 +182,9 @@ def test_a_bank_payout_is_paid_and_one_to_an_account_ending_0002_fails_with_the_
 
 
 def test_a_upi_payout_to_an_id_starting_with_fail_fails_and_the_money_is_back(http, runtime, world):
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     assert call(http, "PUT", "/me/payout-method", {"type": "upi", "upi_id": "failme@okaxis"}, token=freelancer["token"])[0] == 200
-    assert call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[0] == 202
+    assert call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[0] == 202
     runtime.drain()
     assert wallet(http, freelancer)["balance"]["amount"] == 9000
     assert call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"][0]["status"] == "failed"
@@ -238,7 +193,7 @@ def test_a_upi_payout_to_an_id_starting_with_fail_fails_and_the_money_is_back(ht
 @pytest.fixture(scope="module")
 def earner(http, runtime, world):
     """A freelancer with 9,000 USD in the wallet and a bank account to pay it to."""
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     assert call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])[0] == 200
     return freelancer
 
@@ -256,20 +211,20 @@ def earner(http, runtime, world):
 def test_bad_payout_amounts_are_refused_and_no_money_moves(http, runtime, world, amount, status, code, earner):
     freelancer = earner
     before = wallet(http, freelancer)
-    answer = call(http, "POST", "/me/payouts", {"amount": amount}, token=freelancer["token"], headers=key())
+    answer = call(http, "POST", "/me/payouts", {"amount": amount}, token=freelancer["token"], headers=idempotency_key())
     assert (answer[0], answer[1]["Code"]) == (status, code), answer
     assert wallet(http, freelancer) == before
 
 
 def test_payout_preconditions_key_method_and_reuse(http, runtime, world):
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     body = {"amount": {"amount": 1000, "currency": "USD"}}
     status, error = call(http, "POST", "/me/payouts", body, token=freelancer["token"])
     assert status == 400 and "Idempotency-Key" in error["Message"]
-    status, error = call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=key())
+    status, error = call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=idempotency_key())
     assert (status, error["Code"]) == (409, "PayoutMethodMissing")
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
-    same = key()
+    same = idempotency_key()
     status, first = call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=same)
     assert status == 202
     assert call(http, "POST", "/me/payouts", json.dumps(body, indent=2), token=freelancer["token"], headers=same) == (202, first)
@@ -284,10 +239,10 @@ def test_payout_preconditions_key_method_and_reuse(http, runtime, world):
 
 @pytest.mark.parametrize("behaviour", ["timeout", "late", "unavailable"])
 def test_a_gateway_that_times_out_answers_late_or_refuses_moves_money_exactly_once(http, runtime, world, sandbox, behaviour):
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     sandbox.steer(behaviour)
-    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[1]
     runtime.drain()
     assert sandbox.moved(payout["payout_id"]) == 1
     assert call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"][0]["status"] == "paid"
@@ -298,7 +253,7 @@ def test_a_gateway_that_times_out_answers_late_or_refuses_moves_money_exactly_on
 def test_a_crash_after_the_gateway_call_is_recovered_by_the_retry(http, runtime, world, sandbox, monkeypatch):
     """The handler raises right after the gateway paid (before the booking): the retry
     asks the gateway again with the same key, is told it is paid, and books it once."""
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     real_transfer, crashes = type(sandbox).transfer, []
 
@@ -310,16 +265,16 @@ def test_a_crash_after_the_gateway_call_is_recovered_by_the_retry(http, runtime,
         return outcome
 
     monkeypatch.setattr(type(sandbox), "transfer", transfer_then_crash)
-    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[1]
     runtime.drain()
     assert crashes and sandbox.moved(payout["payout_id"]) == 1
     assert call(http, "GET", "/me/payouts", token=freelancer["token"])[1]["items"][0]["status"] == "paid"
 
 
 def test_a_gateway_answer_delivered_twice_books_once(http, runtime, world, sandbox):
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
-    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[1]
     runtime.drain()
     before = wallet(http, freelancer)
     # the gateway's outcome reaches settlement twice more (a provider that answers twice,
@@ -336,9 +291,9 @@ def test_a_gateway_answer_delivered_twice_books_once(http, runtime, world, sandb
 # --- concurrency --------------------------------------------------------------------------------
 
 def test_fifty_identical_payout_requests_with_one_key_make_one_payout(http, runtime, world):
-    freelancer = earn(http, runtime, world, 100000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 100000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
-    same, body = key(), {"amount": {"amount": 1000, "currency": "USD"}}
+    same, body = idempotency_key(), {"amount": {"amount": 1000, "currency": "USD"}}
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _: call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=same), range(50)))
     assert {status for status, _ in answers} == {202}
@@ -348,11 +303,11 @@ def test_fifty_identical_payout_requests_with_one_key_make_one_payout(http, runt
 
 
 def test_fifty_payouts_against_a_balance_for_ten_pay_exactly_ten(http, runtime, world):
-    freelancer = earn(http, runtime, world, 100000)  # 90,000: ten payouts of 9,000
+    freelancer = earn(http, runtime, world.admin, world.employer, 100000)  # 90,000: ten payouts of 9,000
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     body = {"amount": {"amount": 9000, "currency": "USD"}}
     with ThreadPoolExecutor(10) as pool:
-        answers = list(pool.map(lambda _: call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=key()), range(50)))
+        answers = list(pool.map(lambda _: call(http, "POST", "/me/payouts", body, token=freelancer["token"], headers=idempotency_key()), range(50)))
     accepted = [a for s, a in answers if s == 202]
     refused = [a for s, a in answers if s == 409]
     assert len(accepted) == 10 and len(refused) == 40 and {a["Code"] for a in refused} == {"InsufficientFunds"}
@@ -367,16 +322,16 @@ def test_fifty_payouts_against_a_balance_for_ten_pay_exactly_ten(http, runtime, 
 # --- no account number or UPI id in clear anywhere ---------------------------------------------------
 
 def test_no_account_number_or_upi_id_is_in_any_table_queue_message_or_log_line(http, runtime, world, capfd):
-    freelancer = earn(http, runtime, world, 20000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 20000)
     number, upi = "55501234" + str(uuid.uuid4().int)[:6], f"secret{uuid.uuid4().hex[:6]}@okhdfc"
     call(http, "PUT", "/me/payout-method", {**BANK, "account_number": number}, token=freelancer["token"])
-    call(http, "POST", "/me/payouts", {"amount": {"amount": 5000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    call(http, "POST", "/me/payouts", {"amount": {"amount": 5000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName="marketplace-local-payments")["QueueUrl"]
     runtime.pump_streams()  # the payout's message is on the queue now, not yet delivered
     queued = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
     call(http, "PUT", "/me/payout-method", {"type": "upi", "upi_id": upi}, token=freelancer["token"])
-    call(http, "POST", "/me/payouts", {"amount": {"amount": 5000, "currency": "USD"}}, token=freelancer["token"], headers=key())
+    call(http, "POST", "/me/payouts", {"amount": {"amount": 5000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())
     runtime.drain()
     dlq = sqs.receive_message(QueueUrl=sqs.get_queue_url(QueueName="marketplace-local-payments-dlq")["QueueUrl"],
                               MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
@@ -399,10 +354,10 @@ def test_a_payout_the_gateway_keeps_refusing_goes_to_the_dlq_and_the_watch_count
     from chalicelib.services import settlement
 
     assert [queues.backoff_seconds(n) for n in (1, 2, 3, 6, 8)] == [30, 60, 120, 900, 900]
-    freelancer = earn(http, runtime, world, 10000)
+    freelancer = earn(http, runtime, world.admin, world.employer, 10000)
     call(http, "PUT", "/me/payout-method", BANK, token=freelancer["token"])
     sandbox.steer(*["unavailable"] * PAYMENTS_QUEUE.max_receive_count)
-    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=key())[1]
+    payout = call(http, "POST", "/me/payouts", {"amount": {"amount": 9000, "currency": "USD"}}, token=freelancer["token"], headers=idempotency_key())[1]
     runtime.drain()
     sqs = boto3.client("sqs")
     dlq = sqs.get_queue_url(QueueName=PAYMENTS_QUEUE.dlq_name)["QueueUrl"]
@@ -434,7 +389,7 @@ def test_a_user_who_has_not_accepted_the_policy_in_effect_cannot_pay_out_but_see
     account = users.UserItem(users.user_pk(earner["user_id"]), "ACCOUNT")
     account.update(actions=[users.UserItem.policy_version.set("0.9")])
     try:
-        status, error = call(http, "POST", "/me/payouts", {"amount": {"amount": 100, "currency": "USD"}}, token=earner["token"], headers=key())
+        status, error = call(http, "POST", "/me/payouts", {"amount": {"amount": 100, "currency": "USD"}}, token=earner["token"], headers=idempotency_key())
         assert (status, error["Code"]) == (403, "PolicyNotAccepted")
         assert wallet(http, earner)["balance"]["amount"] == 9000
         assert call(http, "GET", "/me/payout-method", token=earner["token"])[0] == 200

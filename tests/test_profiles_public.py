@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain import contact
 from chalicelib.domain import marketplace as rules
-from tests.helpers import admin_token, call, register, verified
+from tests.helpers import admin_token, call, hire, register, verified
 
 FULL = {
     "headline": "Data engineer",
@@ -54,11 +54,7 @@ def test_each_viewer_sees_exactly_their_levels(http, runtime, admin_tok):
     assert shown_fields(freelancer["token"]) == set(rules.PROFILE_FIELDS)
 
     # once hired together, the employer also sees the `hired` fields, and only they do
-    status, created = call(http, "POST", "/projects", {"title": "Pipeline", "description": "ETL work", "budget": {"amount": 100, "currency": "USD"}},
-                           token=employer["token"])
-    bid = call(http, "POST", f"/projects/{created['project_id']}/bids",
-               {"amount": {"amount": 100, "currency": "USD"}, "cover_letter": "Happy to", "delivery_days": 2}, token=freelancer["token"])[1]
-    assert call(http, "POST", f"/projects/{created['project_id']}/bids/{bid['bid_id']}/accept", token=employer["token"])[0] == 201
+    hire(http, employer, freelancer, 100)
     assert shown_fields(employer["token"]) == {"full_name", "headline", "bio", "skills", "portfolio", "experience", "education"}
     assert shown_fields(stranger["token"]) == {"full_name", "headline", "bio", "skills", "portfolio"}
 
