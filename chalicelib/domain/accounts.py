@@ -85,15 +85,16 @@ def recent_sends(sends: list[float], now: float) -> list[float]:
 
 
 def code_refusal(sends: list[float], now: float) -> Refusal | None:
-    """Why another code may not be sent now, or None."""
+    """Why another code may not be sent now, or None. Where both limits apply, the wait
+    is the longer one: a client that waits as told is not refused again."""
     recent = recent_sends(sends, now)
-    if recent and now - recent[-1] < RESEND_MIN_SECONDS:
-        wait = max(1, math.ceil(RESEND_MIN_SECONDS - (now - recent[-1])))
-        return Refusal(f"Wait {wait} seconds before asking for another code", wait)
-    if len(recent) >= RESEND_PER_HOUR:
-        # the send that has to leave the window for one more to fit in it
-        wait = max(1, math.ceil(recent[len(recent) - RESEND_PER_HOUR] + RESEND_WINDOW_SECONDS - now))
-        return Refusal(f"Too many codes were sent in the last hour; try again in {math.ceil(wait / 60)} minutes", wait)
+    gap = max(1, math.ceil(RESEND_MIN_SECONDS - (now - recent[-1]))) if recent and now - recent[-1] < RESEND_MIN_SECONDS else 0
+    # the send that has to leave the window for one more to fit in it
+    hour = max(1, math.ceil(recent[len(recent) - RESEND_PER_HOUR] + RESEND_WINDOW_SECONDS - now)) if len(recent) >= RESEND_PER_HOUR else 0
+    if hour > gap:
+        return Refusal(f"Too many codes were sent in the last hour; try again in {math.ceil(hour / 60)} minutes", hour)
+    if gap:
+        return Refusal(f"Wait {gap} seconds before asking for another code", gap)
     return None
 
 

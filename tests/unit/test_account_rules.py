@@ -139,8 +139,6 @@ def test_a_refusal_always_says_when_to_come_back_and_a_client_that_waits_so_gets
     raise AssertionError("still refused after waiting as told twice")
 
 
-@pytest.mark.xfail(strict=True, reason="known: within a minute of the fifth code of the hour, Retry-After gives the "
-                   "minute's wait only; the client that waits so is refused again for the hour")
 def test_retry_after_is_the_whole_wait_when_both_limits_apply():
     sends = [0.0, 600.0, 1200.0, 1800.0, 3000.0]
     refusal = accounts.code_refusal(sends, 3010.0)
