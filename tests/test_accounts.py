@@ -347,10 +347,10 @@ def test_resend_and_a_phone_change_share_one_limit(client, runtime):
         runtime.advance_clock(61)
         assert call(client, "POST", "/auth/resend-code", {"email": user["email"]})[0] == 202
     status, error, headers = _patch_me(client, user["token"], {"phone": unique_phone()})
-    assert _refused(status, error, headers) <= 60
+    assert _refused(status, error, headers) > 60  # the hour's five are used: the longer wait, not the minute's
     runtime.advance_clock(61)
     status, error, headers = _patch_me(client, user["token"], {"phone": unique_phone()})
-    assert _refused(status, error, headers) > 60  # the hour's five are used
+    assert _refused(status, error, headers) > 60
     assert call(client, "POST", "/auth/resend-code", {"email": user["email"]})[0] == 429
     assert call(client, "GET", "/me", token=user["token"])[1]["phone"] == phone
     assert len(_codes_to(client, runtime, phone)) == 4
