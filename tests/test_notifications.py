@@ -6,6 +6,7 @@ import json
 import uuid
 
 import boto3
+import pytest
 
 from chalicelib.core import clock
 from chalicelib.repos import notifications as repo
@@ -78,9 +79,17 @@ def test_two_copies_delivered_at_the_same_moment_send_one_email(runtime):
     from tests.faults import meanwhile
 
     nid, to = _queued_email()
-    with meanwhile("ses", "SendEmail", lambda: notifications.deliver(nid), matching="Lease") as second:
+    def second_copy() -> str:
+        try:
+            notifications.deliver(nid)
+        except notifications.StillSending:
+            return "comes back later"
+        return "went on"
+
+    with meanwhile("ses", "SendEmail", second_copy, matching="Lease") as second:
         assert notifications.deliver(nid) is True
-    assert second == [False]  # it saw the lease and stopped without sending
+    assert second == ["comes back later"]  # it saw the lease and failed without sending, for the queue to retry
+    assert notifications.deliver(nid) is False  # that retry: sent already
     assert len(outbox.messages(to)) == 1 and repo.get(nid).status == repo.SENT
 
     import threading
@@ -90,7 +99,10 @@ def test_two_copies_delivered_at_the_same_moment_send_one_email(runtime):
 
     def copy() -> None:
         start.wait()
-        results.append(notifications.deliver(nid))
+        try:
+            results.append(notifications.deliver(nid))
+        except notifications.StillSending:
+            results.append(False)  # its retry finds it sent
 
     workers = [threading.Thread(target=copy) for _ in range(4)]
     for w in workers:
@@ -124,10 +136,27 @@ def test_a_lease_older_than_the_queue_visibility_is_taken_over(runtime):
 
     nid, to = _queued_email()
     assert repo.claim(repo.get(nid), notifications.LEASE_SECONDS) is not None  # a delivery that died mid-send
-    assert notifications.deliver(nid) is False  # its lease is live: this copy stops
+    with pytest.raises(notifications.StillSending):
+        notifications.deliver(nid)  # its lease is live: this copy fails, for the queue to bring it back
+    assert outbox.messages(to) == []
     clock.advance(NOTIFICATIONS_QUEUE.visibility_timeout + 1)  # its message is back on the queue by now
     assert notifications.deliver(nid) is True
     assert len(outbox.messages(to)) == 1 and repo.get(nid).claimed_at is None
+
+
+def test_the_copy_redelivered_after_a_crash_mid_send_sends_it(runtime):
+    """SQS counts the visibility timeout from the receive; the lease is counted from the
+    claim, seconds later (a cold start). The copy that comes back after the holder died
+    must still send: it is the message's last copy."""
+    from chalicelib.core.resources import NOTIFICATIONS_QUEUE
+
+    nid, to = _queued_email()
+    clock.advance(NOTIFICATIONS_QUEUE.consumer_timeout)  # the function started late: a slow cold start
+    assert repo.claim(repo.get(nid), notifications.LEASE_SECONDS) is not None  # claims, and dies mid-send
+    clock.advance(NOTIFICATIONS_QUEUE.visibility_timeout - NOTIFICATIONS_QUEUE.consumer_timeout + 0.5)  # visible again
+    assert notifications.deliver(nid) is True
+    runtime.drain()
+    assert len(outbox.messages(to)) == 1 and repo.get(nid).status == repo.SENT
 
 
 def test_a_notification_erased_while_it_is_being_sent_is_not_written_back(runtime):

@@ -387,12 +387,18 @@ def _authenticate(authenticator: Authenticator, request: Any, auth: str, load: D
             authenticator.read(loading)
         return None, loading
     verified = authenticator.verify(header)
-    loading = load(want) if load is not None else None
-    if loading is not None:
-        loading.prepare(verified.user_id)  # a page (Query) the load's items come from: read, not shown
+    loading, held = None, None
+    try:
+        loading = load(want) if load is not None else None
+        if loading is not None:
+            loading.prepare(verified.user_id)  # a page (Query) the load's items come from: read, not shown
+    except Exception as exc:  # noqa: BLE001 - held until the account is admitted: a refused token is 401, whatever its query
+        loading, held = None, exc
     caller = authenticator.admit(verified, loading)
     if auth == "admin" and caller.role != "admin":
         raise errors.Forbidden("This needs an administrator")
+    if held is not None:
+        raise held
     return caller, loading
 
 

@@ -73,7 +73,7 @@ _EMAIL_PROVIDER = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_AT_WORD = re.compile(
-    rf"{_LOCAL}\s+at\s+(?!(?:asp|vb|ado)\.net\b)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?!(?:js|ts|jsx|tsx|py|rb|md|txt|pdf|docx?|xlsx?|"
+    rf"{_LOCAL}\s+at\s+(?!(?:asp|vb|ado)\.net\b(?!\.\w))[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?!(?:js|ts|jsx|tsx|py|rb|md|txt|pdf|docx?|xlsx?|"
     r"csv|json|ya?ml|html?|css|php|cpp|exe|sh|go|rs|kt|swift|sql|png|jpe?g|svg|gif|zip|tar|gz)\b)[A-Za-z]{2,24}\b(?!\.\w)",
     re.IGNORECASE,
 )

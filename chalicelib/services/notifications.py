@@ -42,19 +42,36 @@ def select(changes: list[Change]) -> list[dict[str, Any]]:
     return [{"notification_id": nid} for c in changes if (nid := newly_queued(c)) is not None]
 
 
-LEASE_SECONDS = NOTIFICATIONS_QUEUE.visibility_timeout  # a copy is delivered again only after this: a lease as old is abandoned
+# A delivery cannot outlive its function's timeout: a lease twice as old belongs to a run
+# that died mid-send (timeout, crash) and is taken over. It is counted from the claim, which
+# comes after SQS handed the message over; the queue's visibility timeout (90 s) is longer,
+# so the message's next copy always finds such a lease expired.
+LEASE_SECONDS = 2 * (NOTIFICATIONS_QUEUE.consumer_timeout or 15)
+
+
+class StillSending(RuntimeError):
+    """Another delivery of this notification holds a live lease: this copy fails, so that the
+    queue delivers it again (after its visibility timeout), when the notification is either
+    sent (the copy then stops) or its lease expired (the copy sends it)."""
 
 
 def deliver(nid: str) -> bool:
-    """Send one queued notification through SES or SNS; False if it was handled before or
-    another delivery of it holds the lease. Two copies of one message delivered at the same
-    moment: one claims it (queued -> sending) and sends, the other stops. A send that fails
-    gives the lease back and raises, so the message's retry sends it (once)."""
+    """Send one queued notification through SES or SNS; False if it was sent before or is
+    gone. Two copies of one message delivered at the same moment: one claims it (queued ->
+    sending) and sends, the other raises `StillSending` and comes back later; the last copy
+    of a message is never dropped while the notification is unsent. A send that fails gives
+    the lease back and raises, so the message's retry sends it (once)."""
     item = repo.get(nid)
-    claimed_at = repo.claim(item, LEASE_SECONDS) if item is not None and item.status in (repo.QUEUED, repo.SENDING) else None
-    if item is None or claimed_at is None:
-        logger.info("notification already handled or being sent", extra={"notification_id": nid})
+    if item is None or item.status not in (repo.QUEUED, repo.SENDING):
+        logger.info("notification already handled", extra={"notification_id": nid})
         return False
+    claimed_at = repo.claim(item, LEASE_SECONDS)
+    if claimed_at is None:
+        now = repo.get(nid)
+        if now is None or now.status not in (repo.QUEUED, repo.SENDING):
+            logger.info("notification already handled", extra={"notification_id": nid})
+            return False
+        raise StillSending("another delivery of this notification is sending it; this copy comes back later")
     try:
         if item.channel == "email" and item.unsubscribe_url:
             messaging.send_marketing_email(item.to, item.subject or "", item.body or "", item.unsubscribe_url)

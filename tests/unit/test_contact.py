@@ -89,3 +89,9 @@ def test_the_first_field_with_contact_details_is_named():
 @given(st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Zs")), max_size=200))
 def test_words_alone_are_never_a_phone_number(text):
     assert contact.find(text) != PHONE or any(w in text.lower() for w in contact._DIGIT_WORDS)
+
+
+@pytest.mark.parametrize("text", ["write to ada at asp.net.pk", "ada at vb.net.in please", "ada dot lovelace at ado.net.au"])
+def test_an_address_at_a_longer_domain_than_asp_net_is_still_contact_details(text):
+    assert contact.first_in([("bio", text)]) is not None, text
+    assert contact.first_in([("bio", "good at ASP.NET and VB.NET.")]) is None  # the skill stays allowed, sentence end too
