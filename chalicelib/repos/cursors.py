@@ -23,7 +23,11 @@ def decode(cursor: str | None) -> dict[str, Any] | None:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except ValueError:
         raise errors.BadRequest("Invalid query field 'cursor': not a cursor this API returned", details={"field": "cursor"}) from None
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+    # every key attribute of the table and its indexes is a string (core/resources.py), so a
+    # start key is names to `{"S": text}` and nothing else (DynamoDB would refuse another type)
+    if not isinstance(value, dict) or not value or not all(
+        isinstance(k, str) and isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for k, v in value.items()
+    ):
         raise errors.BadRequest("Invalid query field 'cursor': not a cursor this API returned", details={"field": "cursor"})
     return value
 

@@ -148,7 +148,7 @@ def cancel(caller: Caller, load: DeletionLoad) -> dict[str, Any]:
     try:
         repo.cancel(caller.user_id, token_hash, scheduled, clock.now_ts())
     except db.Conflict:
-        raise errors.Conflict("The deletion is no longer scheduled (its erasure has begun); it cannot be cancelled") from None
+        raise errors.Conflict("The deletion is no longer scheduled (it was cancelled meanwhile, or its erasure has begun)") from None
     logger.info("deletion cancelled", extra={"user_id": caller.user_id})
     return {"status": "cancelled"}
 
