@@ -12,7 +12,7 @@ from chalicelib.api.http import Call, Want, page_query, path_id
 if TYPE_CHECKING:  # imported on first use (schemas/__init__.py); named here for mypy and import-linter
     import chalicelib.api.schemas.profiles  # noqa: F401
     from chalicelib.services.loads import Load
-    from chalicelib.services.profiles import ProfileLoad
+    from chalicelib.services.profiles import ProfileLoad, RevieweeLoad
 
 bp = Blueprint(__name__)
 route = http.Routes(bp, auth.BEARER)
@@ -23,6 +23,12 @@ def _profile(want: Want) -> Load[ProfileLoad]:
     from chalicelib.services import profiles as service
 
     return service.load_profile(path_id(want.path, "user_id"))
+
+
+def _reviewee(want: Want) -> Load[RevieweeLoad]:
+    from chalicelib.services import profiles as service
+
+    return service.load_reviewee(path_id(want.path, "user_id"))
 
 
 @route("/me/profile", "PUT", body=lambda: schemas.profiles.ProfileIn, response=lambda: schemas.profiles.SaveOut, tags=TAGS, errors_=(403, 422),
@@ -43,11 +49,11 @@ def get_profile(call: Call[ProfileLoad]) -> dict:
 
 
 @route("/users/{user_id}/reviews", query=page_query, response=lambda: schemas.profiles.ReviewOutPage, auth="optional", tags=TAGS, errors_=(404,),
-          summary="Reviews a user received, newest first; 404 where the profile is (no such user, erased)")
-def get_reviews(call: Call) -> dict:
+          load=_reviewee, summary="Reviews a user received, newest first; 404 where the profile is (no such user, erased)")
+def get_reviews(call: Call[RevieweeLoad]) -> dict:
     from chalicelib.services import profiles as service
 
-    return service.reviews_received(path_id(call.path, "user_id"), call.query.limit, call.query.cursor)
+    return service.reviews_received(call.loaded, call.query.limit, call.query.cursor)
 
 
 @route("/me/anonymity", "POST", body=lambda: schemas.profiles.Anonymity, response=lambda: schemas.profiles.AnonymityOut, tags=TAGS, errors_=(403,),

@@ -190,10 +190,27 @@ def decide_review(admin_id: str, user_id: str, decision: str, reason: str | None
     return {"user_id": user_id, "status": repo.PUBLISHED if approved else "rejected"}
 
 
-def reviews_received(user_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+@dataclass
+class RevieweeLoad:
+    """What `GET /users/{id}/reviews` reads with the caller's account: the reviewee's."""
+
+    user_id: str
+    account: users.UserItem | None
+
+
+def load_reviewee(user_id: str) -> Load[RevieweeLoad]:
+    def want(batch: Batch, caller_id: str | None) -> Callable[[], RevieweeLoad]:
+        account = batch.want(users.account_key(user_id), users.UserItem)
+        return lambda: RevieweeLoad(user_id, account.item)
+
+    return Load(want)
+
+
+def reviews_received(load: RevieweeLoad, limit: int, cursor: str | None) -> dict[str, Any]:
     """The reviews a user received, shown where their profile is: none (`404`) for a user
-    who is not there (no such user, erased, closed, an admin), as `GET .../profile`."""
-    account = users.get(user_id)
+    who is not there (no such user, erased, closed, an admin), as `GET .../profile`. The
+    reviewee's account was read with the caller's (`load_reviewee`): with the page, 2 calls."""
+    user_id, account = load.user_id, load.account
     if account is None or account.status in (users.ERASED, users.CLOSED) or account.role == "admin":
         raise errors.NotFound("No such user profile")
     found, last = contract_repo.reviews_of(user_id, limit, cursors.decode(cursor))
