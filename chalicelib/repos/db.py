@@ -172,20 +172,6 @@ def save_together(items: list[Any]) -> None:
             tx.save(item)
 
 
-def read_many(keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-    """Items of the main table by key, in one call (a GetItem for one, else BatchGetItem)."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
-        return {}
-    if len(keys) == 1:
-        try:
-            item = Entity.get(*keys[0])
-        except Entity.DoesNotExist:
-            return {}
-        return {(item.pk, item.sk): item}
-    return {(item.pk, item.sk): item for item in Entity.batch_get(keys)}
-
-
 def remove_fields(item: Entity, names: list[str]) -> None:
     """The attributes `names` removed from the stored item."""
     item.update(actions=[getattr(type(item), name).remove() for name in names])
