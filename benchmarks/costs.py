@@ -295,10 +295,16 @@ class Meter:
         elif operation in ("Query", "Scan"):
             self._add("dynamodb.rru", read_units(sum(item_size(i) for i in response.get("Items", [])), consistent))
         elif operation == "BatchGetItem":
-            for t, items in response.get("Responses", {}).items():
-                c = bool(params["RequestItems"].get(t, {}).get("ConsistentRead"))
+            # every key asked for is billed as a GetItem, found or not (a missing item costs the minimum unit);
+            # keys handed back unprocessed were not read
+            for t, request in params["RequestItems"].items():
+                c = bool(request.get("ConsistentRead"))
+                items = response.get("Responses", {}).get(t, [])
+                unprocessed = len(response.get("UnprocessedKeys", {}).get(t, {}).get("Keys", []))
                 for i in items:
                     self._add("dynamodb.rru", read_units(item_size(i), c))
+                for _ in range(len(request.get("Keys", [])) - len(items) - unprocessed):
+                    self._add("dynamodb.rru", read_units(0, c))
         elif operation == "TransactGetItems":
             for i in response.get("Responses", []):
                 self._add("dynamodb.rru", read_units(item_size(i.get("Item")), transactional=True))

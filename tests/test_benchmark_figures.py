@@ -101,6 +101,10 @@ def test_reads_sqs_chunks_and_the_other_services_are_priced_by_their_rules():
     assert _priced("dynamodb", "GetItem", {"TableName": "t", "Key": {}}, {}) == {"dynamodb.rru": 0.5}  # a miss is still a read
     assert _priced("dynamodb", "Query", {"TableName": "t", "IndexName": "gsi1", "ConsistentRead": False},
                    {"Items": [{"a": {"S": "x" * 2999}}] * 3}) == {"dynamodb.rru": 1.5}  # 9 KB together: 3 units, halved
+    # a batch read bills every key asked for: found ones by size, missing ones at the minimum, unprocessed ones not at all
+    keys = [{"pk": {"S": str(n)}} for n in range(4)]
+    assert _priced("dynamodb", "BatchGetItem", {"RequestItems": {"t": {"Keys": keys, "ConsistentRead": True}}},
+                   {"Responses": {"t": [big]}, "UnprocessedKeys": {"t": {"Keys": keys[3:]}}}) == {"dynamodb.rru": 2 + 1 + 1}
     assert _priced("sqs", "SendMessageBatch", {"QueueUrl": "u/q", "Entries": [{"MessageBody": "x" * 40_000}] * 2}) == {"sqs.request": 2}
     assert _priced("sqs", "SendMessageBatch", {"QueueUrl": "u/q", "Entries": [{"MessageBody": "{}"}] * 10}) == {"sqs.request": 1}
     assert _priced("ses", "SendEmail", {"Destination": {"ToAddresses": ["a@example.com"]}}) == {"ses.email": 1}
