@@ -25,7 +25,7 @@ def signup(call: Call) -> dict:
     return service.signup(call.body)
 
 
-@route("/auth/verify-phone", "POST", body=lambda: schemas.accounts.VerifyPhone, auth=None, tags=TAGS, errors_=(409, 429),
+@route("/auth/verify-phone", "POST", body=lambda: schemas.accounts.VerifyPhone, response=lambda: schemas.accounts.PhoneVerified, auth=None, tags=TAGS, errors_=(409, 429),
           summary="Confirm the phone number with the SMS code")
 def verify_phone(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -34,7 +34,7 @@ def verify_phone(call: Call) -> dict:
     return {"phone_verified": True}
 
 
-@route("/auth/resend-code", "POST", body=lambda: schemas.accounts.EmailOnly, status=202, auth=None, tags=TAGS, errors_=(429,),
+@route("/auth/resend-code", "POST", body=lambda: schemas.accounts.EmailOnly, response=lambda: schemas.accounts.CodeSent, status=202, auth=None, tags=TAGS, errors_=(429,),
           summary="Send a new SMS code (rate-limited)")
 def resend_code(call: Call) -> dict:
     from chalicelib.services import accounts as service
@@ -59,7 +59,7 @@ def refresh(call: Call) -> dict:
     return service.refresh(call.body.refresh_token)
 
 
-@route("/auth/logout", "POST", tags=TAGS, errors_=(401,),
+@route("/auth/logout", "POST", response=lambda: schemas.accounts.SignedOut, tags=TAGS, errors_=(401,),
           summary="Sign out: this token stops working at once and refresh tokens are revoked")
 def logout(call: Call) -> dict:
     from chalicelib.services import accounts as service

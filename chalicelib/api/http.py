@@ -18,6 +18,7 @@ model or a `Reply`. Around it:
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -72,6 +73,7 @@ class RouteSpec:
     tags: tuple[str, ...]
     errors: tuple[int, ...]
     headers: tuple[str, ...] = ()  # request headers the route requires (documented in OpenAPI)
+    description: str = ""  # the view's docstring: what the operation does, for the document
     _models: dict[str, type[BaseModel] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def _read(self, which: str, ref: ModelRef | None) -> type[BaseModel] | None:
@@ -327,9 +329,10 @@ def endpoint(
         raise TypeError(f"{method} {path}: auth={auth!r} needs the Blueprint's authenticator (http.Routes)")
 
     def decorate(view: Callable[[Call[L]], Any]) -> Callable[..., Response]:
+        doc = inspect.getdoc(view) or ""
         spec = ROUTES[(path, method)] = RouteSpec(
-            path, method, summary or (view.__doc__ or "").strip().split("\n")[0], status,
-            body, query, response, auth, tags, errors_, headers,
+            path, method, summary or doc.split("\n")[0], status,
+            body, query, response, auth, tags, errors_, headers, doc,
         )
 
         @functools.wraps(view)

@@ -24,7 +24,7 @@ def start(call: Call) -> dict:
     return service.start(call.caller.user, call.body.id_type, call.body.id_number)
 
 
-@route("/me/identity/submit", "POST", tags=TAGS, errors_=(409, 422),
+@route("/me/identity/submit", "POST", response=lambda: schemas.identity.Submitted, tags=TAGS, errors_=(409, 422),
           summary="Submit the uploads for review; each is checked and anything not a real image is deleted")
 def submit(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -39,14 +39,14 @@ def status(call: Call) -> dict:
     return service.status_of(call.caller.user_id)
 
 
-@route("/admin/identity", query=lambda: schemas.identity.QueueQuery, auth="admin", tags=("admin",), summary="Identity verifications by status, oldest first")
+@route("/admin/identity", query=lambda: schemas.identity.QueueQuery, response=lambda: schemas.identity.QueuePage, auth="admin", tags=("admin",), summary="Identity verifications by status, oldest first")
 def admin_queue(call: Call) -> dict:
     from chalicelib.services import identity as service
 
     return service.queue(call.query.status, call.query.limit, call.query.cursor)
 
 
-@route("/admin/identity/{user_id}/documents", auth="admin", tags=("admin",), errors_=(404,),
+@route("/admin/identity/{user_id}/documents", response=lambda: schemas.identity.IdentityDocuments, auth="admin", tags=("admin",), errors_=(404,),
           summary="Short-lived presigned GETs of a user's documents; every view is audited")
 def admin_documents(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -54,7 +54,7 @@ def admin_documents(call: Call) -> dict:
     return service.documents(call.caller.user_id, call.path["user_id"])
 
 
-@route("/admin/identity/{user_id}/decision", "POST", body=lambda: schemas.identity.Decision, auth="admin", tags=("admin",), errors_=(404, 409),
+@route("/admin/identity/{user_id}/decision", "POST", body=lambda: schemas.identity.IdentityDecisionIn, response=lambda: schemas.identity.IdentityDecided, auth="admin", tags=("admin",), errors_=(404, 409),
           summary="Approve or reject a submitted verification")
 def admin_decision(call: Call) -> dict:
     from chalicelib.services import identity as service
@@ -62,7 +62,7 @@ def admin_decision(call: Call) -> dict:
     return service.decide(call.caller.user_id, call.path["user_id"], call.body.decision, call.body.reason or None)
 
 
-@route("/admin/audit", query=lambda: schemas.identity.AuditQuery, auth="admin", tags=("admin",), summary="Privileged actions: who, what, when, on whom")
+@route("/admin/audit", query=lambda: schemas.identity.AuditQuery, response=lambda: schemas.identity.AuditPage, auth="admin", tags=("admin",), summary="Privileged actions: who, what, when, on whom")
 def admin_audit(call: Call) -> dict:
     from chalicelib.services import identity as service
 

@@ -6,10 +6,14 @@ the module is imported, so a cold start pays only for the models its request nee
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonDict
+from pydantic.json_schema import JsonDict, WithJsonSchema
+
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time",
+                                            "description": "RFC 3339 in UTC, e.g. 2026-12-01T09:30:00Z"})]
+"""A timestamp the API answers with (`clock.iso`): RFC 3339, UTC, `Z`."""
 
 
 class Model(BaseModel):

@@ -19,7 +19,47 @@ _STATUS_TEXT = {
     404: "Not found, or not visible to this caller",
     409: "Conflict with the current state",
     422: "Refused by a rule",
-    429: "Too many requests",
+    415: "The body is not JSON: send Content-Type: application/json",
+    429: "Too many requests; Retry-After says how many seconds to wait",
+}
+
+TAGS = {
+    "accounts": "Signup, phone verification, sign-in and the caller's own account",
+    "identity": "Identity verification: the documents a user submits and the admin's decision",
+    "profiles": "Public profiles, their edits, photos and reviews",
+    "projects": "Projects, their listing and the bids on them",
+    "contracts": "Contracts between an employer and a freelancer, their messages and reviews",
+    "money": "Escrow, wallets, payout methods and payouts",
+    "privacy": "The privacy profile, policies, consents, exports, deletion and disclosures",
+    "admin": "Operator tasks: identity review, audit, legal holds and moderation",
+    "platform": "The API's own description and health",
+    "local": "The local stack's test controls (absent, 404, in every deployed stage)",
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["Code", "Message"],
+    "properties": {
+        "Code": {"type": "string", "description": "Stable error name, e.g. BadRequestError"},
+        "Message": {"type": "string", "description": "Human sentence"},
+        "Details": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "For validation errors the field and why (`field`, `errors`); for a refused deletion what stands "
+            "in its way (`blockers`)",
+            "properties": {
+                "field": {"type": "string", "description": "The first field (or header) refused"},
+                "errors": {"type": "array", "description": "Every field refused, and why", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["field", "reason"],
+                    "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
+                "blockers": {"type": "array", "description": "What stands in the way of deleting the account", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["type", "id"],
+                    "properties": {"type": {"type": "string"}, "id": {"type": "string"}}}},
+            },
+        },
+        "correlation_id": {"type": "string", "description": "Present on 500s: quote it when reporting the failure"},
+    },
 }
 
 
@@ -49,8 +89,10 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
         op["parameters"] = params
         return op
     op["summary"] = spec.summary or f"{method} {path}"
+    op["description"] = spec.description or op["summary"]
     if spec.tags:
         op["tags"] = list(spec.tags)
+    codes = set(spec.errors)
     if spec.query is not None:
         qschema = spec.query.model_json_schema()
         required = set(qschema.get("required", []))
@@ -63,15 +105,15 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
     if params:
         op["parameters"] = params
     if spec.body is not None:
+        codes.add(415)
         op["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _schema_ref(spec.body, components, "validation")}},
         }
-    ok: dict[str, Any] = {"description": "Success"}
+    ok: dict[str, Any] = {"description": "Success" if spec.status != 204 else "Done; no body"}
     if spec.response is not None:
         ok["content"] = {"application/json": {"schema": _schema_ref(spec.response, components)}}
     op["responses"][str(spec.status)] = ok
-    codes = set(spec.errors)
     if spec.body is not None or spec.query is not None or spec.headers:
         codes.add(400)
     if "{" in path:
@@ -80,7 +122,10 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
         codes.add(401)
         op["security"] = [{"bearer": []}]
     elif spec.auth == "optional":
+        codes.add(401)  # a token is optional, but one sent is checked: forged, expired or revoked is 401
         op["security"] = [{}, {"bearer": []}]
+    else:
+        op["security"] = []  # public
     if spec.auth == "admin":
         codes.add(403)
     for code in sorted(codes):
@@ -90,7 +135,8 @@ def _operation(spec: RouteSpec | None, path: str, method: str, components: dict[
         }
         if code == 429:
             op["responses"]["429"]["headers"] = {"Retry-After": {
-                "description": "Seconds to wait before trying again (where the limit knows it)",
+                "description": "Seconds to wait before trying again",
+                "required": True,
                 "schema": {"type": "integer", "minimum": 1},
             }}
     op["responses"]["500"] = {
@@ -108,18 +154,7 @@ def document(app: Any) -> dict[str, Any]:
 
 
 def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
-    components: dict[str, Any] = {
-        "Error": {
-            "type": "object",
-            "required": ["Code", "Message"],
-            "properties": {
-                "Code": {"type": "string", "description": "Stable error name, e.g. BadRequestError"},
-                "Message": {"type": "string", "description": "Human sentence"},
-                "Details": {"type": "object", "description": "For validation errors: the field and why"},
-                "correlation_id": {"type": "string", "description": "Present on 500s"},
-            },
-        }
-    }
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for path in sorted(app.routes):
         for method, _entry in sorted(app.routes[path].items()):
@@ -127,6 +162,7 @@ def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
                 ROUTES.get((path, method)), path, method, components
             )
     _link(paths, components)
+    used = sorted({tag for methods in paths.values() for op in methods.values() for tag in op.get("tags", ())})
     return {
         "openapi": "3.1.0",
         "info": {
@@ -134,8 +170,14 @@ def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
             "version": version,
             "description": "Employers post projects, freelancers bid; contracts, escrow and payouts, "
             "under an enforceable privacy profile. Errors are {Code, Message, Details?}. "
-            "Lists take ?limit= (default 20, max 100) and return next_cursor.",
+            "Lists take ?limit= (default 20, max 100) and return next_cursor. A path no route has is "
+            "404 NotFoundError, a method the path lacks 405 MethodNotAllowedError (with Allow), both {Code, Message}; "
+            "every 429 carries Retry-After. Browsers may call it from the stage's web origins (CORS).",
+            "contact": {"name": "API support", "email": "api@example.com", "url": "https://example.com/support"},
+            "license": {"name": "Proprietary: for the platform's own frontends and partners",
+                        "url": "https://example.com/terms"},
         },
+        "tags": [{"name": tag, "description": TAGS.get(tag, tag)} for tag in used],
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {

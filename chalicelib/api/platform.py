@@ -20,7 +20,7 @@ def health(call: Call) -> dict:
     return {"status": "ok"}
 
 
-@route("/openapi.json", summary="This document: OpenAPI 3, generated from the routes", auth=None, tags=("platform",))
+@route("/openapi.json", response=lambda: schemas.platform.OpenApiDocument, summary="This document: OpenAPI 3, generated from the routes", auth=None, tags=("platform",))
 def openapi_document(call: Call) -> dict:
     from chalicelib.api import openapi
 

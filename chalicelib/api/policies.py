@@ -33,7 +33,7 @@ def list_policies(call: Call) -> dict:
     return {"items": [service.described(i) for i in service.all_versions()], "next_cursor": None}
 
 
-@route("/policies/profile", auth=None, tags=TAGS, summary="The active privacy profile: what the platform promises, as data")
+@route("/policies/profile", response=lambda: schemas.policies.ActiveProfile, auth=None, tags=TAGS, summary="The active privacy profile: what the platform promises, as data")
 def get_profile(call: Call) -> dict:
     from chalicelib.services import privacy_display as service
 
@@ -57,7 +57,7 @@ def publish_policy(call: Call) -> dict:
     return policy_versions.described(policy_notices.publish(call.caller.user_id, b.version, b.summary, b.text, b.effective_at.timestamp(), b.material))
 
 
-@route("/me/policy-decisions", "POST", body=lambda: schemas.policies.DecisionIn, response=lambda: schemas.policies.DecisionOut, tags=TAGS, errors_=(404, 409),
+@route("/me/policy-decisions", "POST", body=lambda: schemas.policies.PolicyDecisionIn, response=lambda: schemas.policies.PolicyDecisionOut, tags=TAGS, errors_=(404, 409),
           summary="Accept or reject a policy version (the latest decision on a version counts)")
 def decide(call: Call) -> dict:
     from chalicelib.services import policy_decisions as service
@@ -65,7 +65,7 @@ def decide(call: Call) -> dict:
     return service.decide(call.caller.user, call.body.version, call.body.decision, "settings")
 
 
-@route("/policy-decisions/link", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.DecisionOut, auth=None, tags=TAGS, errors_=(404, 409),
+@route("/policy-decisions/link", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.PolicyDecisionOut, auth=None, tags=TAGS, errors_=(404, 409),
           summary="The accept or reject link of a policy notice email (no sign-in): following it records the decision")
 def decide_by_link_get(call: Call) -> dict:
     from chalicelib.services import policy_decisions as service
@@ -73,7 +73,7 @@ def decide_by_link_get(call: Call) -> dict:
     return service.decide_by_link(call.query.version, call.query.decision, call.query.token)
 
 
-@route("/policy-decisions/link", "POST", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.DecisionOut, auth=None, tags=TAGS,
+@route("/policy-decisions/link", "POST", query=lambda: schemas.policies.DecisionLinkQuery, response=lambda: schemas.policies.PolicyDecisionOut, auth=None, tags=TAGS,
           errors_=(404, 409), summary="The same link, posted")
 def decide_by_link_post(call: Call) -> dict:
     from chalicelib.services import policy_decisions as service

@@ -50,13 +50,14 @@ class Unprocessable(AppError):
 class TooManyRequests(AppError):
     status, code = 429, "TooManyRequests"
 
-    def __init__(self, message: str, *, retry_after: int | None = None, code: str | None = None,
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None,
                  details: dict[str, Any] | None = None):
+        """`retry_after`: the seconds to wait, sent as `Retry-After` (API.md: every 429 carries it)."""
         super().__init__(message, code=code, details=details)
-        self.retry_after = retry_after
+        self.retry_after = max(1, int(retry_after))
 
     def headers(self) -> dict[str, str | list[str]]:
-        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ServiceUnavailable(AppError):

@@ -198,16 +198,16 @@ def verify_phone(email: str, code: str) -> None:
     if user_id is None or (user := repo.get(user_id)) is None or (otp := repo.get_otp(user_id)) is None:
         raise errors.BadRequest("The code is wrong or has expired; ask for a new one", details={"field": "code"})
     if otp.attempts >= rules.OTP_MAX_ATTEMPTS:
-        raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
+        raise errors.TooManyRequests("Too many wrong codes; ask for a new one", retry_after=rules.RESEND_MIN_SECONDS)
     if otp.valid_until <= clock.now_ts():
         raise errors.BadRequest("The code has expired; ask for a new one", details={"field": "code"})
     if not crypto.same(vault.lookup_hash(f"otp:{user_id}", code), otp.code_hash):
         try:
             tries = repo.count_failed_attempt(otp, rules.OTP_MAX_ATTEMPTS)
         except db.Conflict:
-            raise errors.TooManyRequests("Too many wrong codes; ask for a new one") from None
+            raise errors.TooManyRequests("Too many wrong codes; ask for a new one", retry_after=rules.RESEND_MIN_SECONDS) from None
         if tries >= rules.OTP_MAX_ATTEMPTS:
-            raise errors.TooManyRequests("Too many wrong codes; ask for a new one")
+            raise errors.TooManyRequests("Too many wrong codes; ask for a new one", retry_after=rules.RESEND_MIN_SECONDS)
         raise errors.BadRequest(
             f"The code is wrong ({rules.OTP_MAX_ATTEMPTS - tries} tries left)", details={"field": "code"}
         )

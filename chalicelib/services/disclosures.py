@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chalicelib.core import clock, errors, privacy
@@ -78,7 +79,8 @@ def report_phishing(caller: Caller | None, source: str | None, data: dict[str, A
     now = clock.now_ts()
     window = int(now // 3600)
     if not repo.take("phishing", vault.lookup_hash("rate-source", source or "unknown"), window, PHISHING_PER_HOUR, int((window + 2) * 3600)):
-        raise errors.TooManyRequests(f"At most {PHISHING_PER_HOUR} reports an hour from one place; thank you, try again later")
+        raise errors.TooManyRequests(f"At most {PHISHING_PER_HOUR} reports an hour from one place; thank you, try again later",
+                                     retry_after=math.ceil((window + 1) * 3600 - now))
     report_id = ids.new_id()
     repo.phishing_report(report_id, now, reported_sender=data["reported_sender"], channel=data["channel"], content=data["content"],
                          received_at=data["received_at"], reporter_id=caller.user_id if caller else None).save()

@@ -103,6 +103,18 @@ class IdentityStatus(Model):
     status: str
 
 
+class PhoneVerified(Model):
+    phone_verified: bool
+
+
+class CodeSent(Model):
+    status: Literal["sent_if_pending"] = Field(description="a code went out if the account waits for one (the answer is the same either way)")
+
+
+class SignedOut(Model):
+    status: Literal["signed_out"]
+
+
 class PolicyState(Model):
     accepted_version: str | None
     restricted: bool

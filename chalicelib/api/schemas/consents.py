@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from chalicelib.api.models import ISSUED, FreeText, Model, Strict, omittable, paged
+from chalicelib.api.models import ISSUED, FreeText, Model, Strict, Timestamp, omittable, paged
 
 
 class Consents(Model):
@@ -13,7 +13,7 @@ class Consents(Model):
     analytics: bool
     promotions: bool
     third_party_sharing: bool
-    updated_at: str
+    updated_at: Timestamp
 
 
 class ConsentsIn(Strict):
@@ -38,7 +38,7 @@ class ConsentChange(Model):
     decision: Literal["on", "off", "accept", "reject"]
     source: str | None = Field(description="signup, settings, unsubscribe_link or admin")
     policy_version: str | None = Field(description="the policy version in effect when it changed (or decided on)")
-    at: str
+    at: Timestamp
 
 
 ConsentChangePage = paged(ConsentChange)

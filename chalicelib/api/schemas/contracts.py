@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import FreeText, Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, Timestamp, paged
 from chalicelib.domain.money import Money
 from chalicelib.domain.numbers import Whole
 
@@ -43,20 +43,20 @@ class ContractSummary(Model):
     escrow_status: str
     employer_id: str
     freelancer_id: str
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class MessageOut(Model):
     message_id: str
     sender_id: str
     body: str | None = Field(description="null once its author's data was erased")
-    at: str
+    at: Timestamp
 
 
 class MessagePosted(Model):
     message_id: str
-    at: str
+    at: Timestamp
 
 
 class ReviewPosted(Model):

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import ISSUED, Model, Strict
+from chalicelib.api.models import ISSUED, Model, Strict, Timestamp
 
 
 class DeletionScheduled(Model):
@@ -34,10 +34,10 @@ class Blocker(Model):
 
 class DeletionReceiptOut(Model):
     status: Literal["scheduled", "cancelled", "erased", "archived"]
-    requested_at: str
+    requested_at: Timestamp
     erase_after: str
     erased: list[str] = Field(description="data categories erased")
     kept: list[Kept] = Field(description="data categories kept, and why")
-    completed_at: str | None
+    completed_at: Timestamp | None
     blocked_by: list[Blocker] = Field(default_factory=list, description="while scheduled: what stopped the erasure when it was "
                                       "due (settle it, or cancel the deletion); empty otherwise")

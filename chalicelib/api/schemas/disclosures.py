@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.api.models import FreeText, Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, Timestamp, paged
 
 Text = Annotated[str, FreeText(500, 1, multiline=True)]
 
@@ -30,7 +30,7 @@ class DisclosureOut(Model):
     purpose: str
     legal_basis: str
     data_categories: list[str]
-    at: str
+    at: Timestamp
 
 
 DisclosureOutPage = paged(DisclosureOut)

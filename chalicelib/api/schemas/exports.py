@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.api.models import Model
+from chalicelib.api.models import Model, Timestamp
 
 
 class ExportAccepted(Model):
@@ -16,7 +16,7 @@ class ExportAccepted(Model):
 class ExportOut(Model):
     export_id: str
     status: Literal["pending", "ready", "expired"]
-    requested_at: str
+    requested_at: Timestamp
     json_url: str | None = Field(description="a 5-minute link to the machine-readable JSON, while ready")
     pdf_url: str | None = Field(description="a 5-minute link to the human-readable PDF, while ready")
-    expires_at: str | None = Field(description="when the export is deleted")
+    expires_at: Timestamp | None = Field(description="when the export is deleted")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, RootModel, StringConstraints, model_validator
 
-from chalicelib.api.models import FreeText, Model, Page, Strict, paged
+from chalicelib.api.models import FreeText, Model, Page, Strict, Timestamp, paged
 from chalicelib.domain.money import Currency, Money
 
 IFSC = r"^[A-Z]{4}0[A-Z0-9]{6}$"  # India: 4 letters of the bank, 0, 6 of the branch
@@ -50,7 +50,7 @@ class PayoutMethodIn(RootModel[Annotated[BankMethod | UpiMethod, Field(discrimin
     model_config = {"defer_build": True}
 
 
-class Amount(Model):
+class SignedMoney(Model):
     """Money in an answer: like `Money`, but it may be zero (a balance) or negative (an entry)."""
 
     amount: int = Field(description="integer minor units")
@@ -61,26 +61,26 @@ class PayoutMethodOut(Model):
     type: Literal["bank", "upi"]
     account_number_last4: str | None = None
     upi_id_masked: str | None = None
-    updated_at: str
+    updated_at: Timestamp
 
 
 class Entry(Model):
     entry_id: str
     kind: Literal["funding", "release", "fee", "refund", "payout", "payout_paid", "payout_reversal"]
-    amount: Amount = Field(description="signed: what the entry added to (or took from) the wallet")
-    created_at: str
+    amount: SignedMoney = Field(description="signed: what the entry added to (or took from) the wallet")
+    created_at: Timestamp
     ref: str = Field(description="the contract or payout the entry is about")
 
 
-class Balance(Model):
-    balance: Amount
-    held: Amount
+class CurrencyBalance(Model):
+    balance: SignedMoney
+    held: SignedMoney
 
 
 class Wallet(Model):
-    balance: Amount = Field(description="available to pay out, in the currency asked (?currency=) or the wallet's latest")
-    held: Amount = Field(description="payouts requested and not yet paid or failed")
-    balances: list[Balance] = Field(description="every currency the wallet holds")
+    balance: SignedMoney = Field(description="available to pay out, in the currency asked (?currency=) or the wallet's latest")
+    held: SignedMoney = Field(description="payouts requested and not yet paid or failed")
+    balances: list[CurrencyBalance] = Field(description="every currency the wallet holds")
     ledger: list[Entry] = Field(description="the wallet's entries, newest first, every currency")
     next_cursor: str | None = None
 
@@ -104,8 +104,8 @@ class PayoutOut(Model):
     status: Literal["pending", "paid", "failed"]
     destination: str = Field(description="masked: 'bank ****1234' or 'upi ab***@handle'")
     failure_reason: str | None = None
-    created_at: str
-    settled_at: str | None = None
+    created_at: Timestamp
+    settled_at: Timestamp | None = None
 
 
 PayoutOutPage = paged(PayoutOut)
@@ -115,10 +115,10 @@ class ReceiptOut(Model):
     receipt_id: str
     kind: Literal["funding", "release", "refund", "payout"]
     ref: str
-    gross: Amount
-    fee: Amount
-    net: Amount
-    created_at: str
+    gross: SignedMoney
+    fee: SignedMoney
+    net: SignedMoney
+    created_at: Timestamp
 
 
 ReceiptOutPage = paged(ReceiptOut)

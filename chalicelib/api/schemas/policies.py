@@ -5,8 +5,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from chalicelib.api.models import ISSUED, FreeText, Model, Strict, paged
-from chalicelib.core import clock
+from chalicelib.api.models import ISSUED, FreeText, Model, Strict, Timestamp, paged
+from chalicelib.api.schemas.accounts import PolicyState
+from chalicelib.core import clock, privacy
 
 Line = Annotated[str, FreeText(200, 1)]
 Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]*$")]
@@ -14,7 +15,7 @@ Version = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 class PolicyOut(Model):
     version: str
-    effective_at: str
+    effective_at: Timestamp
     summary: str
     text: str
     material: bool
@@ -59,20 +60,15 @@ class PolicyIn(Strict):
     material: bool = Field(default=True, strict=True, description="a material change (some profiles email only those)")
 
 
-class DecisionIn(Strict):
+class PolicyDecisionIn(Strict):
     version: Version
     decision: Literal["accept", "reject"]
 
 
-class PolicyState(Model):
-    accepted_version: str | None
-    restricted: bool
-
-
-class DecisionOut(Model):
+class PolicyDecisionOut(Model):
     version: str
     decision: Literal["accept", "reject"]
-    recorded_at: str
+    recorded_at: Timestamp
     policy: PolicyState
 
 
@@ -88,7 +84,7 @@ class NoticeOut(Model):
     topic: str | None = Field(description="the policy version, or the announcement's kind")
     subject: str
     channels: list[str] = Field(description="how it reached the user besides this list: email, sms")
-    received_at: str
+    received_at: Timestamp
 
 
 NoticePage = paged(NoticeOut)
@@ -102,3 +98,7 @@ class AnnouncementIn(Strict):
 
 class AnnouncementAccepted(Model):
     announcement_id: str
+
+
+ActiveProfile = privacy.Profile
+"""`GET /policies/profile`: the active privacy profile as the code obeys it (`core.privacy.Profile`)."""

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.models import FreeText, Model, Strict, paged
+from chalicelib.api.models import FreeText, Model, Strict, Timestamp, paged
 from chalicelib.domain import marketplace as rules
 
 Line = Annotated[str, FreeText(200)]
@@ -91,7 +91,7 @@ class ReviewOut(Model):
     rating: int
     comment: str | None
     reviewer_id: str
-    at: str
+    at: Timestamp
 
 
 class AnonymityOut(Model):
@@ -102,7 +102,7 @@ class AnonymityOut(Model):
 
 class QueuedEdit(Model):
     user_id: str
-    submitted_at: str
+    submitted_at: Timestamp
     profile: dict
     visibility: dict[str, str]
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from chalicelib.api.models import FreeText, Model, Strict, omittable, paged
+from chalicelib.api.models import FreeText, Model, Strict, Timestamp, omittable, paged
 from chalicelib.domain import marketplace as rules
 from chalicelib.domain.money import Money
 from chalicelib.domain.numbers import Whole
@@ -50,8 +50,8 @@ class ProjectOut(Model):
     location: str | None
     status: str
     contract_id: str | None
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class FileIn(Strict):
@@ -110,7 +110,7 @@ class BidOut(Model):
     cover_letter: str | None
     delivery_days: int
     status: str
-    created_at: str
+    created_at: Timestamp
 
 
 class ProjectBid(BidOut):
