@@ -13,7 +13,7 @@ PACKAGE_STAMP := $(PACKAGE_VENV)/.installed
 export PACKAGE_VENV PACKAGE_PYTHON
 
 # the nightly-size fuzzing: 1,000 cases per operation and a fresh seed (CI runs 100 with a fixed one)
-.PHONY: run test unit lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-costs bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean
+.PHONY: run test unit lint fuzz fuzz-ci model model-ci bench bench-load bench-privacy bench-fanout bench-streams bench-costs bench-soak invoke template package check-infra rehearse check-bundle infra-venvs diff deploy destroy clean contract
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -139,6 +139,25 @@ rehearse: $(STAMP) $(INFRA_STAMP) $(PACKAGE_STAMP)
 diff deploy: $(PACKAGE_STAMP)
 diff deploy destroy: $(STAMP)
 	$(BIN)/python -m infra.deploy $@ $(STAGE) $(PARAMS)
+
+# the OpenAPI document as deployed (build/openapi.json), linted and turned into clients that type-check
+# (README "Clients"): Redocly (recommended) and Spectral (spectral:oas, warnings fail), openapi-typescript
+# then tsc --strict, openapi-python-client (a warning fails) then mypy --strict. Needs `npm ci`. Each step
+# runs even if one before it failed; any finding fails
+NODE_BIN := node_modules/.bin
+contract: $(STAMP)
+	@test -x $(NODE_BIN)/redocly || { echo "error: $(NODE_BIN)/redocly not found; run npm ci"; exit 1; }
+	$(BIN)/python -m tests.contract.document build/openapi.json
+	rm -rf build/clients && mkdir -p build/clients/ts
+	failed=""; \
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml --format=summary build/openapi.json || failed="$$failed redocly"; \
+	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=warn --format=text build/openapi.json || failed="$$failed spectral"; \
+	$(NODE_BIN)/openapi-typescript build/openapi.json --redocly tests/contract/redocly-generate.yaml -o build/clients/ts/schema.d.ts \
+	  && { $(NODE_BIN)/tsc --strict --noEmit build/clients/ts/schema.d.ts || failed="$$failed tsc"; } || failed="$$failed openapi-typescript"; \
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/openapi-python-client generate --path build/openapi.json --output-path build/clients/python \
+	  --config openapi-python-client.yaml --meta none --fail-on-warning \
+	  && { $(BIN)/mypy --strict --config-file= build/clients/python || failed="$$failed mypy"; } || failed="$$failed openapi-python-client"; \
+	test -z "$$failed" || { echo "contract failed:$$failed"; exit 1; }
 
 clean:
 	rm -rf $(VENV) $(INFRA_VENV) $(PACKAGE_VENV) .pytest_cache build
