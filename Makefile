@@ -150,7 +150,8 @@ contract: $(STAMP)
 	$(BIN)/python -m tests.contract.document build/openapi.json
 	rm -rf build/clients && mkdir -p build/clients/ts
 	failed=""; \
-	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml --format=summary build/openapi.json || failed="$$failed redocly"; \
+	{ REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(NODE_BIN)/redocly lint --config redocly.yaml --format=summary build/openapi.json 2>&1 | tee build/clients/redocly.txt; } \
+	  && ! grep -qiE "^(warning|error) " build/clients/redocly.txt || failed="$$failed redocly"; \
 	$(NODE_BIN)/spectral lint --ruleset .spectral.yaml --fail-severity=warn --format=text build/openapi.json || failed="$$failed spectral"; \
 	$(NODE_BIN)/openapi-typescript build/openapi.json --redocly tests/contract/redocly-generate.yaml -o build/clients/ts/schema.d.ts \
 	  && { $(NODE_BIN)/tsc --strict --noEmit build/clients/ts/schema.d.ts || failed="$$failed tsc"; } || failed="$$failed openapi-typescript"; \
