@@ -6,6 +6,7 @@ from chalicelib.api import (
     contracts,
     deletion,
     disclosures,
+    edge,
     exports,
     identity,
     money,
@@ -74,3 +75,6 @@ if settings.is_local():
     from chalicelib.api import devtools
 
     app.register_blueprint(devtools.bp)
+
+# last: CORS, preflights and 405s for every path the app has, the local ones included (api/edge.py)
+edge.register(app)

@@ -79,6 +79,20 @@ def _request_handler() -> Any:
                 line[1] = line[1].split("?", 1)[0] + ("?..." if "?" in line[1] else "")
             self.log_message('"%s" %s %s', " ".join(line), str(code), str(size))
 
+        def _send_error_response(self, error: Any) -> None:
+            """A path no route has is `404 NotFoundError` (api/edge.py NOT_FOUND), as the deployed API's
+            gateway response answers it, where Chalice local mimics API Gateway's default 403
+            "Missing Authentication Token" (or, with a token, a SigV4 complaint)."""
+            from chalice.local import ForbiddenError
+
+            from chalicelib.api import edge
+
+            if isinstance(error, ForbiddenError) and error.headers.get("x-amzn-ErrorType") == "UnauthorizedException":
+                headers = {"Content-Type": "application/json", **edge.cors_headers(self.headers.get("Origin"))}
+                self._send_http_response(404, headers, json.dumps(edge.NOT_FOUND).encode())
+                return
+            super()._send_error_response(error)
+
         def _method_not_allowed(self) -> None:
             from chalice.local import RouteMatcher
 

@@ -56,6 +56,27 @@ def test_a_method_no_route_has_is_a_json_405_not_an_html_501(stack):
     assert status == 200
 
 
+def test_a_path_no_route_has_is_404_not_found_with_or_without_a_token_and_carries_cors(stack):
+    for headers in ({}, {"Authorization": "Bearer x.y.z"}):
+        request = urllib.request.Request(stack.base + "/no/such/path", headers={"Origin": "http://localhost:5173", **headers})
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert caught.value.code == 404
+        assert json.load(caught.value) == {"Code": "NotFoundError", "Message": "No route matches this path"}
+        assert caught.value.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+def test_a_browser_preflight_over_http_is_answered_by_the_app(stack):
+    request = urllib.request.Request(stack.base + "/projects", method="OPTIONS", headers={
+        "Origin": "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Idempotency-Key, Content-Type"})
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert reply.status == 204
+        assert reply.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:3000"
+        assert "idempotency-key" in reply.headers["Access-Control-Allow-Headers"].lower()
+        assert "POST" in reply.headers["Access-Control-Allow-Methods"]
+
+
 def test_the_aws_cli_endpoint_lists_the_provisioned_table(stack):
     tables = stack.aws("dynamodb").list_tables()["TableNames"]
     assert "marketplace-local-main" in tables

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from chalicelib.api.edge import EDGE_METHODS
 from chalicelib.api.http import ROUTES, RouteSpec
 
 _STATUS_TEXT = {
@@ -158,6 +159,8 @@ def build(app: Any, version: str = "1.0.0") -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path in sorted(app.routes):
         for method, _entry in sorted(app.routes[path].items()):
+            if (path, method) not in ROUTES and method in EDGE_METHODS:
+                continue  # the edge's preflights and 405s (api/edge.py): conventions, stated in info.description
             paths.setdefault(path, {})[method.lower()] = _operation(
                 ROUTES.get((path, method)), path, method, components
             )

@@ -74,3 +74,21 @@ def request_api_url(context: dict) -> str | None:
 def serving(context: dict) -> None:
     """Remember the current request's public base URL (the API function calls this per request)."""
     _request_api_url.set(request_api_url(context))
+
+
+LOCAL_WEB_ORIGINS = "http://localhost:*,http://127.0.0.1:*"
+
+
+def web_origins() -> tuple[str, ...]:
+    """The web origins browsers may call the API from (CORS), from `WEB_ORIGINS`: a comma-separated
+    list of `scheme://host[:port]`, where `:*` stands for any port. The local stage allows
+    `http://localhost:*` and `http://127.0.0.1:*` unless told otherwise; a deployed stage gets the
+    template's `WebOrigin` list. Empty: no origin, so no CORS header at all."""
+    import re
+
+    raw = os.environ.get("WEB_ORIGINS", LOCAL_WEB_ORIGINS if is_local() else "")
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:(\d{1,5}|\*))?", origin):
+            raise RuntimeError(f"WEB_ORIGINS: {origin!r} is not an origin (scheme://host[:port|:*], no path)")
+    return origins
