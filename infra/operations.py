@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.api import edge
 from chalicelib.core import resources as r
 from infra import template
 from infra.functions import Function, log_retention_days
@@ -199,6 +200,38 @@ def api_logging(stage: str) -> dict[str, Any]:
     }
 
 
+# API Gateway's own answers (no route matched, throttled, its 4xx/5xx before the function runs), in the
+# contract's `{Code, Message}` shape with CORS. A path no route has reaches API Gateway as
+# MISSING_AUTHENTICATION_TOKEN: it is 404 NotFoundError, the body the local stack answers (api/edge.py).
+# API Gateway cannot check the origin against the stage's list here, so these answers echo the
+# request's Origin: they carry no data, only the error's name.
+GATEWAY_RESPONSES: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    "MISSING_AUTHENTICATION_TOKEN": ("404", edge.NOT_FOUND, {}),
+    "THROTTLED": ("429", {"Code": "TooManyRequests", "Message": "Too many requests; try again shortly"}, {"Retry-After": "1"}),
+    "QUOTA_EXCEEDED": ("429", {"Code": "TooManyRequests", "Message": "Too many requests; try again later"}, {"Retry-After": "60"}),
+    # the others keep API Gateway's status; their Code is its response type (e.g. REQUEST_TOO_LARGE), their
+    # Message its own sentence (`messageString` is a JSON string already)
+    "DEFAULT_4XX": ("", {}, {}),
+    "DEFAULT_5XX": ("", {}, {}),
+}
+_OWN_ERROR = '{"Code":"$context.error.responseType","Message":$context.error.messageString}'
+
+
+def gateway_responses() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind, (status, body, headers) in GATEWAY_RESPONSES.items():
+        parameters = {"gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.origin",
+                      "gatewayresponse.header.Access-Control-Expose-Headers": f"'{edge.EXPOSE_HEADERS}'",
+                      "gatewayresponse.header.Vary": "'Origin'",
+                      **{f"gatewayresponse.header.{name}": f"'{value}'" for name, value in headers.items()}}
+        props: dict[str, Any] = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": kind, "ResponseParameters": parameters,
+                                 "ResponseTemplates": {"application/json": json.dumps(body, separators=(",", ":")) if body else _OWN_ERROR}}
+        if status:
+            props["StatusCode"] = status
+        out["Gateway" + "".join(w.title() for w in kind.split("_"))] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
+    return out
+
+
 def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AlarmTopic": {
@@ -215,4 +248,5 @@ def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
     }
     out.update(alarms(functions))
     out.update(api_logging(stage))
+    out.update(gateway_responses())
     return out

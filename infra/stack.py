@@ -188,6 +188,7 @@ def _environment(function: Function) -> dict[str, Any]:
         "PUBLIC_API_URL": _public_api_url(function),
         "PAYMENT_GATEWAY": {"Ref": "PaymentGateway"},
         "PAYMENT_GATEWAY_SECRET_ARN": {"Ref": "PaymentGatewaySecret"},
+        **({"WEB_ORIGINS": {"Fn::Join": [",", {"Ref": "WebOrigin"}]}} if function.kind == "api" else {}),
     }
 
 
@@ -398,7 +399,7 @@ def _data(stage: str) -> dict[str, Any]:
         props["LifecycleConfiguration"] = {"Rules": lifecycle[bucket.logical]}
         props["LoggingConfiguration"] = {"DestinationBucketName": {"Ref": "AccessLogsBucket"}, "LogFilePrefix": f"{bucket.logical}/"}
         if bucket.cors:
-            props["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"] = [{"Ref": "WebOrigin"}]
+            props["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"] = {"Ref": "WebOrigin"}
     res["AccessLogsBucket"] = {
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": template.KEEP,
@@ -507,7 +508,9 @@ def merge_template(stage: str) -> dict[str, Any]:
             "AlarmEmail": {"Type": "String", "Default": "", "Description": "Who receives alarms (empty: subscribe later)"},
             "MailDomain": {"Type": "String", "Description": "The domain mail is sent from (SES identity; DKIM records to publish)"},
             "MailFrom": {"Type": "String", "Description": "The sender address, in MailDomain"},
-            "WebOrigin": {"Type": "String", "Description": "The frontend's origin, allowed to upload straight to the buckets"},
+            "WebOrigin": {"Type": "CommaDelimitedList",
+                          "Description": "The frontends' origins (comma-separated, e.g. https://app.example.com,https://admin.example.com): "
+                                         "browsers there may call the API (CORS) and use the buckets' presigned links"},
             "PaymentGateway": {"Type": "String", "Default": "sandbox", "AllowedValues": ["sandbox"],
                                "Description": "The payment provider's adapter (its credentials are in PaymentGatewaySecret)"},
             "PublicApiUrl": {"Type": "String", "Default": "", "AllowedPattern": "^(https://[^/\\s]+(/[^\\s]*[^/\\s])?)?$",

@@ -127,7 +127,7 @@ def _bucket(definition: r.Bucket) -> dict[str, Any]:
     }
     if definition.cors:
         props["CorsConfiguration"] = {
-            "CorsRules": [{"AllowedMethods": ["GET", "POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"], "MaxAge": 3000}]
+            "CorsRules": [{"AllowedMethods": list(definition.cors), "AllowedOrigins": ["*"], "AllowedHeaders": ["*"], "MaxAge": 3000}]
         }
     policy = json.loads(json.dumps(r.bucket_policy(definition, "KEY_ARN")).replace(f"arn:aws:s3:::{definition.name}", "BUCKET_ARN"))
     policy = _substitute(policy, {"KEY_ARN": key_arn(), "BUCKET_ARN": {"Fn::GetAtt": [name, "Arn"]}})

@@ -97,12 +97,14 @@ def bucket(definition: r.Bucket, key_arn: str) -> None:
             ]
         },
     )
-    if definition.cors:
+    if definition.cors and r.settings.web_origins():  # none configured: no CORS, as the API
         s3.put_bucket_cors(
             Bucket=definition.name,
             CORSConfiguration={
                 "CORSRules": [
-                    {"AllowedMethods": ["GET", "POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"], "MaxAgeSeconds": 3000}
+                    # the stage's web origins; S3 reads a `*` in an origin as any text, so `http://localhost:*` is any port
+                    {"AllowedMethods": list(definition.cors), "AllowedOrigins": list(r.settings.web_origins()),
+                     "AllowedHeaders": ["*"], "MaxAgeSeconds": 3000}
                 ]
             },
         )

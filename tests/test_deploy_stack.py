@@ -278,3 +278,35 @@ def test_every_event_function_runs_from_app_so_its_middleware_is_set_up_first(pr
         assert module == "app", handler
         if f.kind != "api":
             assert getattr(application, name).func.__name__ == f.name, handler
+
+
+def test_the_deployed_api_answers_cors_preflights_405s_and_unknown_paths_as_the_local_stack_does(prod):
+    """The same code answers preflights and unknown methods behind API Gateway (each is a route of the
+    API function); API Gateway's own answers carry the contract's shape and CORS; the stage's web
+    origins reach the function and the buckets from the one `WebOrigin` list."""
+    from chalicelib.api import edge
+
+    doc, functions, names = prod
+    assert doc["Parameters"]["WebOrigin"]["Type"] == "CommaDelimitedList"
+    body = doc["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    for path, methods in body["paths"].items():
+        uris = {json.dumps(op["x-amazon-apigateway-integration"]["uri"], sort_keys=True) for op in methods.values()
+                if isinstance(op, dict) and "x-amazon-apigateway-integration" in op}
+        assert {"options", "get", "post", "put", "patch", "delete"} <= set(methods), path
+        assert len(uris) == 1, f"{path}: every method, the preflight included, goes to the API function"
+    api = next(f for f in functions if f.kind == "api")
+    env = _by_name(doc, "AWS::Serverless::Function", "FunctionName")[names["physical"][api.name]]["Properties"]["Environment"]["Variables"]
+    assert env["WEB_ORIGINS"] == {"Fn::Join": [",", {"Ref": "WebOrigin"}]}
+    responses = {v["Properties"]["ResponseType"]: v["Properties"] for v in _of_type(doc, "AWS::ApiGateway::GatewayResponse").values()}
+    assert set(responses) >= {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "QUOTA_EXCEEDED", "DEFAULT_4XX", "DEFAULT_5XX"}
+    missing = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["StatusCode"] == "404" and json.loads(missing["ResponseTemplates"]["application/json"]) == edge.NOT_FOUND
+    for kind in ("THROTTLED", "QUOTA_EXCEEDED"):
+        assert responses[kind]["StatusCode"] == "429" and responses[kind]["ResponseParameters"]["gatewayresponse.header.Retry-After"]
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        assert props["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.origin"
+        assert "Retry-After" in props["ResponseParameters"]["gatewayresponse.header.Access-Control-Expose-Headers"]
+        assert '"Code"' in props["ResponseTemplates"]["application/json"]
+    exports = _by_name(doc, "AWS::S3::Bucket", "BucketName")[names["buckets"][r.EXPORTS_BUCKET.logical]]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert exports == [{"AllowedMethods": ["GET"], "AllowedOrigins": {"Ref": "WebOrigin"}, "AllowedHeaders": ["*"], "MaxAge": 3000}]

@@ -78,7 +78,8 @@ class Bucket:
     logical: str
     purpose: str
     noncurrent_version_days: int = 30
-    cors: bool = False  # browsers upload straight to it with presigned POSTs
+    # the methods browsers on the stage's web origins use on it: presigned POST uploads, GETs of presigned links
+    cors: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -177,9 +178,9 @@ TABLES: tuple[Table, ...] = (MAIN_TABLE, KEYS_TABLE)
 DATA_KEY = Key("data", "Wraps per-user data keys and encrypts every bucket")
 KEYS: tuple[Key, ...] = (DATA_KEY,)
 
-DOCUMENTS_BUCKET = Bucket("documents", "identity documents and selfies", cors=True)
-FILES_BUCKET = Bucket("files", "project files", cors=True)
-EXPORTS_BUCKET = Bucket("exports", "personal data exports")
+DOCUMENTS_BUCKET = Bucket("documents", "identity documents and selfies", cors=("GET", "POST"))
+FILES_BUCKET = Bucket("files", "project files", cors=("GET", "POST"))
+EXPORTS_BUCKET = Bucket("exports", "personal data exports", cors=("GET",))  # a fetch() of an export's json_url
 BUCKETS: tuple[Bucket, ...] = (DOCUMENTS_BUCKET, FILES_BUCKET, EXPORTS_BUCKET)
 
 NOTIFICATIONS_QUEUE = Queue("notifications", visibility_timeout=90, max_receive_count=3, consumer_timeout=15, max_concurrency=5)
