@@ -278,6 +278,10 @@ def _resolve(value: Any, known: dict[str, str]) -> Any:
         return known[".".join(value["Fn::GetAtt"])]
     if "Fn::Sub" in value:
         return re.sub(r"\$\{([^}]+)\}", lambda m: known.get(m.group(1), m.group(1)), value["Fn::Sub"])
+    if "Fn::Join" in value:  # of a list parameter (WebOrigin) or of values
+        separator, parts = value["Fn::Join"]
+        resolved = _resolve(parts, known) if isinstance(parts, dict) else [_resolve(v, known) for v in parts]
+        return separator.join(resolved)
     raise ValueError(f"cannot resolve {value}")
 
 
@@ -303,7 +307,7 @@ def start_cloud(port: int, prefix: str) -> tuple[Any, dict[str, str]]:
         "PrivacyProfile": "strict", "PaymentGateway": "sandbox", "MailFrom": "no-reply@example.com",
         "UserPool": outputs["COGNITO_USER_POOL_ID"], "UserPoolClient": outputs["COGNITO_CLIENT_ID"],
         "DataKey.Arn": outputs["DATA_KEY_ARN"], "PaymentGatewaySecret": secret,
-        "RestAPI": "bundlecheck", "AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com",
+        "WebOrigin": ["https://app.example.com"], "RestAPI": "bundlecheck", "AWS::Region": "us-east-1", "AWS::URLSuffix": "amazonaws.com",
     }
     return server, known
 

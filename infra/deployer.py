@@ -103,8 +103,6 @@ ACTIONS: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {
     "AWS::Serverless::Api": [(("apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"),
                               [_arn("apigateway", "/restapis", account=False), _arn("apigateway", "/restapis/*", account=False),
                                _arn("apigateway", "/tags/*", account=False)])],
-    "AWS::ApiGateway::GatewayResponse": [(("apigateway:GET", "apigateway:PUT", "apigateway:DELETE"),
-                                          [_arn("apigateway", "/restapis/*/gatewayresponses/*", account=False)])],
     "AWS::ApiGateway::Account": [
         (("apigateway:GET", "apigateway:PATCH"), [_arn("apigateway", "/account", account=False)]),
         (("iam:PassRole",), [_arn("iam", f"role/{P}-*", region=False)]),  # API Gateway's CloudWatch role
@@ -189,7 +187,7 @@ GROUPS = {  # one managed policy each (a managed policy holds at most 6,144 char
     "stacks-and-data": ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::KMS::Key",
                         "AWS::KMS::Alias", "AWS::SecretsManager::Secret"),
     "functions": ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Logs::LogGroup", "AWS::Serverless::Function", "AWS::Lambda::Permission",
-                  "AWS::Serverless::Api", "AWS::ApiGateway::Account", "AWS::ApiGateway::GatewayResponse"),
+                  "AWS::Serverless::Api", "AWS::ApiGateway::Account"),
     "users-mail-and-alarms": ("AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard",
                               "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
                               "AWS::SES::ConfigurationSet", "AWS::SES::EmailIdentity", "AWS::SES::Template"),

@@ -191,6 +191,7 @@ def api_logging(stage: str) -> dict[str, Any]:
             "Properties": {
                 "Name": _api_name(),
                 "TracingEnabled": True,
+                "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()},
                 "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
                                      "Format": json.dumps(access_format, separators=(",", ":"))},
                 "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True, "LoggingLevel": "ERROR",
@@ -218,17 +219,19 @@ _OWN_ERROR = '{"Code":"$context.error.responseType","Message":$context.error.mes
 
 
 def gateway_responses() -> dict[str, Any]:
+    """API Gateway's own answers as the API definition's `x-amazon-apigateway-gateway-responses`: in the
+    body, not as GatewayResponse resources, which each update of the body would reset (cfn-lint W3660)."""
     out: dict[str, Any] = {}
     for kind, (status, body, headers) in GATEWAY_RESPONSES.items():
         parameters = {"gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.origin",
                       "gatewayresponse.header.Access-Control-Expose-Headers": f"'{edge.EXPOSE_HEADERS}'",
                       "gatewayresponse.header.Vary": "'Origin'",
                       **{f"gatewayresponse.header.{name}": f"'{value}'" for name, value in headers.items()}}
-        props: dict[str, Any] = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": kind, "ResponseParameters": parameters,
-                                 "ResponseTemplates": {"application/json": json.dumps(body, separators=(",", ":")) if body else _OWN_ERROR}}
+        response: dict[str, Any] = {"responseParameters": parameters,
+                                    "responseTemplates": {"application/json": json.dumps(body, separators=(",", ":")) if body else _OWN_ERROR}}
         if status:
-            props["StatusCode"] = status
-        out["Gateway" + "".join(w.title() for w in kind.split("_"))] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": props}
+            response["statusCode"] = int(status)
+        out[kind] = response
     return out
 
 
@@ -248,5 +251,4 @@ def resources(stage: str, functions: list[Function]) -> dict[str, Any]:
     }
     out.update(alarms(functions))
     out.update(api_logging(stage))
-    out.update(gateway_responses())
     return out
