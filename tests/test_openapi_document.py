@@ -3,9 +3,12 @@ operation has a 2xx schema, public operations say so, timestamps are date-time, 
 edge returns are listed, and the document is complete enough for linters and generators."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +119,17 @@ def test_every_timestamp_answered_is_a_date_time(document):
     assert len(seen) > 40  # the walk reached the answers' schemas
 
 
-def test_the_error_shape_types_its_details(document):
+def test_the_error_shape_types_its_details_and_every_key_the_code_sends_is_in_it(document):
+    import re
+
     error = document["components"]["schemas"]["Error"]
     details = error["properties"]["Details"]
     assert error["additionalProperties"] is False and details["additionalProperties"] is False
-    assert {"field", "errors", "blockers"} <= set(details["properties"])
+    sent = set()
+    for source in (ROOT / "chalicelib").rglob("*.py"):
+        for literal in re.findall(r"details=\{([^}]*)\}", source.read_text()):
+            sent |= set(re.findall(r'"([a-z_]+)":', literal))
+    assert {"field", "errors", "blockers", "earliest"} <= sent <= set(details["properties"]) | {"reason"}
 
 
 def test_no_schema_is_named_like_one_of_its_properties(document):

@@ -54,6 +54,8 @@ ERROR_SCHEMA: dict[str, Any] = {
                 "errors": {"type": "array", "description": "Every field refused, and why", "items": {
                     "type": "object", "additionalProperties": False, "required": ["field", "reason"],
                     "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
+                "earliest": {"type": "string", "format": "date-time",
+                             "description": "NoticePeriodTooShort: the earliest effective_at the profile's notice period allows"},
                 "blockers": {"type": "array", "description": "What stands in the way of deleting the account", "items": {
                     "type": "object", "additionalProperties": False, "required": ["type", "id"],
                     "properties": {"type": {"type": "string"}, "id": {"type": "string"}}}},
