@@ -50,14 +50,18 @@ def allowed_origin(origin: str | None) -> str | None:
 
 def cors_headers(origin: str | None) -> dict[str, str]:
     """The headers an answer to a request from `origin` carries (none if it is not allowed)."""
-    if allowed_origin(origin) is None:
+    allowed = allowed_origin(origin)
+    if allowed is None:
         return {"Vary": "Origin"} if settings.web_origins() else {}
-    return {"Access-Control-Allow-Origin": origin or "", "Access-Control-Expose-Headers": EXPOSE_HEADERS, "Vary": "Origin"}
+    return {"Access-Control-Allow-Origin": allowed, "Access-Control-Expose-Headers": EXPOSE_HEADERS, "Vary": "Origin"}
 
 
 def register(app: Any) -> None:
-    """After every Blueprint: the CORS middleware, a preflight route and the 405 routes of every path."""
+    """After every Blueprint: the CORS middleware, a preflight route and the 405 routes of every path.
+    A malformed `WEB_ORIGINS` stops the app here, at import, not at its first request."""
     from chalice.app import Request, Response
+
+    settings.web_origins()
 
     @app.middleware("http")
     def cross_origin(event: Any, get_response: Any) -> Any:

@@ -5,6 +5,7 @@ is free at cold start.
 """
 from __future__ import annotations
 
+import functools
 import os
 from contextvars import ContextVar
 
@@ -83,10 +84,15 @@ def web_origins() -> tuple[str, ...]:
     """The web origins browsers may call the API from (CORS), from `WEB_ORIGINS`: a comma-separated
     list of `scheme://host[:port]`, where `:*` stands for any port. The local stage allows
     `http://localhost:*` and `http://127.0.0.1:*` unless told otherwise; a deployed stage gets the
-    template's `WebOrigin` list. Empty: no origin, so no CORS header at all."""
+    template's `WebOrigin` list. Empty: no origin, so no CORS header at all. Parsed once per value
+    (every answer asks), and checked when the app is built (`api.edge.register`)."""
+    return _parsed_origins(os.environ.get("WEB_ORIGINS", LOCAL_WEB_ORIGINS if is_local() else ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_origins(raw: str) -> tuple[str, ...]:
     import re
 
-    raw = os.environ.get("WEB_ORIGINS", LOCAL_WEB_ORIGINS if is_local() else "")
     origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
     for origin in origins:
         if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:(\d{1,5}|\*))?", origin):
