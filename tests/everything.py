@@ -15,13 +15,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tests.helpers import call, fund, upload, verified, wallet, years_ago
+from tests.helpers import call, fund, text_tag, upload, verified, wallet, years_ago
 
 FILE_BYTES = b"%PDF-1.4 the brief\n"
 
 
 def build(http: Any, runtime: Any, admin_tok: str) -> SimpleNamespace:
-    tag = uuid.uuid4().hex[:6]
+    tag = text_tag()
     guardian = {"full_name": f"Gail Guardian {tag}", "email": f"guardian-{tag}@example.com", "consent": True}
     employer = verified(http, runtime, admin_tok, "employer", date_of_birth=years_ago(15), guardian=guardian,
                         full_name=f"Mina Minor {tag}")

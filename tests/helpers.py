@@ -29,6 +29,14 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
 
 
+def text_tag(length: int = 6) -> str:
+    """A random tag for free text: letters only, because digits in a title or a name can read as a phone number."""
+    import secrets
+    import string
+
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))
+
+
 def unique_phone() -> str:
     return "+1415" + str(uuid.uuid4().int)[:7]
 

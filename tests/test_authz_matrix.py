@@ -21,11 +21,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.helpers import admin_token, call, register, verified
+from tests.helpers import admin_token, call, register, text_tag, verified
 
 CALLERS = ("anonymous", "owner", "other_employer", "freelancer", "other_freelancer", "admin", "restricted", "erased")
 MONEY = {"amount": 1000, "currency": "USD"}
-MARK = uuid.uuid4().hex[:8]  # in every private text of the scene, so a leak is recognisable
+MARK = text_tag(8)  # in every private text of the scene, so a leak is recognisable
 DESCRIPTION = f"Secret brief {MARK}"
 COVER = f"Secret cover letter {MARK}"
 MESSAGE = f"Secret message {MARK}"

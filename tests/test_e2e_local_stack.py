@@ -388,11 +388,11 @@ def test_privacy_rights_end_to_end_export_deletion_blocked_then_erased_and_the_s
     import requests
     from pypdf import PdfReader
 
-    from tests.helpers import assert_books_balance, sweep
+    from tests.helpers import assert_books_balance, sweep, text_tag
 
     admin = _call(stack.base, "POST", "/auth/login", {"email": "admin@local.test", "password": "Admin-Passw0rd!"})[1]["token"]
     employer = _member(stack, "employer", "Hana Employer", admin)
-    name = f"Ivo Leaving {uuid.uuid4().hex[:5]}"
+    name = f"Ivo Leaving {text_tag(5)}"
     worker = _member(stack, "freelancer", name, admin)
     bank_number = "4455" + str(uuid.uuid4().int)[:8]
     price = {"amount": 50000, "currency": "USD"}

@@ -14,6 +14,7 @@ from tests.helpers import (
     call,
     login,
     sweep,
+    text_tag,
     verified,
 )
 
@@ -36,7 +37,7 @@ def _grace_ends(runtime, days: int = 14) -> None:
 def test_a_freelancer_with_money_chat_reviews_and_documents_is_erased_and_the_sweep_finds_nothing(http, runtime, world, capfd):
     from tests.helpers import BANK, earn, idempotency_key
 
-    name = f"Zed Quill {uuid.uuid4().hex[:6]}"
+    name = f"Zed Quill {text_tag()}"
     bank_number = "7788" + str(uuid.uuid4().int)[:8] + "01"
     freelancer = earn(http, runtime, world.admin, world.employer, 20000)
     freelancer["full_name"] = name

@@ -6,12 +6,10 @@ after an erasure (the sweep), nothing is half-written (a signup that failed can 
 made again), and work that kept failing waits in its queue's DLQ."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.faults import Fault, inject, meanwhile
-from tests.helpers import assert_books_balance, call, register, signup_payload, sweep
+from tests.helpers import assert_books_balance, call, register, signup_payload, sweep, text_tag
 
 
 @pytest.fixture(autouse=True)
@@ -199,7 +197,7 @@ def _dead_letters(queue) -> str:
 
 def test_an_erasure_through_faults_in_every_service_it_touches_leaves_nothing(http, runtime):
     user = register(http, runtime, "freelancer")
-    call(http, "PUT", "/me/profile", {"headline": f"Leaving {uuid.uuid4().hex[:4]}"}, token=user["token"])
+    call(http, "PUT", "/me/profile", {"headline": f"Leaving {text_tag(4)}"}, token=user["token"])
     assert call(http, "POST", "/me/exports", token=user["token"])[0] == 202
     runtime.drain()
     status, scheduled = call(http, "POST", "/me/deletion", token=user["token"])
@@ -227,7 +225,7 @@ def test_a_bid_notice_through_ses_faults_goes_out_once_or_waits_in_the_dlq(http,
 
     employer = verified(http, runtime, world.admin, "employer")
     freelancer = verified(http, runtime, world.admin, "freelancer")
-    title = f"Faulty logo {uuid.uuid4().hex[:6]}"
+    title = f"Faulty logo {text_tag()}"
     dead_before = _dead_count(NOTIFICATIONS_QUEUE)
     status, project = call(http, "POST", "/projects", {"title": title, "description": "x", "budget": {"amount": 900, "currency": "USD"}},
                            token=employer["token"])

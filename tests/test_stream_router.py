@@ -6,12 +6,11 @@ been handed theirs."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from chalicelib.core import resources as r
-from tests.helpers import admin_token, call, register, verified
+from tests.helpers import admin_token, call, register, text_tag, verified
 
 ARN = f"arn:aws:dynamodb:us-east-1:000000000000:table/{r.MAIN_TABLE.name}/stream/2026-01-01T00:00:00.000"
 TTL = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
@@ -245,7 +244,7 @@ def people(http, runtime, admin):
 def _bid_and_export(http, runtime, employer, freelancer) -> tuple[str, str, dict]:
     """A bid (a bid notice for the employer) and, meanwhile, a new user's signup (an SMS)
     and an export (a file and an email)."""
-    title = f"Router {uuid.uuid4().hex[:6]}"
+    title = f"Router {text_tag()}"
     status, project = call(http, "POST", "/projects", {"title": title, "description": "x", "budget": {"amount": 900, "currency": "USD"}},
                            token=employer["token"])
     assert status == 201
