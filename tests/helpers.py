@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import string
 import uuid
 from datetime import date
 from typing import Any
@@ -31,9 +33,6 @@ def unique_email(prefix: str = "user") -> str:
 
 def text_tag(length: int = 6) -> str:
     """A random tag for free text: letters only, because digits in a title or a name can read as a phone number."""
-    import secrets
-    import string
-
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))
 
 
